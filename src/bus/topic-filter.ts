@@ -1,0 +1,31 @@
+/**
+ * MQTT topic-filter matching with `+` and `#` (MQTT 3.1.1 §4.7), used by MemoryBus and routing tables.
+ * Filters starting with a wildcard do not match `$`-topics [MQTT-4.7.2-1].
+ */
+export function topicMatches(filter: string, topic: string): boolean {
+  if (topic.startsWith('$') && (filter.startsWith('+') || filter.startsWith('#'))) return false;
+  const f = filter.split('/');
+  const t = topic.split('/');
+  for (let i = 0; i < f.length; i++) {
+    const part = f[i];
+    if (part === '#') return true;
+    if (i >= t.length) return false;
+    if (part !== '+' && part !== t[i]) return false;
+  }
+  return f.length === t.length;
+}
+
+/** True for a syntactically valid filter: `#` only last and alone in its level, `+` alone in its level. */
+export function isValidFilter(filter: string): boolean {
+  if (filter.length === 0) return false;
+  const levels = filter.split('/');
+  return levels.every((level, i) => {
+    if (level.includes('#')) return level === '#' && i === levels.length - 1;
+    if (level.includes('+')) return level === '+';
+    return true;
+  });
+}
+
+export function isValidTopicName(topic: string): boolean {
+  return topic.length > 0 && !topic.includes('+') && !topic.includes('#') && !topic.includes('\u0000');
+}

@@ -1,0 +1,135 @@
+import type { ValueType } from './value-types';
+
+/** What a default may depend on: the config directory and other keys' effective values. */
+export interface DefaultContext {
+  readonly configDir: string;
+  get(key: string): string | undefined;
+}
+
+export interface KeyDefinition {
+  readonly type: ValueType;
+  readonly doc: string;
+  readonly default?: string | ((ctx: DefaultContext) => string | undefined);
+  readonly example?: string;
+}
+
+const C8Y_TOPICS = 'te/+/+/+/+,te/+/+/+/+/twin/+,te/+/+/+/+/m/+,te/+/+/+/+/m/+/meta,te/+/+/+/+/e/+,te/+/+/+/+/a/+,te/+/+/+/+/status/health';
+const TELEMETRY_TOPICS = 'te/+/+/+/+/m/+,te/+/+/+/+/e/+,te/+/+/+/+/a/+,te/+/+/+/+/status/health';
+
+type CloudKey<P extends string> =
+  | `${P}.url`
+  | `${P}.mqtt`
+  | `${P}.root_cert_path`
+  | `${P}.topics`
+  | `${P}.bridge.topic_prefix`
+  | `${P}.mapper.mqtt.max_payload_size`;
+
+function cloudKeys<P extends string>(cloud: P, maxPayload: number, topics: string): Record<CloudKey<P>, KeyDefinition> {
+  const keys: Record<string, KeyDefinition> = {
+    [`${cloud}.url`]: { type: 'url', doc: `Endpoint of the ${cloud} tenant or hub`, example: 'example.cumulocity.com' },
+    [`${cloud}.mqtt`]: {
+      type: 'host-port',
+      doc: `MQTT endpoint (host:port) of ${cloud}; derived from ${cloud}.url`,
+      default: (ctx: DefaultContext) => {
+        const url = ctx.get(`${cloud}.url`);
+        return url === undefined ? undefined : `${url.replace(/^[a-z]+:\/\//, '').replace(/[:/].*$/, '')}:8883`;
+      },
+    },
+    [`${cloud}.root_cert_path`]: { type: 'path', doc: 'CA certificate file or directory used to check the cloud', default: '/etc/ssl/certs' },
+    [`${cloud}.topics`]: { type: 'string-list', doc: 'Local topics the mapper subscribes to', default: topics },
+    [`${cloud}.bridge.topic_prefix`]: { type: 'string', doc: 'Local topic prefix of messages bridged to the cloud', default: cloud },
+    [`${cloud}.mapper.mqtt.max_payload_size`]: { type: 'integer', doc: 'Largest payload sent to the cloud, in bytes', default: String(maxPayload) },
+  };
+  return keys as Record<CloudKey<P>, KeyDefinition>;
+}
+
+/**
+ * The one table of configuration keys: names and defaults follow thin-edge.io (§3.3).
+ * Validation, `tedge config list --doc`, env overrides (TEDGE_<KEY>) and defaults derive from it.
+ * Every path a daemon writes is a key, so a test can put a whole device in a temp dir.
+ */
+const TABLE = {
+  'device.id': { type: 'string', doc: 'Identifier of the device; read-only once a device certificate exists (its CN)' },
+  'device.type': { type: 'string', doc: 'Type of the device in the cloud', default: 'thin-edge.io' },
+  'device.cert_path': { type: 'path', doc: 'Device certificate (PEM)', default: (c) => `${c.configDir}/device-certs/tedge-certificate.pem` },
+  'device.key_path': { type: 'path', doc: 'Device private key (PEM, mode 0600)', default: (c) => `${c.configDir}/device-certs/tedge-private-key.pem` },
+  'device.csr_path': { type: 'path', doc: 'Certificate signing request', default: (c) => `${c.configDir}/device-certs/tedge.csr` },
+  'certificate.validity.requested_duration': { type: 'duration', doc: 'Validity requested for new certificates', default: '365d' },
+  'certificate.validity.minimum_duration': { type: 'duration', doc: 'Renew a certificate when it expires sooner than this', default: '30d' },
+  'certificate.organization': { type: 'string', doc: 'Organization of self-signed certificates', default: 'Thin Edge' },
+  'certificate.organization_unit': { type: 'string', doc: 'Organization unit of self-signed certificates', default: 'Device' },
+
+  ...cloudKeys('c8y', 16184, C8Y_TOPICS),
+  'c8y.http': {
+    type: 'host-port',
+    doc: 'HTTP endpoint (host:port) of Cumulocity; derived from c8y.url',
+    default: (c: DefaultContext): string | undefined => {
+      const url = c.get('c8y.url');
+      return url === undefined ? undefined : `${url.replace(/^[a-z]+:\/\//, '').replace(/[:/].*$/, '')}:443`;
+    },
+  },
+  'c8y.smartrest.use_operation_id': { type: 'boolean', doc: 'Report operation status by id (504-506) rather than by name (501-503)', default: 'true' },
+  'c8y.smartrest.child_device.create_with_device_marker': { type: 'boolean', doc: 'Last field of the 101 child registration', default: 'false' },
+  'c8y.entity_store.auto_register': { type: 'boolean', doc: 'Deprecated alias of agent.entity_store.auto_register', default: 'true' },
+  'c8y.entity_store.clean_start': { type: 'boolean', doc: 'Rebuild the mapper entity cache from retained registrations', default: 'true' },
+  'c8y.enable.log_upload': { type: 'boolean', doc: 'Map log_upload to c8y_LogfileRequest', default: 'true' },
+  'c8y.enable.config_snapshot': { type: 'boolean', doc: 'Map config_snapshot to c8y_UploadConfigFile', default: 'true' },
+  'c8y.enable.config_update': { type: 'boolean', doc: 'Map config_update to c8y_DownloadConfigFile', default: 'true' },
+  'c8y.enable.firmware_update': { type: 'boolean', doc: 'Map firmware_update to c8y_Firmware', default: 'true' },
+  'c8y.enable.device_profile': { type: 'boolean', doc: 'Map device_profile to c8y_DeviceProfile', default: 'true' },
+  'c8y.enable.device_restart': { type: 'boolean', doc: 'Map restart to c8y_Restart', default: 'true' },
+  'c8y.enable.software_update': { type: 'boolean', doc: 'Map software_update to c8y_SoftwareUpdate', default: 'true' },
+  'c8y.software_management.with_types': { type: 'boolean', doc: 'Publish c8y_SupportedSoftwareTypes', default: 'false' },
+  'c8y.proxy.bind.address': { type: 'string', doc: 'Address of the local Cumulocity HTTP proxy', default: '127.0.0.1' },
+  'c8y.proxy.bind.port': { type: 'port', doc: 'Port of the local Cumulocity HTTP proxy', default: '8001' },
+  'c8y.proxy.client.host': { type: 'string', doc: 'Host clients use to reach the Cumulocity HTTP proxy', default: '127.0.0.1' },
+  'c8y.proxy.client.port': { type: 'port', doc: 'Port clients use to reach the Cumulocity HTTP proxy', default: (c) => c.get('c8y.proxy.bind.port') },
+
+  ...cloudKeys('az', 262144, TELEMETRY_TOPICS),
+  'az.mapper.timestamp': { type: 'boolean', doc: 'Add a timestamp to messages sent to Azure', default: 'true' },
+  'az.mapper.timestamp_format': { type: 'string', doc: 'unix or rfc-3339', default: 'unix' },
+  ...cloudKeys('aws', 131072, TELEMETRY_TOPICS),
+  'aws.mapper.timestamp': { type: 'boolean', doc: 'Add a timestamp to messages sent to AWS', default: 'true' },
+  'aws.mapper.timestamp_format': { type: 'string', doc: 'unix or rfc-3339', default: 'unix' },
+
+  'mqtt.topic_root': { type: 'string', doc: 'Root of the te/ topic tree', default: 'te' },
+  'mqtt.device_topic_id': { type: 'topic-id', doc: 'Entity topic id of this device', default: 'device/main//' },
+  'mqtt.bind.address': { type: 'string', doc: 'Address the local broker listens on', default: '127.0.0.1' },
+  'mqtt.bind.port': { type: 'port', doc: 'Port the local broker listens on', default: '1883' },
+  'mqtt.client.host': { type: 'string', doc: 'Host of the local broker, as clients reach it', default: '127.0.0.1' },
+  'mqtt.client.port': { type: 'port', doc: 'Port of the local broker, as clients reach it', default: (c) => c.get('mqtt.bind.port') },
+  'mqtt.bridge.built_in': { type: 'boolean', doc: 'Use the mapper built-in bridge instead of a mosquitto bridge', default: 'true' },
+  'mqtt.bridge.reconnect_policy.initial_interval': { type: 'duration', doc: 'First reconnect delay of the built-in bridge', default: '5s' },
+  'mqtt.bridge.reconnect_policy.maximum_interval': { type: 'duration', doc: 'Longest reconnect delay of the built-in bridge', default: '10m' },
+  'mqtt.bridge.reconnect_policy.reset_window': { type: 'duration', doc: 'Connected this long, the delay starts over', default: '5m' },
+
+  'http.bind.address': { type: 'string', doc: 'Address of the agent HTTP service', default: '127.0.0.1' },
+  'http.bind.port': { type: 'port', doc: 'Port of the agent HTTP service', default: '8000' },
+  'http.client.host': { type: 'string', doc: 'Host clients use to reach the agent HTTP service', default: '127.0.0.1' },
+  'http.client.port': { type: 'port', doc: 'Port clients use to reach the agent HTTP service', default: (c) => c.get('http.bind.port') },
+
+  'agent.state.path': { type: 'path', doc: 'Agent state: entity store, in-flight operations', default: '/data/tedge/agent' },
+  'agent.entity_store.auto_register': { type: 'boolean', doc: 'Register device/<d>/service/<s> entities from their first message', default: 'true' },
+  'agent.entity_store.clean_start': { type: 'boolean', doc: 'Ignore the persisted entity store at start', default: 'false' },
+
+  'run.path': { type: 'path', doc: 'Runtime files: locks, pid files', default: '/run' },
+  'logs.path': { type: 'path', doc: 'Log files of operations', default: '/var/log/tedge' },
+  'tmp.path': { type: 'path', doc: 'Temporary files', default: '/tmp' },
+  'data.path': { type: 'path', doc: 'Data: file transfer, mapper state, outbox', default: '/var/tedge' },
+
+  'service.type': { type: 'string', doc: 'Type of services registered in the cloud', default: 'service' },
+  'service.timestamp_format': { type: 'string', doc: 'Format of health timestamps: unix or rfc-3339', default: 'unix' },
+} satisfies Record<string, KeyDefinition>;
+
+export type ConfigKey = keyof typeof TABLE;
+
+export const CONFIG_KEYS: Readonly<Record<ConfigKey, KeyDefinition>> = TABLE;
+
+export function isConfigKey(key: string): key is ConfigKey {
+  return Object.prototype.hasOwnProperty.call(TABLE, key);
+}
+
+/** TEDGE_C8Y_URL for c8y.url. */
+export function envName(key: ConfigKey): string {
+  return `TEDGE_${key.toUpperCase().replace(/\./g, '_')}`;
+}

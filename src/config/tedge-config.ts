@@ -1,0 +1,155 @@
+import { X509Certificate } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import ini from 'ini';
+import { TedgeError } from '../core/errors';
+import { CONFIG_KEYS, type ConfigKey, envName, isConfigKey } from './keys';
+import { type ConfigValue, formatValue, parseValue } from './value-types';
+
+export const DEFAULT_CONFIG_DIR = '/etc/tedge';
+export const CONFIG_FILE_NAME = 'tedge.ini';
+
+export type ValueSource = 'env' | 'file' | 'certificate' | 'default';
+
+/** The effective configuration: file values, TEDGE_<KEY> env overrides and table defaults. */
+export class TedgeConfig {
+  private constructor(
+    readonly configDir: string,
+    private readonly fileValues: Map<ConfigKey, string>,
+    private readonly env: Readonly<Record<string, string | undefined>>,
+  ) {}
+
+  /** Reads `<configDir>/tedge.ini` (missing file = all defaults); env values are validated on read. */
+  static load(configDir: string, env: Readonly<Record<string, string | undefined>> = {}): TedgeConfig {
+    const path = join(configDir, CONFIG_FILE_NAME);
+    const values = new Map<ConfigKey, string>();
+    if (existsSync(path)) {
+      let parsed: Record<string, unknown>;
+      try {
+        parsed = ini.parse(readFileSync(path, 'utf8'));
+      } catch (cause) {
+        throw new TedgeError('CONFIG_FILE', `cannot read ${path}: ${(cause as Error).message}`, { cause });
+      }
+      flatten(parsed, '', (key, value) => {
+        // Unknown keys are kept out of the effective config but never deleted from the file by us.
+        if (isConfigKey(key)) values.set(key, value);
+      });
+    }
+    return new TedgeConfig(configDir, values, env);
+  }
+
+  get filePath(): string {
+    return join(this.configDir, CONFIG_FILE_NAME);
+  }
+
+  /** The effective text of a key, and where it came from; undefined when unset with no default. */
+  lookup(key: ConfigKey): { text: string; source: ValueSource } | undefined {
+    const fromEnv = this.env[envName(key)];
+    if (fromEnv !== undefined && fromEnv !== '') return { text: fromEnv, source: 'env' };
+    if (key === 'device.id') {
+      const cn = this.certificateCommonName();
+      if (cn !== undefined) return { text: cn, source: 'certificate' };
+    }
+    const fromFile = this.fileValues.get(key);
+    if (fromFile !== undefined) return { text: fromFile, source: 'file' };
+    const def = CONFIG_KEYS[key].default;
+    const text = typeof def === 'function' ? def({ configDir: this.configDir, get: (k) => (isConfigKey(k) ? this.text(k) : undefined) }) : def;
+    return text === undefined ? undefined : { text, source: 'default' };
+  }
+
+  text(key: ConfigKey): string | undefined {
+    return this.lookup(key)?.text;
+  }
+
+  value(key: ConfigKey): ConfigValue | undefined {
+    const t = this.text(key);
+    return t === undefined ? undefined : parseValue(key, CONFIG_KEYS[key].type, t);
+  }
+
+  /** A key that must have a value (it has a default, or the caller requires it set). */
+  string(key: ConfigKey): string {
+    const t = this.text(key);
+    if (t === undefined) throw new TedgeError('CONFIG_INVALID_VALUE', `'${key}' is not set; set it with: tedge config set ${key} <value>`);
+    return formatValue(parseValue(key, CONFIG_KEYS[key].type, t));
+  }
+
+  number(key: ConfigKey): number {
+    const v = this.value(key);
+    if (typeof v !== 'number') throw new TedgeError('CONFIG_INVALID_VALUE', `'${key}' is not set to a number`);
+    return v;
+  }
+
+  boolean(key: ConfigKey): boolean {
+    const v = this.value(key);
+    if (typeof v !== 'boolean') throw new TedgeError('CONFIG_INVALID_VALUE', `'${key}' is not set to true or false`);
+    return v;
+  }
+
+  list(key: ConfigKey): readonly string[] {
+    const v = this.value(key);
+    return Array.isArray(v) ? v : [];
+  }
+
+  /** The CN of the device certificate, which owns device.id once it exists. */
+  certificateCommonName(): string | undefined {
+    const certPath = this.env[envName('device.cert_path')] ?? this.fileValues.get('device.cert_path') ?? join(this.configDir, 'device-certs', 'tedge-certificate.pem');
+    if (!existsSync(certPath)) return undefined;
+    try {
+      const subject = new X509Certificate(readFileSync(certPath)).subject;
+      return /(?:^|\n)CN=([^\n]+)/.exec(subject)?.[1];
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Validates and writes a value to the file (atomically: temp file + rename). */
+  set(key: string, text: string): void {
+    const k = requireKey(key);
+    if (k === 'device.id' && this.certificateCommonName() !== undefined) {
+      throw new TedgeError('CONFIG_READ_ONLY', `'device.id' is read-only: it is the CN of the device certificate; remove the certificate to change it`);
+    }
+    const value = parseValue(k, CONFIG_KEYS[k].type, text);
+    this.fileValues.set(k, formatValue(value));
+    this.save();
+  }
+
+  unset(key: string): void {
+    this.fileValues.delete(requireKey(key));
+    this.save();
+  }
+
+  private save(): void {
+    const tree: Record<string, Record<string, string>> = {};
+    for (const [key, value] of [...this.fileValues.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+      const dot = key.lastIndexOf('.');
+      const section = key.slice(0, dot);
+      (tree[section] ??= {})[key.slice(dot + 1)] = value;
+    }
+    const text = Object.entries(tree)
+      .map(([section, entries]) => `[${section}]\n${Object.entries(entries).map(([k, v]) => `${k} = ${ini.safe(v)}`).join('\n')}\n`)
+      .join('\n');
+    mkdirSync(dirname(this.filePath), { recursive: true });
+    const tmp = `${this.filePath}.tmp-${process.pid}`;
+    writeFileSync(tmp, text, { mode: 0o644 });
+    renameSync(tmp, this.filePath);
+  }
+}
+
+export function requireKey(key: string): ConfigKey {
+  if (!isConfigKey(key)) throw new TedgeError('CONFIG_UNKNOWN_KEY', `unknown configuration key: '${key}'; see: tedge config list --doc`);
+  return key;
+}
+
+/** INI sections nest as objects (`[c8y.smartrest]` → {c8y:{smartrest:{}}}); flatten them back to dotted keys. */
+function flatten(obj: Record<string, unknown>, prefix: string, emit: (key: string, value: string) => void): void {
+  for (const [k, v] of Object.entries(obj)) {
+    const key = prefix === '' ? k : `${prefix}.${k}`;
+    if (v !== null && typeof v === 'object' && !Array.isArray(v)) flatten(v as Record<string, unknown>, key, emit);
+    else emit(key, Array.isArray(v) ? v.join(',') : String(v));
+  }
+}
+
+/** The config dir from --config-dir, then TEDGE_CONFIG_DIR, then /etc/tedge. */
+export function resolveConfigDir(flag: string | undefined, env: Readonly<Record<string, string | undefined>>): string {
+  return flag ?? env['TEDGE_CONFIG_DIR'] ?? DEFAULT_CONFIG_DIR;
+}

@@ -1,0 +1,49 @@
+/**
+ * Errors carry a stable `code` (branch on it, never on message text) and an optional `cause`.
+ * The CLI maps codes to exit codes in one place (cli/exit-codes.ts).
+ */
+export type ErrorCode =
+  | 'INVALID_TOPIC'
+  | 'INVALID_PAYLOAD'
+  | 'UNKNOWN_CHANNEL'
+  | 'CONFIG_UNKNOWN_KEY'
+  | 'CONFIG_INVALID_VALUE'
+  | 'CONFIG_READ_ONLY'
+  | 'CONFIG_FILE'
+  | 'MQTT_CONNECT'
+  | 'IO'
+  | 'USAGE';
+
+export class TedgeError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'TedgeError';
+    this.code = code;
+  }
+}
+
+/** A message that cannot be converted. The mapper publishes it on `te/errors` and goes on. */
+export class ConversionError extends TedgeError {
+  constructor(message: string, options?: { cause?: unknown; code?: ErrorCode }) {
+    super(options?.code ?? 'INVALID_PAYLOAD', message, options);
+    this.name = 'ConversionError';
+  }
+}
+
+export function isTedgeError(e: unknown): e is TedgeError {
+  return e instanceof TedgeError;
+}
+
+export function isConversionError(e: unknown): e is ConversionError {
+  return e instanceof ConversionError;
+}
+
+export function errorMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+export function assertNever(x: never): never {
+  throw new Error(`unexpected value: ${JSON.stringify(x)}`);
+}

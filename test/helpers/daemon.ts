@@ -1,0 +1,55 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+
+/** Where the built entry points are (tests run from dist/test/...). */
+export const BIN_DIR = join(__dirname, '..', '..', 'src', 'bin');
+
+/** A daemon run as its own process, the way a user runs it; stderr (pino JSON) kept for failure messages. */
+export class Daemon {
+  output = '';
+
+  private constructor(readonly process: ChildProcess) {
+    process.stdout?.on('data', (d: Buffer) => (this.output += d.toString()));
+    process.stderr?.on('data', (d: Buffer) => (this.output += d.toString()));
+  }
+
+  static start(bin: 'tedge' | 'tedge-mapper' | 'tedge-agent', args: readonly string[], env: Record<string, string>): Daemon {
+    const proc = spawn(process.execPath, [join(BIN_DIR, `${bin}.js`), ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    return new Daemon(proc);
+  }
+
+  get exited(): boolean {
+    return this.process.exitCode !== null || this.process.signalCode !== null;
+  }
+
+  /** SIGTERM, then wait; resolves with the exit code (or signal name). */
+  stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | string> {
+    if (this.exited) return Promise.resolve(this.process.exitCode ?? this.process.signalCode ?? 0);
+    return new Promise((resolve) => {
+      this.process.once('exit', (code, sig) => resolve(code ?? sig ?? 0));
+      this.process.kill(signal);
+    });
+  }
+}
+
+/** Runs a CLI command to completion and returns its exit code and output. */
+export function runCli(bin: 'tedge' | 'tedge-mapper' | 'tedge-agent', args: readonly string[], env: Record<string, string>, timeoutMs = 20_000): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, [join(BIN_DIR, `${bin}.js`), ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL');
+      reject(new Error(`${bin} ${args.join(' ')} did not finish within ${timeoutMs} ms\n${stdout}\n${stderr}`));
+    }, timeoutMs);
+    proc.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? -1, stdout, stderr });
+    });
+  });
+}
