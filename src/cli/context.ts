@@ -1,0 +1,22 @@
+import type { TedgeConfig } from '../config/tedge-config';
+
+/** What the program needs from the outside world; bin passes the process, tests pass buffers. */
+export interface CliDeps {
+  /** Writes text to stdout as given (lines carry their own newline). */
+  readonly out: (s: string) => void;
+  readonly err: (s: string) => void;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly version: string;
+  /** Aborted on Ctrl-C / SIGTERM, so long-running commands (mqtt sub) finish cleanly. */
+  readonly signal?: AbortSignal;
+}
+
+/** What a command action sees: the deps plus the configuration selected by the global options. */
+export interface CommandContext {
+  readonly out: (s: string) => void;
+  readonly err: (s: string) => void;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly signal: AbortSignal | undefined;
+  /** Loaded when called, so that `--help` and usage errors never touch the config dir. */
+  config(): TedgeConfig;
+}

@@ -1,0 +1,25 @@
+import { basename } from 'node:path';
+
+/** The daemons the `tedge` binary can also be, via a link named after them or `tedge run <component>`. */
+export const COMPONENTS = ['tedge-mapper', 'tedge-agent'] as const;
+export type Component = (typeof COMPONENTS)[number];
+
+export type Invocation = { readonly kind: 'tedge'; readonly args: string[] } | { readonly kind: 'component'; readonly component: Component; readonly args: string[] };
+
+function asComponent(name: string | undefined): Component | undefined {
+  if (name === undefined) return undefined;
+  const bare = basename(name).replace(/\.js$/, '');
+  return COMPONENTS.find((c) => c === bare);
+}
+
+/**
+ * Which program to run, from process.argv and process.argv0: a link `tedge-agent -> tedge` shows up
+ * as argv[1] when run as a script and as argv0 in a single executable; `tedge run tedge-agent ...` is the same.
+ */
+export function parseInvocation(argv: readonly string[], argv0: string): Invocation {
+  const byName = asComponent(argv[1]) ?? asComponent(argv0);
+  if (byName !== undefined) return { kind: 'component', component: byName, args: argv.slice(2) };
+  const run = argv[2] === 'run' ? asComponent(argv[3]) : undefined;
+  if (run !== undefined) return { kind: 'component', component: run, args: argv.slice(4) };
+  return { kind: 'tedge', args: argv.slice(2) };
+}

@@ -1,0 +1,57 @@
+import { Command, Option } from 'commander';
+import { resolveConfigDir, TedgeConfig } from '../config/tedge-config';
+import type { LogLevel } from '../log/logger';
+import { registerConfigCommand } from './config-command';
+import type { CliDeps, CommandContext } from './context';
+import { EXIT_OK, errorLine, exitCodeOf } from './exit-codes';
+import { registerMqttCommand } from './mqtt-command';
+
+export type { CliDeps } from './context';
+
+const LOG_LEVELS: readonly LogLevel[] = ['error', 'warn', 'info', 'debug', 'trace'];
+
+interface GlobalOptions {
+  configDir?: string;
+  logLevel?: LogLevel;
+  debug?: boolean;
+}
+
+/** The `tedge` command tree. It never exits the process: errors are thrown (exitOverride) for run() to map. */
+export function buildProgram(deps: CliDeps): Command {
+  const program = new Command('tedge')
+    .description('thin-edge.io: configure the device, talk to the local MQTT bus')
+    .exitOverride()
+    .configureOutput({ writeOut: deps.out, writeErr: deps.err })
+    .version(deps.version, '-V, --version', 'print the version')
+    .option('--config-dir <dir>', 'configuration directory (env TEDGE_CONFIG_DIR, default /etc/tedge)')
+    .addOption(new Option('--log-level <level>', 'log level of the command').choices(LOG_LEVELS))
+    .option('--debug', 'same as --log-level debug');
+
+  const context = (): CommandContext => ({
+    out: deps.out,
+    err: deps.err,
+    env: deps.env,
+    signal: deps.signal,
+    config: () => TedgeConfig.load(resolveConfigDir(program.opts<GlobalOptions>().configDir, deps.env), deps.env),
+  });
+
+  registerConfigCommand(program, context);
+  registerMqttCommand(program, context);
+  return program;
+}
+
+/** Runs one command line (without node and script) and returns the exit code; prints at most one error line. */
+export async function runTedge(args: readonly string[], deps: CliDeps): Promise<number> {
+  const program = buildProgram(deps);
+  try {
+    await program.parseAsync([...args], { from: 'user' });
+    return EXIT_OK;
+  } catch (error) {
+    const line = errorLine(error);
+    if (line !== undefined) deps.err(`${line}\n`);
+    const opts = program.opts<GlobalOptions>();
+    // An unexpected error is a bug: its stack helps only when asked for.
+    if ((opts.debug || opts.logLevel === 'debug' || opts.logLevel === 'trace') && error instanceof Error && error.stack) deps.err(`${error.stack}\n`);
+    return exitCodeOf(error);
+  }
+}
