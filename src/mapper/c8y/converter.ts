@@ -1,0 +1,182 @@
+import type { Converter } from '../../core/converter';
+import { parseRegistration } from '../../core/entity';
+import { ConversionError } from '../../core/errors';
+import { parseMeasurement } from '../../core/measurement';
+import { type Message, message, payloadText } from '../../core/message';
+import { parseAlarm, parseEvent } from '../../core/telemetry';
+import { type EntityTopic, MAIN_DEVICE, errorsTopic, parseTopic } from '../../core/topics';
+import { toC8yAlarm } from './alarms';
+import { C8yEntityCache } from './entity-cache';
+import { EarlyMessages } from './early-messages';
+import { toC8yEvent } from './events';
+import { healthMessages, healthStatus } from './health';
+import { InventoryMapper } from './inventory';
+import { toC8yMeasurement } from './measurements';
+import { C8yOperations, type OperationsOptions } from './operations';
+import { type RegistrationOptions, registrationMessages } from './registration';
+import { UnitStore } from './units';
+
+export interface C8yConverterOptions extends RegistrationOptions, Omit<OperationsOptions, 'prefix' | 'topicRoot'> {
+  readonly deviceId: string;
+  readonly prefix: string;
+  readonly topicRoot: string;
+  /** c8y.topics: the te/ filters telemetry comes from. */
+  readonly topics: readonly string[];
+  readonly maxPayloadSize: number;
+  /** How many messages of not-yet-registered entities are held at most. */
+  readonly earlyMessageLimit: number;
+}
+
+/** Bridge services whose `up` means the cloud connection is back: ask for pending operations (500). */
+const BRIDGE_SERVICES = (prefix: string): string[] => [`device/main/service/tedge-mapper-bridge-${prefix}`, `device/main/service/mosquitto-${prefix}-bridge`];
+
+/**
+ * The Cumulocity converter: dispatches on the te/ channel to one pure mapping per message kind.
+ * It owns the mapper's view of entities and holds data of entities that are not registered yet.
+ */
+export class C8yConverter implements Converter {
+  readonly filters: readonly string[];
+  private readonly cache: C8yEntityCache;
+  private readonly early: EarlyMessages;
+  private readonly units = new UnitStore();
+  private readonly inventory: InventoryMapper;
+  private readonly operations: C8yOperations;
+
+  constructor(private readonly opts: C8yConverterOptions) {
+    this.cache = new C8yEntityCache(opts.deviceId, opts.prefix);
+    this.early = new EarlyMessages(opts.earlyMessageLimit);
+    this.inventory = new InventoryMapper(opts.prefix);
+    this.operations = new C8yOperations(this.cache, { ...opts });
+    const root = opts.topicRoot;
+    this.filters = [
+      ...opts.topics,
+      `${root}/+/+/+/+/cmd/+`,
+      `${root}/+/+/+/+/cmd/+/+`,
+      `${opts.prefix}/devicecontrol/notifications`,
+    ];
+  }
+
+  get droppedEarlyMessages(): number {
+    return this.early.dropped;
+  }
+
+  startupMessages(): Message[] {
+    return this.operations.startupMessages();
+  }
+
+  convert(msg: Message, now: Date): Message[] {
+    if (msg.topic === `${this.opts.prefix}/devicecontrol/notifications`) {
+      return this.operations.onCloudOperation(payloadText(msg));
+    }
+    const topic = parseTopic(msg.topic, this.opts.topicRoot);
+    if (!topic) throw new ConversionError(`Unknown topic or channel: '${msg.topic}'`, { code: 'UNKNOWN_CHANNEL' });
+    if (topic.channel.kind === 'registration') return this.onRegistration(topic, msg, now);
+    if (!this.cache.has(topic.entity)) return this.holdEarly(topic, msg);
+    return this.convertForKnownEntity(topic, msg, now);
+  }
+
+  private holdEarly(topic: EntityTopic, msg: Message): Message[] {
+    const dropped = this.early.hold(topic.entity, msg);
+    if (dropped === 0) return [];
+    const text = `Dropped ${dropped} message(s) of unregistered entities (early-message cache full, ${this.early.dropped} dropped in all); latest held: '${msg.topic}'`;
+    return [message(errorsTopic(this.opts.topicRoot), text, { qos: 1 })];
+  }
+
+  private onRegistration(topic: EntityTopic, msg: Message, now: Date): Message[] {
+    const text = payloadText(msg);
+    const registration = parseRegistration(topic.entity, text);
+    if (registration === undefined) {
+      const entity = this.cache.get(topic.entity);
+      if (entity) this.inventory.forget(entity);
+      this.cache.remove(topic.entity);
+      return [];
+    }
+    if (registration.topicId === MAIN_DEVICE) return [];
+    if (registration.parent !== undefined && !this.cache.has(registration.parent)) {
+      // A nested child can arrive before its parent: wait for the parent.
+      return this.holdEarly({ ...topic, entity: registration.parent }, msg);
+    }
+    const known = this.cache.has(registration.topicId);
+    const entity = this.cache.add(registration);
+    const out = known ? [] : registrationMessages(entity, this.cache, this.opts);
+    for (const held of this.early.release(registration.topicId)) out.push(...this.convertSafely(held, now));
+    return out;
+  }
+
+  /** Replayed messages are converted one by one, so one bad early message does not hide the others. */
+  private convertSafely(msg: Message, now: Date): Message[] {
+    try {
+      return this.convert(msg, now);
+    } catch (err) {
+      const text = `Failed to convert a message on topic '${msg.topic}': ${(err as Error).message}`;
+      return [message(errorsTopic(this.opts.topicRoot), text, { qos: 1 })];
+    }
+  }
+
+  private convertForKnownEntity(topic: EntityTopic, msg: Message, now: Date): Message[] {
+    const entity = this.cache.get(topic.entity);
+    if (!entity) return [];
+    const { prefix } = this.opts;
+    const externalSource = this.cache.externalSource(entity.topicId);
+    const channel = topic.channel;
+    switch (channel.kind) {
+      case 'measurement': {
+        const payload = toC8yMeasurement(parseMeasurement(payloadText(msg)), {
+          topicType: channel.type,
+          unitOf: this.units.unitOf(entity.topicId, channel.type),
+          ...(externalSource ? { externalSource } : {}),
+          now,
+        });
+        if (Buffer.byteLength(payload) > this.opts.maxPayloadSize) {
+          throw new ConversionError(`The measurement is ${Buffer.byteLength(payload)} bytes once converted, above the limit of ${this.opts.maxPayloadSize}`);
+        }
+        return [message(`${prefix}/measurement/measurements/create`, payload, { qos: 1 })];
+      }
+      case 'measurement-meta':
+        this.units.update(entity.topicId, channel.type, payloadText(msg));
+        return [];
+      case 'event':
+        return [
+          toC8yEvent(parseEvent(payloadText(msg)), {
+            prefix,
+            topicType: channel.type,
+            externalId: entity.externalId,
+            ...(externalSource ? { externalSource } : {}),
+            maxPayloadSize: this.opts.maxPayloadSize,
+            now,
+          }),
+        ];
+      case 'alarm':
+        return [
+          toC8yAlarm(parseAlarm(payloadText(msg)), {
+            prefix,
+            topicType: channel.type,
+            smartrestTopic: this.cache.smartrestTopic(entity.topicId),
+            ...(externalSource ? { externalSource } : {}),
+            now,
+          }),
+        ];
+      case 'twin':
+        return this.inventory.twinUpdate(entity, channel.fragment, payloadText(msg));
+      case 'health': {
+        const text = payloadText(msg);
+        const out = healthMessages(entity, text, this.cache, this.opts);
+        if (BRIDGE_SERVICES(prefix).includes(entity.topicId) && healthStatus(text) === 'up') {
+          out.push(message(`${prefix}/s/us`, '500', { qos: 1 }));
+        }
+        return out;
+      }
+      case 'command-capability':
+        return this.operations.onCapability(entity.topicId, channel.operation, payloadText(msg));
+      case 'command':
+        return this.operations.onCommand(entity.topicId, channel.operation, channel.cmdId, payloadText(msg));
+      case 'registration':
+      case 'event-meta':
+      case 'alarm-meta':
+      case 'metrics':
+      case 'signal':
+      case 'config':
+        return [];
+    }
+  }
+}

@@ -1,0 +1,71 @@
+import { MqttBus } from '../../bus/mqtt-bus';
+import { TedgeError } from '../../core/errors';
+import { serviceTopicId } from '../../core/topics';
+import type { TedgeConfig } from '../../config/tedge-config';
+import type { Logger } from '../../log/logger';
+import { HealthReporter, healthLastWill } from '../../runtime/health';
+import { Lifecycle } from '../../runtime/lifecycle';
+import { systemClock } from '../../runtime/system-clock';
+import { MapperRuntime } from '../runtime';
+import { C8yConverter } from './converter';
+
+const ENABLE_KEY = {
+  restart: 'c8y.enable.device_restart',
+  software_update: 'c8y.enable.software_update',
+  log_upload: 'c8y.enable.log_upload',
+  config_snapshot: 'c8y.enable.config_snapshot',
+  config_update: 'c8y.enable.config_update',
+  firmware_update: 'c8y.enable.firmware_update',
+  device_profile: 'c8y.enable.device_profile',
+} as const;
+
+function hostOf(url: string | undefined): string | undefined {
+  return url?.replace(/^[a-z]+:\/\//, '').replace(/[:/].*$/, '');
+}
+
+/** Composition root of `tedge-mapper c8y`: config → logger → bus → converter → runtime. */
+export async function buildC8yMapper(config: TedgeConfig, logger: Logger): Promise<Lifecycle> {
+  const deviceId = config.text('device.id');
+  if (deviceId === undefined || deviceId === '') {
+    throw new TedgeError('CONFIG_INVALID_VALUE', `'device.id' is not set: create a device certificate (tedge cert create --device-id ID) or run: tedge config set device.id ID`);
+  }
+  const topicRoot = config.string('mqtt.topic_root');
+  const prefix = config.string('c8y.bridge.topic_prefix');
+  const service = serviceTopicId('main', `tedge-mapper-${prefix}`);
+  const healthOpts = {
+    root: topicRoot,
+    service,
+    device: config.string('mqtt.device_topic_id'),
+    timestampFormat: config.string('service.timestamp_format') === 'rfc-3339' ? ('rfc-3339' as const) : ('unix' as const),
+  };
+  const bus = await MqttBus.connect({
+    host: config.string('mqtt.client.host'),
+    port: config.number('mqtt.client.port'),
+    clientId: `tedge-mapper-${prefix}`,
+    cleanSession: false,
+    will: healthLastWill(healthOpts, process.pid),
+  });
+  logger.info({ host: config.string('mqtt.client.host'), port: config.number('mqtt.client.port') }, 'connected to the local broker');
+  const converter = new C8yConverter({
+    deviceId,
+    prefix,
+    topicRoot,
+    topics: config.list('c8y.topics'),
+    maxPayloadSize: config.number('c8y.mapper.mqtt.max_payload_size'),
+    earlyMessageLimit: 10_000,
+    createWithDeviceMarker: config.boolean('c8y.smartrest.child_device.create_with_device_marker'),
+    serviceType: config.string('service.type'),
+    useOperationId: config.boolean('c8y.smartrest.use_operation_id'),
+    enabled: (op) => {
+      const key = ENABLE_KEY[op as keyof typeof ENABLE_KEY];
+      return key === undefined || config.boolean(key);
+    },
+    fileTransferBase: `http://${config.string('http.client.host')}:${config.number('http.client.port')}/te/v1/files`,
+    c8yProxyBase: `http://${config.string('c8y.proxy.client.host')}:${config.number('c8y.proxy.client.port')}/c8y`,
+    c8yHost: hostOf(config.text('c8y.url')),
+  });
+  const health = new HealthReporter(bus, systemClock, healthOpts, process.pid);
+  const runtime = new MapperRuntime({ name: `tedge-mapper-${prefix}`, bus, clock: systemClock, converter, health, logger: logger.child({ component: 'c8y-mapper' }), topicRoot });
+  const closeBus = { name: 'bus', start: async () => {}, stop: () => bus.close() };
+  return new Lifecycle([closeBus, runtime], logger);
+}

@@ -1,0 +1,42 @@
+import type { JsonObject } from '../../../core/json';
+
+/**
+ * A custom operation delegated to a local workflow, as declared by an operation file
+ * (`/etc/tedge/operations/c8y/<name>[.template]`, `[exec] on_fragment` + `[exec.workflow]`).
+ * Reading those files is the composition root's job; this module only uses the parsed mapping.
+ */
+export interface CustomOperation {
+  /** Cumulocity operation name, e.g. `c8y_Command` (the file name). */
+  readonly name: string;
+  /** Fragment of the Cumulocity operation that selects this mapping, e.g. `c8y_Command`. */
+  readonly onFragment: string;
+  /** thin-edge command the operation becomes: `te/<id>/cmd/<operation>/c8y-mapper-<opid>`. */
+  readonly operation: string;
+  /** Extra command fields; strings may hold `${.payload.<path>}` taken from the Cumulocity operation. */
+  readonly input?: JsonObject;
+}
+
+export interface OperationsOptions {
+  /** Local topic prefix of Cumulocity topics (`c8y.bridge.topic_prefix`), e.g. `c8y`. */
+  readonly prefix: string;
+  /** Root of the `te/` tree (`mqtt.topic_root`). */
+  readonly topicRoot: string;
+  /** `c8y.smartrest.use_operation_id`: report status by operation id (504-506) or by name (501-503). */
+  readonly useOperationId: boolean;
+  /** Whether a builtin operation is enabled, by thin-edge name (`restart` is `c8y.enable.device_restart`). */
+  readonly enabled: (op: string) => boolean;
+  /** `http://<http.client.host>:<http.client.port>/te/v1/files` */
+  readonly fileTransferBase: string;
+  /** `http://<c8y.proxy.client.host>:<c8y.proxy.client.port>/c8y` */
+  readonly c8yProxyBase: string;
+  /** Host of `c8y.url`; URLs on this host are fetched through the local proxy, which authenticates. */
+  readonly c8yHost: string | undefined;
+  /** `c8y.software_management.with_types`: publish `c8y_SupportedSoftwareTypes`. Default false. */
+  readonly softwareWithTypes?: boolean;
+  /** Operation names declared by plain files in the operations directory, by external id; always part of the 114. */
+  readonly staticOperations?: ReadonlyMap<string, readonly string[]>;
+  /** Workflow-backed custom operations. */
+  readonly customOperations?: readonly CustomOperation[];
+  /** Ids for the commands the mapper issues itself (software_list); injected so tests are exact. */
+  readonly newCommandId?: () => string;
+}

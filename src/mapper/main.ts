@@ -1,0 +1,37 @@
+import { Command, CommanderError } from 'commander';
+import { TedgeConfig, resolveConfigDir } from '../config/tedge-config';
+import { TedgeError, errorMessage, isTedgeError } from '../core/errors';
+import { type LogLevel, createLogger } from '../log/logger';
+import { buildC8yMapper } from './c8y/main';
+
+const CLOUDS = ['c8y'] as const;
+
+/** `tedge-mapper <cloud>`: parses flags, builds the chosen mapper and runs it until a signal. */
+export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const program = new Command('tedge-mapper')
+    .description('Translates Thin Edge JSON on te/ topics to a cloud format and back')
+    .option('--config-dir <dir>', 'configuration directory (env TEDGE_CONFIG_DIR)')
+    .option('--log-level <level>', 'error, warn, info, debug or trace', 'info')
+    .argument('<cloud>', `one of: ${CLOUDS.join(', ')}`)
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  try {
+    program.parse([...argv], { from: 'user' });
+  } catch (err) {
+    return err instanceof CommanderError ? (err.exitCode === 0 ? 0 : 1) : 1;
+  }
+  const opts = program.opts<{ configDir?: string; logLevel: LogLevel }>();
+  const cloud = program.args[0];
+  const logger = createLogger({ name: `tedge-mapper-${cloud}`, level: opts.logLevel });
+  try {
+    if (cloud !== 'c8y') throw new TedgeError('USAGE', `unsupported cloud '${cloud}': supported are ${CLOUDS.join(', ')}`);
+    const config = TedgeConfig.load(resolveConfigDir(opts.configDir, env), env);
+    const lifecycle = await buildC8yMapper(config, logger);
+    await lifecycle.runUntilSignal(process);
+    return 0;
+  } catch (err) {
+    logger.error({ code: isTedgeError(err) ? err.code : undefined }, errorMessage(err));
+    process.stderr.write(`error: ${errorMessage(err)}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,98 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { BusProbe } from '../../helpers/bus-probe';
+import { Daemon } from '../../helpers/daemon';
+import { Mosquitto } from '../../helpers/mosquitto';
+
+const HEALTH = 'te/device/main/service/tedge-mapper-c8y/status/health';
+
+describe('tedge-mapper c8y on a real mosquitto', () => {
+  let broker: Mosquitto;
+  let probe: BusProbe;
+  let mapper: Daemon;
+  let configDir: string;
+  let env: Record<string, string>;
+
+  before(async () => {
+    broker = await Mosquitto.start();
+    configDir = mkdtempSync(join(tmpdir(), 'tedge-mapper-it-'));
+    env = { TEDGE_CONFIG_DIR: configDir, TEDGE_MQTT_CLIENT_PORT: String(broker.port), TEDGE_DEVICE_ID: 'it-device' };
+    probe = await BusProbe.connect(broker.port, ['c8y/#', 'te/errors', HEALTH]);
+    mapper = Daemon.start('tedge-mapper', ['c8y'], env);
+    await probe.waitForText(HEALTH, (t) => t.includes('"up"'));
+  });
+
+  after(async () => {
+    await mapper.stop();
+    await probe.close();
+    await broker.stop();
+    rmSync(configDir, { recursive: true, force: true });
+  });
+
+  it('publishes its health up, retained, with its pid', async () => {
+    const health = JSON.parse(await probe.waitForText(HEALTH, (t) => t.includes('"up"'))) as { status: string; pid: number };
+    assert.equal(health.status, 'up');
+    assert.equal(health.pid, mapper.process.pid);
+  });
+
+  it('converts a main-device measurement to c8y/measurement/measurements/create', async () => {
+    await probe.publish('te/device/main///m/environment', '{"temperature":21.5,"time":"2021-04-30T17:03:14Z"}');
+    const out = await probe.waitForText('c8y/measurement/measurements/create', (t) => t.includes('21.5'));
+    assert.equal(out, '{"type":"environment","time":"2021-04-30T17:03:14Z","temperature":{"temperature":{"value":21.5}}}');
+  });
+
+  it('reports an invalid payload on te/errors, converts nothing from it, and keeps running', async () => {
+    await probe.publish('te/device/main///m/bad', '{"temperature":true}');
+    const error = await probe.waitForText('te/errors', (t) => t.includes('te/device/main///m/bad'));
+    assert.match(error, /invalid type: boolean/);
+    await probe.publish('te/device/main///m/after', '{"t":7}');
+    await probe.waitForText('c8y/measurement/measurements/create', (t) => t.includes('"after"'));
+    assert.ok(!probe.texts('c8y/measurement/measurements/create').some((t) => t.includes('"bad"')));
+    assert.equal(mapper.exited, false);
+  });
+
+  it('survives a 1 MB payload and malformed UTF-8', async () => {
+    await probe.publish('te/device/main///m/huge', `{"a":"${'x'.repeat(1 << 20)}"`);
+    await probe.publish('te/device/main///e/utf8', new Uint8Array([0x7b, 0xc3, 0x28, 0x7d]));
+    await probe.waitForText('te/errors', (t) => t.includes('te/device/main///m/huge'));
+    await probe.waitForText('te/errors', (t) => t.includes('te/device/main///e/utf8') && t.includes('UTF-8'));
+    await probe.publish('te/device/main///m/alive', '{"t":1}');
+    await probe.waitForText('c8y/measurement/measurements/create', (t) => t.includes('"alive"'));
+  });
+
+  it('maps events and alarms', async () => {
+    await probe.publish('te/device/main///e/login', '{"text":"hello","time":"2021-01-01T05:30:45+00:00"}');
+    await probe.waitForText('c8y/s/us', (t) => t === '400,login,"hello",2021-01-01T05:30:45+00:00');
+    await probe.publish('te/device/main///a/hot', '{"severity":"critical","text":"too hot","time":"2021-01-01T05:30:45+00:00"}', { retain: true });
+    await probe.waitForText('c8y/s/us', (t) => t === '301,hot,too hot,2021-01-01T05:30:45+00:00');
+    await probe.publish('te/device/main///a/hot', '', { retain: true });
+    await probe.waitForText('c8y/s/us', (t) => t === '306,hot');
+  });
+
+  it('holds a child measurement until the child registers, then sends 101 and the measurement', async () => {
+    await probe.publish('te/device/kid///m/env', '{"t":3,"time":"2021-04-30T17:03:14Z"}');
+    await new Promise((r) => setTimeout(r, 300));
+    assert.ok(!probe.texts('c8y/measurement/measurements/create').some((t) => t.includes('it-device:device:kid')));
+    await probe.publish('te/device/kid//', '{"@type":"child-device","name":"kid"}', { retain: true });
+    await probe.waitForText('c8y/s/us', (t) => t === '101,it-device:device:kid,kid,thin-edge.io-child,false');
+    const m = await probe.waitForText('c8y/measurement/measurements/create', (t) => t.includes('it-device:device:kid'));
+    assert.match(m, /"externalSource":\{"externalId":"it-device:device:kid","type":"c8y_Serial"\}/);
+  });
+
+  it('publishes health down through the last will when killed', async () => {
+    const killed = Daemon.start('tedge-mapper', ['c8y'], { ...env, TEDGE_C8Y_BRIDGE_TOPIC_PREFIX: 'c8y2' });
+    const topic = 'te/device/main/service/tedge-mapper-c8y2/status/health';
+    const watcher = await BusProbe.connect(broker.port, [topic]);
+    try {
+      await watcher.waitForText(topic, (t) => t.includes('"up"'));
+      await killed.stop('SIGKILL');
+      const down = JSON.parse(await watcher.waitForText(topic, (t) => t.includes('"down"'), 15_000)) as { status: string; pid: number };
+      assert.deepEqual(down, { status: 'down', pid: killed.process.pid });
+    } finally {
+      await watcher.close();
+    }
+  });
+});
