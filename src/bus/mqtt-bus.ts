@@ -21,7 +21,13 @@ export interface MqttBusOptions {
 
 /** The MQTT.js adapter: the only file that imports `mqtt`. */
 export class MqttBus implements Bus {
-  private handler: (msg: Message) => void = () => {};
+  /**
+   * Messages that arrive before `onMessage` is called: with cleanSession=false the broker sends the
+   * messages it queued for us right after CONNACK, possibly in the same chunk, before the caller of
+   * `connect()` could register its handler.
+   */
+  private early: Message[] | undefined = [];
+  private handler: (msg: Message) => void = (msg) => this.early?.push(msg);
   private readonly connectionHandlers: Array<(connected: boolean) => void> = [];
 
   private constructor(private readonly client: MqttClient) {
@@ -30,6 +36,9 @@ export class MqttBus implements Bus {
     });
     client.on('connect', () => this.connectionHandlers.forEach((h) => h(true)));
     client.on('offline', () => this.connectionHandlers.forEach((h) => h(false)));
+    // MQTT.js reports socket, connack and keepalive failures as 'error' events and then reconnects by
+    // itself; an 'error' event without a listener throws, which would crash a daemon over a broker restart.
+    client.on('error', () => {});
   }
 
   /**
@@ -82,6 +91,9 @@ export class MqttBus implements Bus {
 
   onMessage(handler: (msg: Message) => void): void {
     this.handler = handler;
+    const early = this.early ?? [];
+    this.early = undefined;
+    for (const msg of early) handler(msg);
   }
 
   onConnectionChange(handler: (connected: boolean) => void): void {

@@ -4,7 +4,7 @@ import { ConversionError } from '../../core/errors';
 import { parseMeasurement } from '../../core/measurement';
 import { type Message, message, payloadText } from '../../core/message';
 import { parseAlarm, parseEvent } from '../../core/telemetry';
-import { type EntityTopic, MAIN_DEVICE, errorsTopic, parseTopic } from '../../core/topics';
+import { type EntityTopic, type EntityTopicId, MAIN_DEVICE, errorsTopic, parseTopic, serviceTopicId, topicFor } from '../../core/topics';
 import { toC8yAlarm } from './alarms';
 import { C8yEntityCache } from './entity-cache';
 import { EarlyMessages } from './early-messages';
@@ -42,7 +42,11 @@ export class C8yConverter implements Converter {
   private readonly inventory: InventoryMapper;
   private readonly operations: C8yOperations;
 
+  /** The mapper's own service entity; a `sync` signal to it republishes every 114. */
+  private readonly mapperService: EntityTopicId;
+
   constructor(private readonly opts: C8yConverterOptions) {
+    this.mapperService = serviceTopicId('main', `tedge-mapper-${opts.prefix}`);
     this.cache = new C8yEntityCache(opts.deviceId, opts.prefix);
     this.early = new EarlyMessages(opts.earlyMessageLimit);
     this.inventory = new InventoryMapper(opts.prefix);
@@ -53,6 +57,7 @@ export class C8yConverter implements Converter {
       `${root}/+/+/+/+/cmd/+`,
       `${root}/+/+/+/+/cmd/+/+`,
       `${opts.prefix}/devicecontrol/notifications`,
+      topicFor(this.mapperService, { kind: 'signal', type: 'sync' }, root),
     ];
   }
 
@@ -71,6 +76,9 @@ export class C8yConverter implements Converter {
     const topic = parseTopic(msg.topic, this.opts.topicRoot);
     if (!topic) throw new ConversionError(`Unknown topic or channel: '${msg.topic}'`, { code: 'UNKNOWN_CHANNEL' });
     if (topic.channel.kind === 'registration') return this.onRegistration(topic, msg, now);
+    if (topic.channel.kind === 'signal' && topic.channel.type === 'sync' && topic.entity === this.mapperService) {
+      return this.operations.supportedOperationsMessages();
+    }
     if (!this.cache.has(topic.entity)) return this.holdEarly(topic, msg);
     return this.convertForKnownEntity(topic, msg, now);
   }
@@ -87,7 +95,10 @@ export class C8yConverter implements Converter {
     const registration = parseRegistration(topic.entity, text);
     if (registration === undefined) {
       const entity = this.cache.get(topic.entity);
-      if (entity) this.inventory.forget(entity);
+      if (entity) {
+        this.inventory.forget(entity);
+        this.operations.forgetEntity(entity.externalId);
+      }
       this.cache.remove(topic.entity);
       return [];
     }
