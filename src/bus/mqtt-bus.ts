@@ -117,8 +117,9 @@ export class MqttBus implements Bus {
     });
   }
 
+  /** A clean DISCONNECT when connected; with the broker gone, waiting for in-flight acks would never end. */
   async close(): Promise<void> {
-    await this.client.endAsync(false);
+    await this.client.endAsync(!this.client.connected);
   }
 
   /** Ends without a DISCONNECT packet so the broker publishes the last will (tests of LWT). */

@@ -68,8 +68,15 @@ export class HealthReporter implements Service {
     await this.publishUp();
   }
 
-  async stop(): Promise<void> {
-    await this.bus.publish(message(healthTopic(this.opts), this.status('down'), { qos: 1, retain: true }));
+  /** Publishes `down`, but does not wait more than `deadlineMs` for a broker that may be gone: a stop must end. */
+  async stop(deadlineMs = 2000): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, deadlineMs);
+    });
+    const published = this.bus.publish(message(healthTopic(this.opts), this.status('down'), { qos: 1, retain: true })).catch(() => {});
+    await Promise.race([published, deadline]);
+    clearTimeout(timer);
   }
 }
 
