@@ -38,5 +38,5 @@ tedge mqtt pub te/device/main///m/environment '{"temperature":21.5,"humidity":{"
 tedge mqtt pub te/device/main///e/login '{"text":"A user just logged in"}'
 tedge mqtt pub -r te/device/main///a/temperature_high '{"severity":"major","text":"Temperature is high"}'
 tedge mqtt pub te/device/sensor01/service/app/m/ '{"pressure":1013}'
-tedge mqtt pub te/device/main///m/ '{"temperature":"not a number"}'
+tedge mqtt pub te/device/main///m/ '{"temperature":true}'
 wait "$sub" "$suberr"
