@@ -14,4 +14,11 @@ export interface Converter {
   convert(msg: Message, now: Date): Message[];
   /** Messages to publish once connected (e.g. supported operations). */
   startupMessages?(now: Date): Message[];
+  /**
+   * For converters that hold messages back (batching): what is due at `now`, or everything held
+   * when `drain` (the mapper is stopping). The runtime calls it when `nextFlushAt` says.
+   */
+  flush?(now: Date, drain: boolean): Message[];
+  /** When `flush` is next due; undefined while nothing is held. */
+  nextFlushAt?(): Date | undefined;
 }

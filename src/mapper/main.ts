@@ -1,10 +1,27 @@
 import { Command, CommanderError } from 'commander';
 import { TedgeConfig, resolveConfigDir } from '../config/tedge-config';
 import { TedgeError, errorMessage, isTedgeError } from '../core/errors';
-import { type LogLevel, createLogger } from '../log/logger';
+import { type LogLevel, type Logger, createLogger } from '../log/logger';
+import type { Lifecycle } from '../runtime/lifecycle';
+import { buildAwsMapper } from './aws/main';
+import { buildAzMapper } from './az/main';
 import { buildC8yMapper } from './c8y/main';
+import { buildCollectdMapper } from './collectd/main';
 
-const CLOUDS = ['c8y'] as const;
+const CLOUDS = ['c8y', 'az', 'aws', 'collectd'] as const;
+type MapperName = (typeof CLOUDS)[number];
+
+/** One composition root per mapper; a Record, so a name added to CLOUDS without a builder does not compile. */
+const BUILDERS: Record<MapperName, (config: TedgeConfig, logger: Logger) => Promise<Lifecycle>> = {
+  c8y: buildC8yMapper,
+  az: buildAzMapper,
+  aws: buildAwsMapper,
+  collectd: buildCollectdMapper,
+};
+
+function isMapperName(name: string | undefined): name is MapperName {
+  return CLOUDS.some((c) => c === name);
+}
 
 /** `tedge-mapper <cloud>`: parses flags, builds the chosen mapper and runs it until a signal. */
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
@@ -24,9 +41,9 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   const cloud = program.args[0];
   const logger = createLogger({ name: `tedge-mapper-${cloud}`, level: opts.logLevel });
   try {
-    if (cloud !== 'c8y') throw new TedgeError('USAGE', `unsupported cloud '${cloud}': supported are ${CLOUDS.join(', ')}`);
+    if (!isMapperName(cloud)) throw new TedgeError('USAGE', `unsupported cloud '${cloud}': supported are ${CLOUDS.join(', ')}`);
     const config = TedgeConfig.load(resolveConfigDir(opts.configDir, env), env);
-    const lifecycle = await buildC8yMapper(config, logger);
+    const lifecycle = await BUILDERS[cloud](config, logger);
     await lifecycle.runUntilSignal(process);
     return 0;
   } catch (err) {

@@ -1,5 +1,5 @@
 import type { Bus } from '../bus/bus';
-import type { Clock } from '../core/clock';
+import type { Clock, Timers } from '../core/clock';
 import type { Converter } from '../core/converter';
 import { errorMessage, isConversionError } from '../core/errors';
 import { type Message, message } from '../core/message';
@@ -24,6 +24,9 @@ export interface MapperStats {
 export class MapperRuntime implements Service {
   readonly name: string;
   readonly stats: MapperStats = { received: 0, published: 0, errors: 0, publishFailures: 0 };
+  /** The armed flush timer of a batching converter: when it fires, and how to cancel it. */
+  private flushTimer: { readonly at: number; readonly cancel: () => void } | undefined;
+  private stopped = false;
 
   constructor(
     private readonly deps: {
@@ -34,9 +37,12 @@ export class MapperRuntime implements Service {
       readonly health: HealthReporter;
       readonly logger: Logger;
       readonly topicRoot: string;
+      /** Needed only by converters that batch (`flush`). */
+      readonly timers?: Timers;
     },
   ) {
     this.name = deps.name;
+    if (deps.converter.flush && !deps.timers) throw new Error(`${deps.name}: a batching converter needs timers`);
   }
 
   async start(): Promise<void> {
@@ -48,20 +54,53 @@ export class MapperRuntime implements Service {
   }
 
   async stop(): Promise<void> {
+    // Held batches go out before `down`: MQTT.js keeps publish order.
+    this.stopped = true;
+    this.flushTimer?.cancel();
+    this.flushTimer = undefined;
+    if (this.deps.converter.flush) this.flush(true);
     await this.deps.health.stop();
   }
 
   private onMessage(input: Message): void {
     this.stats.received++;
     if (this.deps.health.handle(input.topic)) return;
-    let outputs: Message[];
+    let outputs: Message[] = [];
     try {
       outputs = this.deps.converter.convert(input, this.deps.clock.now());
     } catch (err) {
       this.reportError(input, err);
+    }
+    for (const out of outputs) this.publish(out);
+    this.armFlush();
+  }
+
+  /** Keeps one timer armed for the earliest batch the converter holds; a no-op for other converters. */
+  private armFlush(): void {
+    const { converter, clock, timers } = this.deps;
+    const due = converter.nextFlushAt?.();
+    if (this.stopped || due === undefined || timers === undefined) return;
+    const at = due.getTime();
+    if (this.flushTimer !== undefined && this.flushTimer.at <= at) return;
+    this.flushTimer?.cancel();
+    const cancel = timers.after(Math.max(0, at - clock.now().getTime()), () => {
+      this.flushTimer = undefined;
+      this.flush(false);
+    });
+    this.flushTimer = { at, cancel };
+  }
+
+  private flush(drain: boolean): void {
+    let outputs: Message[];
+    try {
+      outputs = this.deps.converter.flush?.(this.deps.clock.now(), drain) ?? [];
+    } catch (err) {
+      // No input to blame; not re-armed, so a failing flush cannot spin: the next input retries it.
+      this.deps.logger.error({ err }, 'unexpected failure while flushing held messages');
       return;
     }
     for (const out of outputs) this.publish(out);
+    this.armFlush();
   }
 
   private reportError(input: Message, err: unknown): void {

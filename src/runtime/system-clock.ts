@@ -1,3 +1,10 @@
-import type { Clock } from '../core/clock';
+import type { Clock, Timers } from '../core/clock';
 
 export const systemClock: Clock = { now: () => new Date() };
+
+export const systemTimers: Timers = {
+  after(ms, callback) {
+    const timer = setTimeout(callback, ms);
+    return () => clearTimeout(timer);
+  },
+};

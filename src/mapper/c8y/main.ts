@@ -1,12 +1,8 @@
-import { MqttBus } from '../../bus/mqtt-bus';
 import { TedgeError } from '../../core/errors';
-import { serviceTopicId } from '../../core/topics';
 import type { TedgeConfig } from '../../config/tedge-config';
 import type { Logger } from '../../log/logger';
-import { HealthReporter, healthLastWill } from '../../runtime/health';
-import { Lifecycle } from '../../runtime/lifecycle';
-import { systemClock } from '../../runtime/system-clock';
-import { MapperRuntime } from '../runtime';
+import type { Lifecycle } from '../../runtime/lifecycle';
+import { buildMapperDaemon } from '../daemon';
 import { C8yConverter } from './converter';
 
 const ENABLE_KEY = {
@@ -23,7 +19,7 @@ function hostOf(url: string | undefined): string | undefined {
   return url?.replace(/^[a-z]+:\/\//, '').replace(/[:/].*$/, '');
 }
 
-/** Composition root of `tedge-mapper c8y`: config → logger → bus → converter → runtime. */
+/** Composition root of `tedge-mapper c8y`: config → converter → the shared mapper daemon wiring. */
 export async function buildC8yMapper(config: TedgeConfig, logger: Logger): Promise<Lifecycle> {
   const deviceId = config.text('device.id');
   if (deviceId === undefined || deviceId === '') {
@@ -31,21 +27,6 @@ export async function buildC8yMapper(config: TedgeConfig, logger: Logger): Promi
   }
   const topicRoot = config.string('mqtt.topic_root');
   const prefix = config.string('c8y.bridge.topic_prefix');
-  const service = serviceTopicId('main', `tedge-mapper-${prefix}`);
-  const healthOpts = {
-    root: topicRoot,
-    service,
-    device: config.string('mqtt.device_topic_id'),
-    timestampFormat: config.string('service.timestamp_format') === 'rfc-3339' ? ('rfc-3339' as const) : ('unix' as const),
-  };
-  const bus = await MqttBus.connect({
-    host: config.string('mqtt.client.host'),
-    port: config.number('mqtt.client.port'),
-    clientId: `tedge-mapper-${prefix}`,
-    cleanSession: false,
-    will: healthLastWill(healthOpts, process.pid),
-  });
-  logger.info({ host: config.string('mqtt.client.host'), port: config.number('mqtt.client.port') }, 'connected to the local broker');
   const converter = new C8yConverter({
     deviceId,
     prefix,
@@ -64,8 +45,5 @@ export async function buildC8yMapper(config: TedgeConfig, logger: Logger): Promi
     c8yProxyBase: `http://${config.string('c8y.proxy.client.host')}:${config.number('c8y.proxy.client.port')}/c8y`,
     c8yHost: hostOf(config.text('c8y.url')),
   });
-  const health = new HealthReporter(bus, systemClock, healthOpts, process.pid);
-  const runtime = new MapperRuntime({ name: `tedge-mapper-${prefix}`, bus, clock: systemClock, converter, health, logger: logger.child({ component: 'c8y-mapper' }), topicRoot });
-  const closeBus = { name: 'bus', start: async () => {}, stop: () => bus.close() };
-  return new Lifecycle([closeBus, runtime], logger);
+  return buildMapperDaemon(config, logger, { service: `tedge-mapper-${prefix}`, component: 'c8y-mapper', converter });
 }

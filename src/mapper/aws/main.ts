@@ -1,0 +1,18 @@
+import type { TedgeConfig } from '../../config/tedge-config';
+import type { Logger } from '../../log/logger';
+import type { Lifecycle } from '../../runtime/lifecycle';
+import { buildMapperDaemon } from '../daemon';
+import { parseTimeFormat } from '../steps/add-timestamp';
+import { AwsConverter } from './converter';
+
+/** Composition root of `tedge-mapper aws`: config → converter → the shared mapper daemon wiring. */
+export async function buildAwsMapper(config: TedgeConfig, logger: Logger): Promise<Lifecycle> {
+  const converter = new AwsConverter({
+    topics: config.list('aws.topics'),
+    prefix: config.string('aws.bridge.topic_prefix'),
+    timestampFormat: config.boolean('aws.mapper.timestamp') ? parseTimeFormat(config.string('aws.mapper.timestamp_format'), 'aws.mapper.timestamp_format') : undefined,
+    maxPayloadSize: config.number('aws.mapper.mqtt.max_payload_size'),
+    maxPayloadSizeKey: 'aws.mapper.mqtt.max_payload_size',
+  });
+  return buildMapperDaemon(config, logger, { service: 'tedge-mapper-aws', component: 'aws-mapper', converter });
+}

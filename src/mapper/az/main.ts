@@ -1,0 +1,18 @@
+import type { TedgeConfig } from '../../config/tedge-config';
+import type { Logger } from '../../log/logger';
+import type { Lifecycle } from '../../runtime/lifecycle';
+import { buildMapperDaemon } from '../daemon';
+import { parseTimeFormat } from '../steps/add-timestamp';
+import { AzConverter } from './converter';
+
+/** Composition root of `tedge-mapper az`: config → converter → the shared mapper daemon wiring. */
+export async function buildAzMapper(config: TedgeConfig, logger: Logger): Promise<Lifecycle> {
+  const converter = new AzConverter({
+    topics: config.list('az.topics'),
+    prefix: config.string('az.bridge.topic_prefix'),
+    timestampFormat: config.boolean('az.mapper.timestamp') ? parseTimeFormat(config.string('az.mapper.timestamp_format'), 'az.mapper.timestamp_format') : undefined,
+    maxPayloadSize: config.number('az.mapper.mqtt.max_payload_size'),
+    maxPayloadSizeKey: 'az.mapper.mqtt.max_payload_size',
+  });
+  return buildMapperDaemon(config, logger, { service: 'tedge-mapper-az', component: 'az-mapper', converter });
+}

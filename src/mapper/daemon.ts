@@ -1,0 +1,49 @@
+import { MqttBus } from '../bus/mqtt-bus';
+import type { Converter } from '../core/converter';
+import { serviceTopicId } from '../core/topics';
+import type { TedgeConfig } from '../config/tedge-config';
+import type { Logger } from '../log/logger';
+import { HealthReporter, healthLastWill } from '../runtime/health';
+import { Lifecycle } from '../runtime/lifecycle';
+import { systemClock, systemTimers } from '../runtime/system-clock';
+import { MapperRuntime } from './runtime';
+
+export interface MapperDaemonOptions {
+  /** The service name, e.g. `tedge-mapper-az`: also its MQTT session and its health entity. */
+  readonly service: string;
+  /** The `component` of the runtime's log lines, e.g. `az-mapper`. */
+  readonly component: string;
+  readonly converter: Converter;
+}
+
+/**
+ * The wiring every `tedge-mapper <name>` shares: a persistent MQTT session named after the
+ * service (clean_session=false, so the broker queues input while the mapper is down), health `up`
+ * retained with a `down` last will, and the generic runtime around the mapper's converter.
+ */
+export async function buildMapperDaemon(config: TedgeConfig, logger: Logger, opts: MapperDaemonOptions): Promise<Lifecycle> {
+  const topicRoot = config.string('mqtt.topic_root');
+  const healthOpts = {
+    root: topicRoot,
+    service: serviceTopicId('main', opts.service),
+    device: config.string('mqtt.device_topic_id'),
+    timestampFormat: config.string('service.timestamp_format') === 'rfc-3339' ? ('rfc-3339' as const) : ('unix' as const),
+  };
+  const host = config.string('mqtt.client.host');
+  const port = config.number('mqtt.client.port');
+  const bus = await MqttBus.connect({ host, port, clientId: opts.service, cleanSession: false, will: healthLastWill(healthOpts, process.pid) });
+  logger.info({ host, port }, 'connected to the local broker');
+  const health = new HealthReporter(bus, systemClock, healthOpts, process.pid);
+  const runtime = new MapperRuntime({
+    name: opts.service,
+    bus,
+    clock: systemClock,
+    timers: systemTimers,
+    converter: opts.converter,
+    health,
+    logger: logger.child({ component: opts.component }),
+    topicRoot,
+  });
+  const closeBus = { name: 'bus', start: async () => {}, stop: () => bus.close() };
+  return new Lifecycle([closeBus, runtime], logger);
+}

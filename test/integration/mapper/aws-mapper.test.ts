@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { BusProbe } from '../../helpers/bus-probe';
+import { Daemon } from '../../helpers/daemon';
+import { Mosquitto } from '../../helpers/mosquitto';
+
+const HEALTH = 'te/device/main/service/tedge-mapper-aws/status/health';
+
+describe('tedge-mapper aws on a real mosquitto', () => {
+  let broker: Mosquitto;
+  let probe: BusProbe;
+  let mapper: Daemon;
+  let configDir: string;
+
+  before(async () => {
+    broker = await Mosquitto.start();
+    configDir = mkdtempSync(join(tmpdir(), 'tedge-mapper-aws-it-'));
+    const env = { TEDGE_CONFIG_DIR: configDir, TEDGE_MQTT_CLIENT_PORT: String(broker.port) };
+    probe = await BusProbe.connect(broker.port, ['aws/#', 'te/errors', HEALTH]);
+    mapper = Daemon.start('tedge-mapper', ['aws'], env);
+    await probe.waitForText(HEALTH, (t) => t.includes('"up"'));
+  });
+
+  after(async () => {
+    await mapper.stop();
+    await probe.close();
+    await broker.stop();
+    rmSync(configDir, { recursive: true, force: true });
+  });
+
+  it('forwards its own health to aws/td/device:main:service:tedge-mapper-aws/status/health', async () => {
+    const health = await probe.waitForText('aws/td/device:main:service:tedge-mapper-aws/status/health', (t) => t.includes('"up"'));
+    assert.equal((JSON.parse(health) as { pid: number }).pid, mapper.process.pid);
+  });
+
+  it('forwards a child measurement to aws/td/device:child/m/<type> with a unix time', async () => {
+    await probe.publish('te/device/child///m/env', '{"temperature":21.5,"time":"2021-04-30T17:03:14Z"}');
+    const out = await probe.waitForText('aws/td/device:child/m/env');
+    assert.equal(out, '{"temperature":21.5,"time":1619802194}');
+  });
+
+  it('forwards a service alarm and its clearing', async () => {
+    await probe.publish('te/device/main/service/app/a/hot', '{"severity":"major","time":1}', { retain: true });
+    await probe.waitForText('aws/td/device:main:service:app/a/hot', (t) => t.includes('major'));
+    await probe.publish('te/device/main/service/app/a/hot', '', { retain: true });
+    await probe.waitForText('aws/td/device:main:service:app/a/hot', (t) => t === '');
+  });
+
+  it('reports a bad payload on te/errors and keeps running', async () => {
+    await probe.publish('te/device/main///e/bad', '[1,2]');
+    const error = await probe.waitForText('te/errors', (t) => t.includes('te/device/main///e/bad'));
+    assert.match(error, /expected a JSON object/);
+    await probe.publish('te/device/main///e/after', '{"text":"still here"}');
+    await probe.waitForText('aws/td/device:main/e/after', (t) => t.includes('still here'));
+    assert.equal(mapper.exited, false);
+  });
+});
