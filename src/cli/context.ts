@@ -1,4 +1,5 @@
 import type { TedgeConfig } from '../config/tedge-config';
+import type { Clock } from '../core/clock';
 
 /** What the program needs from the outside world; bin passes the process, tests pass buffers. */
 export interface CliDeps {
@@ -9,6 +10,8 @@ export interface CliDeps {
   readonly version: string;
   /** Aborted on Ctrl-C / SIGTERM, so long-running commands (mqtt sub) finish cleanly. */
   readonly signal?: AbortSignal;
+  /** Certificate validity and renewal checks read it; tests fix it. Default: the system clock. */
+  readonly clock?: Clock;
 }
 
 /** What a command action sees: the deps plus the configuration selected by the global options. */
@@ -17,6 +20,7 @@ export interface CommandContext {
   readonly err: (s: string) => void;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly signal: AbortSignal | undefined;
+  readonly clock: Clock;
   /** Loaded when called, so that `--help` and usage errors never touch the config dir. */
   config(): TedgeConfig;
 }

@@ -8,11 +8,16 @@ import { type ErrorCode, errorMessage, isTedgeError } from '../core/errors';
  * |------|-----------------------------------------------------------|-----------------------------------------------------------------|
  * | 0    | success                                                   |                                                                 |
  * | 1    | failure: the command is valid but could not be carried out | MQTT_CONNECT, IO, CONFIG_FILE, CONFIG_INVALID_VALUE (also: key   |
- * |      |                                                           | not set), CONFIG_READ_ONLY, any other or unexpected error       |
+ * |      |                                                           | not set), CONFIG_READ_ONLY, CERT_* (missing, exists, invalid,   |
+ * |      |                                                           | expired, key mismatch...), any other or unexpected error        |
  * | 2    | usage: the command line itself is wrong                   | unknown command/option, bad option argument, missing argument,  |
  * |      |                                                           | USAGE, CONFIG_UNKNOWN_KEY, INVALID_TOPIC                        |
  *
  * As with thin-edge.io (clap), a malformed command line is 2; everything else that fails is 1.
+ *
+ * One exception, a command whose exit code is its answer: `tedge cert needs-renewal` exits 0 when the
+ * certificate must be renewed, 1 when it is fine, 2 on any error (thin-edge's contract, used as a
+ * systemd ExecCondition). It throws ExitStatus to say so.
  */
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -27,7 +32,22 @@ const BY_ERROR_CODE: Partial<Record<ErrorCode, ExitCode>> = {
   INVALID_TOPIC: EXIT_USAGE,
 };
 
+/**
+ * Thrown by a command whose exit code carries a result rather than a failure (needs-renewal). Commands
+ * return nothing, so this is how one picks its code; `error` is printed as the usual one line, if any.
+ */
+export class ExitStatus extends Error {
+  constructor(
+    readonly exitCode: ExitCode,
+    readonly error?: unknown,
+  ) {
+    super(error === undefined ? `exit status ${exitCode}` : errorMessage(error), { cause: error });
+    this.name = 'ExitStatus';
+  }
+}
+
 export function exitCodeOf(error: unknown): ExitCode {
+  if (error instanceof ExitStatus) return error.exitCode;
   if (error instanceof CommanderError) {
     // --help and --version "exit" with 0; help shown for a missing subcommand is a usage error.
     return error.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
@@ -39,5 +59,6 @@ export function exitCodeOf(error: unknown): ExitCode {
 /** The one line printed on stderr; undefined when commander has already printed its own. */
 export function errorLine(error: unknown): string | undefined {
   if (error instanceof CommanderError) return undefined;
+  if (error instanceof ExitStatus) return error.error === undefined ? undefined : `error: ${errorMessage(error.error)}`;
   return `error: ${errorMessage(error)}`;
 }

@@ -1,6 +1,8 @@
 import { Command, Option } from 'commander';
 import { resolveConfigDir, TedgeConfig } from '../config/tedge-config';
 import type { LogLevel } from '../log/logger';
+import { systemClock } from '../runtime/system-clock';
+import { registerCertCommand } from './cert-command';
 import { registerConfigCommand } from './config-command';
 import type { CliDeps, CommandContext } from './context';
 import { EXIT_OK, errorLine, exitCodeOf } from './exit-codes';
@@ -32,11 +34,13 @@ export function buildProgram(deps: CliDeps): Command {
     err: deps.err,
     env: deps.env,
     signal: deps.signal,
+    clock: deps.clock ?? systemClock,
     config: () => TedgeConfig.load(resolveConfigDir(program.opts<GlobalOptions>().configDir, deps.env), deps.env),
   });
 
   registerConfigCommand(program, context);
   registerMqttCommand(program, context);
+  registerCertCommand(program, context);
   return program;
 }
 

@@ -2,6 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import ini from 'ini';
+import { commonNameOf } from '../certs/subject';
 import { TedgeError } from '../core/errors';
 import { CONFIG_KEYS, type ConfigKey, envName, isConfigKey } from './keys';
 import { type ConfigValue, formatValue, parseValue } from './value-types';
@@ -95,8 +96,8 @@ export class TedgeConfig {
     const certPath = this.env[envName('device.cert_path')] ?? this.fileValues.get('device.cert_path') ?? join(this.configDir, 'device-certs', 'tedge-certificate.pem');
     if (!existsSync(certPath)) return undefined;
     try {
-      const subject = new X509Certificate(readFileSync(certPath)).subject;
-      return /(?:^|\n)CN=([^\n]+)/.exec(subject)?.[1];
+      // commonNameOf undoes node's RFC 2253 escapes: a device id may contain ',' (printed `\,`).
+      return commonNameOf(new X509Certificate(readFileSync(certPath)).subject);
     } catch {
       return undefined;
     }

@@ -12,7 +12,21 @@ export type ErrorCode =
   | 'CONFIG_FILE'
   | 'MQTT_CONNECT'
   | 'IO'
-  | 'USAGE';
+  | 'USAGE'
+  // Device certificates (src/certs): each names the file and the problem in one line.
+  | 'CERT_MISSING'
+  | 'CERT_EXISTS'
+  | 'CERT_INVALID'
+  | 'CERT_EXPIRED'
+  | 'CERT_NOT_YET_VALID'
+  | 'CERT_KEY_MISSING'
+  | 'CERT_KEY_INVALID'
+  | 'CERT_KEY_MISMATCH'
+  | 'CERT_INVALID_DEVICE_ID'
+  | 'CERT_UNSUPPORTED'
+  // TLS with a cloud: we do not trust the server, or the server does not accept our certificate.
+  | 'CERT_UNTRUSTED_SERVER'
+  | 'CERT_REJECTED';
 
 export class TedgeError extends Error {
   readonly code: ErrorCode;
