@@ -1,35 +1,22 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { BusProbe } from '../../helpers/bus-probe';
-import { Daemon } from '../../helpers/daemon';
-import { Mosquitto } from '../../helpers/mosquitto';
+import type { BusProbe } from '../../helpers/bus-probe';
+import type { Daemon } from '../../helpers/daemon';
+import { MapperUnderTest } from '../../helpers/mapper-under-test';
 
 const HEALTH = 'te/device/main/service/tedge-mapper-aws/status/health';
 
 describe('tedge-mapper aws on a real mosquitto', () => {
-  let broker: Mosquitto;
   let probe: BusProbe;
   let mapper: Daemon;
-  let configDir: string;
+  let underTest: MapperUnderTest;
 
   before(async () => {
-    broker = await Mosquitto.start();
-    configDir = mkdtempSync(join(tmpdir(), 'tedge-mapper-aws-it-'));
-    const env = { TEDGE_CONFIG_DIR: configDir, TEDGE_MQTT_CLIENT_PORT: String(broker.port) };
-    probe = await BusProbe.connect(broker.port, ['aws/#', 'te/errors', HEALTH]);
-    mapper = Daemon.start('tedge-mapper', ['aws'], env);
-    await probe.waitForText(HEALTH, (t) => t.includes('"up"'));
+    underTest = await MapperUnderTest.start('aws', { filters: ['aws/#', 'te/errors'] });
+    ({ probe, mapper } = underTest);
   });
 
-  after(async () => {
-    await mapper.stop();
-    await probe.close();
-    await broker.stop();
-    rmSync(configDir, { recursive: true, force: true });
-  });
+  after(() => underTest.stop());
 
   it('forwards its own health to aws/td/device:main:service:tedge-mapper-aws/status/health', async () => {
     const health = await probe.waitForText('aws/td/device:main:service:tedge-mapper-aws/status/health', (t) => t.includes('"up"'));

@@ -1,37 +1,24 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { BusProbe } from '../../helpers/bus-probe';
+import type { BusProbe } from '../../helpers/bus-probe';
 import { Daemon, runCli } from '../../helpers/daemon';
-import { Mosquitto } from '../../helpers/mosquitto';
+import { MapperUnderTest } from '../../helpers/mapper-under-test';
 
 const HEALTH = 'te/device/main/service/tedge-mapper-az/status/health';
 const EVENTS = 'az/messages/events/';
 
 describe('tedge-mapper az on a real mosquitto', () => {
-  let broker: Mosquitto;
   let probe: BusProbe;
   let mapper: Daemon;
-  let configDir: string;
   let env: Record<string, string>;
+  let underTest: MapperUnderTest;
 
   before(async () => {
-    broker = await Mosquitto.start();
-    configDir = mkdtempSync(join(tmpdir(), 'tedge-mapper-az-it-'));
-    env = { TEDGE_CONFIG_DIR: configDir, TEDGE_MQTT_CLIENT_PORT: String(broker.port), TEDGE_AZ_MAPPER_TIMESTAMP_FORMAT: 'rfc-3339' };
-    probe = await BusProbe.connect(broker.port, ['az/#', 'te/errors', HEALTH]);
-    mapper = Daemon.start('tedge-mapper', ['az'], env);
-    await probe.waitForText(HEALTH, (t) => t.includes('"up"'));
+    underTest = await MapperUnderTest.start('az', { filters: ['az/#', 'te/errors'], env: { TEDGE_AZ_MAPPER_TIMESTAMP_FORMAT: 'rfc-3339' } });
+    ({ probe, mapper, env } = underTest);
   });
 
-  after(async () => {
-    await mapper.stop();
-    await probe.close();
-    await broker.stop();
-    rmSync(configDir, { recursive: true, force: true });
-  });
+  after(() => underTest.stop());
 
   it('forwards a measurement to az/messages/events/ with its time reformatted', async () => {
     await probe.publish('te/device/main///m/environment', '{"temperature":21.5,"time":1619802194}');

@@ -1,36 +1,25 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { BusProbe } from '../../helpers/bus-probe';
 import { Daemon } from '../../helpers/daemon';
-import { Mosquitto } from '../../helpers/mosquitto';
+import { MapperUnderTest } from '../../helpers/mapper-under-test';
+import type { Mosquitto } from '../../helpers/mosquitto';
 
 const HEALTH = 'te/device/main/service/tedge-mapper-c8y/status/health';
 
 describe('tedge-mapper c8y on a real mosquitto', () => {
-  let broker: Mosquitto;
   let probe: BusProbe;
   let mapper: Daemon;
-  let configDir: string;
   let env: Record<string, string>;
+  let broker: Mosquitto;
+  let underTest: MapperUnderTest;
 
   before(async () => {
-    broker = await Mosquitto.start();
-    configDir = mkdtempSync(join(tmpdir(), 'tedge-mapper-it-'));
-    env = { TEDGE_CONFIG_DIR: configDir, TEDGE_MQTT_CLIENT_PORT: String(broker.port), TEDGE_DEVICE_ID: 'it-device' };
-    probe = await BusProbe.connect(broker.port, ['c8y/#', 'te/errors', HEALTH]);
-    mapper = Daemon.start('tedge-mapper', ['c8y'], env);
-    await probe.waitForText(HEALTH, (t) => t.includes('"up"'));
+    underTest = await MapperUnderTest.start('c8y', { filters: ['c8y/#', 'te/errors'], env: { TEDGE_DEVICE_ID: 'it-device' } });
+    ({ probe, mapper, env, broker } = underTest);
   });
 
-  after(async () => {
-    await mapper.stop();
-    await probe.close();
-    await broker.stop();
-    rmSync(configDir, { recursive: true, force: true });
-  });
+  after(() => underTest.stop());
 
   it('publishes its health up, retained, with its pid', async () => {
     const health = JSON.parse(await probe.waitForText(HEALTH, (t) => t.includes('"up"'))) as { status: string; pid: number };

@@ -1,36 +1,23 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { BusProbe } from '../../helpers/bus-probe';
-import { Daemon } from '../../helpers/daemon';
-import { Mosquitto } from '../../helpers/mosquitto';
+import type { BusProbe } from '../../helpers/bus-probe';
+import type { Daemon } from '../../helpers/daemon';
+import { MapperUnderTest } from '../../helpers/mapper-under-test';
 
 const HEALTH = 'te/device/main/service/tedge-mapper-collectd/status/health';
 const OUT = 'te/device/main///m/';
 
 describe('tedge-mapper collectd on a real mosquitto', () => {
-  let broker: Mosquitto;
   let probe: BusProbe;
   let mapper: Daemon;
-  let configDir: string;
+  let underTest: MapperUnderTest;
 
   before(async () => {
-    broker = await Mosquitto.start();
-    configDir = mkdtempSync(join(tmpdir(), 'tedge-mapper-collectd-it-'));
-    const env = { TEDGE_CONFIG_DIR: configDir, TEDGE_MQTT_CLIENT_PORT: String(broker.port) };
-    probe = await BusProbe.connect(broker.port, [OUT, 'te/errors', HEALTH]);
-    mapper = Daemon.start('tedge-mapper', ['collectd'], env);
-    await probe.waitForText(HEALTH, (t) => t.includes('"up"'));
+    underTest = await MapperUnderTest.start('collectd', { filters: [OUT, 'te/errors'] });
+    ({ probe, mapper } = underTest);
   });
 
-  after(async () => {
-    await mapper.stop();
-    await probe.close();
-    await broker.stop();
-    rmSync(configDir, { recursive: true, force: true });
-  });
+  after(() => underTest.stop());
 
   it('batches one read cycle into one Thin Edge JSON measurement', async () => {
     await probe.publish('collectd/host/cpu/percent-active', '1617822000.5:2.07\u0000', { qos: 0 });

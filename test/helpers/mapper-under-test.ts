@@ -1,0 +1,39 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BusProbe } from './bus-probe';
+import { Daemon } from './daemon';
+import { Mosquitto } from './mosquitto';
+
+/**
+ * A mapper run as its own process against a fresh mosquitto, with a probe subscribed before it starts:
+ * the setup every mapper integration test shares. Resolves once the mapper reports `up`.
+ */
+export class MapperUnderTest {
+  private constructor(
+    readonly broker: Mosquitto,
+    readonly probe: BusProbe,
+    readonly mapper: Daemon,
+    readonly configDir: string,
+    /** The environment the mapper runs with (config dir, broker port, plus the test's own keys). */
+    readonly env: Record<string, string>,
+  ) {}
+
+  static async start(cloud: string, opts: { filters: readonly string[]; env?: Record<string, string>; service?: string }): Promise<MapperUnderTest> {
+    const broker = await Mosquitto.start();
+    const configDir = mkdtempSync(join(tmpdir(), `tedge-mapper-${cloud}-it-`));
+    const env = { TEDGE_CONFIG_DIR: configDir, TEDGE_MQTT_CLIENT_PORT: String(broker.port), ...opts.env };
+    const health = `te/device/main/service/${opts.service ?? `tedge-mapper-${cloud}`}/status/health`;
+    const probe = await BusProbe.connect(broker.port, [...opts.filters, health]);
+    const mapper = Daemon.start('tedge-mapper', [cloud], env);
+    await probe.waitForText(health, (t) => t.includes('"up"'));
+    return new MapperUnderTest(broker, probe, mapper, configDir, env);
+  }
+
+  async stop(): Promise<void> {
+    await this.mapper.stop();
+    await this.probe.close();
+    await this.broker.stop();
+    rmSync(this.configDir, { recursive: true, force: true });
+  }
+}
