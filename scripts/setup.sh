@@ -7,6 +7,18 @@ need_apt=()
 command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need_apt+=(mosquitto)
 command -v mosquitto_pub >/dev/null 2>&1 || need_apt+=(mosquitto-clients)
 command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
+# The native addon and its host tests (native/, npm run build:native / test:native): CMake, a C++17
+# compiler, Ninja; valgrind for the leak check. Without them the build falls back to the TS path.
+command -v cmake >/dev/null 2>&1 || need_apt+=(cmake)
+command -v g++ >/dev/null 2>&1 || need_apt+=(g++)
+command -v ninja >/dev/null 2>&1 || need_apt+=(ninja-build)
+command -v valgrind >/dev/null 2>&1 || need_apt+=(valgrind)
+# libFuzzer harnesses (npm run fuzz), only when asked for: TEDGE_FUZZ=1.
+if [ "${TEDGE_FUZZ:-0}" = "1" ]; then
+  command -v clang++ >/dev/null 2>&1 || need_apt+=(clang)
+  dpkg -s libfuzzer-14-dev >/dev/null 2>&1 || need_apt+=(libfuzzer-14-dev)
+  dpkg -s libclang-rt-14-dev >/dev/null 2>&1 || need_apt+=(libclang-rt-14-dev)
+fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
