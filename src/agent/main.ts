@@ -13,6 +13,7 @@ import { AgentInfo, agentVersion } from './agent-info';
 import { EntityPersistence } from './entities/entity-persistence';
 import { EntityService } from './entities/entity-service';
 import { EntityStore } from './entities/entity-store';
+import { activateNativeHotPath } from '../native/activate';
 
 const LOG_LEVELS: readonly LogLevel[] = ['error', 'warn', 'info', 'debug', 'trace'];
 
@@ -88,6 +89,8 @@ async function run(flags: AgentFlags, env: NodeJS.ProcessEnv, logger: Logger): P
   const port = config.number('mqtt.client.port');
   const pid = process.pid;
 
+  const native = activateNativeHotPath();
+  logger.info({ native: native.active, detail: native.detail }, native.active ? 'native hot path in use' : 'TypeScript hot path in use');
   logger.info({ host, port, device, configDir: config.configDir }, 'connecting to the MQTT broker');
   // No connect timeout: a daemon waits for its broker, however long it takes to come up.
   const bus = await MqttBus.connect({

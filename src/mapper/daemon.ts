@@ -1,6 +1,7 @@
 import { MqttBus } from '../bus/mqtt-bus';
 import type { Converter } from '../core/converter';
 import { serviceTopicId } from '../core/topics';
+import { activateNativeHotPath } from '../native/activate';
 import type { TedgeConfig } from '../config/tedge-config';
 import type { Logger } from '../log/logger';
 import { HealthReporter, healthLastWill } from '../runtime/health';
@@ -31,6 +32,8 @@ export async function buildMapperDaemon(config: TedgeConfig, logger: Logger, opt
   };
   const host = config.string('mqtt.client.host');
   const port = config.number('mqtt.client.port');
+  const native = activateNativeHotPath();
+  logger.info({ native: native.active, detail: native.detail }, native.active ? 'native hot path in use' : 'TypeScript hot path in use');
   const bus = await MqttBus.connect({ host, port, clientId: opts.service, cleanSession: false, will: healthLastWill(healthOpts, process.pid) });
   logger.info({ host, port }, 'connected to the local broker');
   const health = new HealthReporter(bus, systemClock, healthOpts, process.pid);

@@ -207,11 +207,20 @@ export const writeToStream = writeToStreamImpl as WriteToStream;
  * Makes MQTT.js (the copy this project resolves) parse with parser() and write with writeToStream()
  * from here. Affects clients that connect afterwards; returns a function that restores mqtt-packet's.
  */
+/** The mqtt-packet instance MQTT.js itself resolves (normally the same as ours). */
+function mqttJsPacketModule(): Record<string, unknown> {
+  try {
+    const mqttDir = dirname(require.resolve('mqtt/package.json'));
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require(require.resolve('mqtt-packet', { paths: [mqttDir] })) as Record<string, unknown>;
+  } catch {
+    // In the single-executable bundle there is no node_modules to resolve: one shared instance is bundled.
+    return original as unknown as Record<string, unknown>;
+  }
+}
+
 export function installIntoMqttJs(): () => void {
-  // The mqtt-packet instance MQTT.js itself resolves (normally the same as ours).
-  const mqttDir = dirname(require.resolve('mqtt/package.json'));
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const target = require(require.resolve('mqtt-packet', { paths: [mqttDir] })) as Record<string, unknown>;
+  const target = mqttJsPacketModule();
   const saved = { parser: target['parser'], writeToStream: target['writeToStream'] };
   target['parser'] = parser;
   target['writeToStream'] = writeToStream;
