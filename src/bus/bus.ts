@@ -28,3 +28,10 @@ export interface LastWill {
   readonly qos: 0 | 1 | 2;
   readonly retain: boolean;
 }
+
+/**
+ * A consumer that acknowledges inbound QoS 1 messages itself: the broker gets the PUBACK only when
+ * `ack` is called (e.g. once the message is on disk), so a crash before then means redelivery, not loss.
+ * `redelivered` is the MQTT DUP flag: the broker sent this message before, without our PUBACK.
+ */
+export type AckingHandler = (msg: Message, ack: () => void, redelivered: boolean) => void;

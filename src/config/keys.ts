@@ -102,6 +102,16 @@ const TABLE = {
   'mqtt.bridge.reconnect_policy.initial_interval': { type: 'duration', doc: 'First reconnect delay of the built-in bridge', default: '5s' },
   'mqtt.bridge.reconnect_policy.maximum_interval': { type: 'duration', doc: 'Longest reconnect delay of the built-in bridge', default: '10m' },
   'mqtt.bridge.reconnect_policy.reset_window': { type: 'duration', doc: 'Connected this long, the delay starts over', default: '5m' },
+  'mqtt.bridge.outbox.max_bytes': {
+    type: 'integer',
+    doc: 'Bound of the built-in bridge outbox (<data.path>/bridge/<prefix>/outbox): bytes of messages not yet acknowledged by the cloud. When full, the oldest are dropped (counted on status/metrics/outbox)',
+    default: String(64 * 1024 * 1024),
+  },
+  'mqtt.bridge.outbox.fsync': {
+    type: 'string',
+    doc: 'always: fsync the outbox before the local broker gets its PUBACK (survives a power cut; group-committed). never: written, not synced (survives a crash, not a power cut)',
+    default: 'always',
+  },
 
   'http.bind.address': { type: 'string', doc: 'Address of the agent HTTP service', default: '127.0.0.1' },
   'http.bind.port': { type: 'port', doc: 'Port of the agent HTTP service', default: '8000' },

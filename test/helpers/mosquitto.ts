@@ -17,7 +17,7 @@ export function freePort(): Promise<number> {
   });
 }
 
-function waitForPort(port: number, timeoutMs: number): Promise<void> {
+export function waitForPort(port: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   return new Promise((resolve, reject) => {
     const attempt = (): void => {
@@ -60,6 +60,11 @@ export class Mosquitto {
       [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', `log_dest file ${join(dir, 'mosquitto.log')}`, extraConfig].join('\n'),
     );
     return spawn(existsSync('/usr/sbin/mosquitto') ? '/usr/sbin/mosquitto' : 'mosquitto', ['-c', conf], { stdio: 'ignore' });
+  }
+
+  /** The broker's process id (for footprint measurements). */
+  get pid(): number | undefined {
+    return this.process.pid;
   }
 
   get url(): string {

@@ -1,17 +1,16 @@
 import type { Converter } from '../../core/converter';
 import { parseRegistration } from '../../core/entity';
 import { ConversionError } from '../../core/errors';
-import { parseMeasurement } from '../../core/measurement';
 import { type Message, message, payloadText } from '../../core/message';
 import { parseAlarm, parseEvent } from '../../core/telemetry';
 import { type EntityTopic, type EntityTopicId, MAIN_DEVICE, errorsTopic, parseTopic, serviceTopicId, topicFor } from '../../core/topics';
+import { MeasurementConverter } from '../../native/measurement-converter';
 import { toC8yAlarm } from './alarms';
 import { C8yEntityCache } from './entity-cache';
 import { EarlyMessages } from './early-messages';
 import { toC8yEvent } from './events';
 import { healthMessages, healthStatus } from './health';
 import { InventoryMapper } from './inventory';
-import { toC8yMeasurement } from './measurements';
 import { C8yOperations, type OperationsOptions } from './operations';
 import { type RegistrationOptions, registrationMessages } from './registration';
 import { UnitStore } from './units';
@@ -25,10 +24,16 @@ export interface C8yConverterOptions extends RegistrationOptions, Omit<Operation
   readonly maxPayloadSize: number;
   /** How many messages of not-yet-registered entities are held at most. */
   readonly earlyMessageLimit: number;
+  /** Native when the addon loads (same bytes, same errors); the TypeScript path when absent. */
+  readonly measurementConverter?: MeasurementConverter;
 }
 
-/** Bridge services whose `up` means the cloud connection is back: ask for pending operations (500). */
-const BRIDGE_SERVICES = (prefix: string): string[] => [`device/main/service/tedge-mapper-bridge-${prefix}`, `device/main/service/mosquitto-${prefix}-bridge`];
+/**
+ * The mosquitto bridge, whose `up` means the cloud connection is back: ask for pending operations (500).
+ * The built-in bridge (tedge-mapper-bridge-<prefix>) sends its own 500 straight after each connect,
+ * ahead of its outbox backlog; answering its `up` too would make Cumulocity send every pending operation twice.
+ */
+const BRIDGE_SERVICES = (prefix: string): string[] => [`device/main/service/mosquitto-${prefix}-bridge`];
 
 /**
  * The Cumulocity converter: dispatches on the te/ channel to one pure mapping per message kind.
@@ -41,6 +46,7 @@ export class C8yConverter implements Converter {
   private readonly units = new UnitStore();
   private readonly inventory: InventoryMapper;
   private readonly operations: C8yOperations;
+  private readonly measurements: MeasurementConverter;
 
   /** The mapper's own service entity; a `sync` signal to it republishes every 114. */
   private readonly mapperService: EntityTopicId;
@@ -50,6 +56,7 @@ export class C8yConverter implements Converter {
     this.cache = new C8yEntityCache(opts.deviceId, opts.prefix);
     this.early = new EarlyMessages(opts.earlyMessageLimit);
     this.inventory = new InventoryMapper(opts.prefix);
+    this.measurements = opts.measurementConverter ?? new MeasurementConverter(undefined);
     this.operations = new C8yOperations(this.cache, { ...opts });
     const root = opts.topicRoot;
     this.filters = [
@@ -132,14 +139,14 @@ export class C8yConverter implements Converter {
     const channel = topic.channel;
     switch (channel.kind) {
       case 'measurement': {
-        const payload = toC8yMeasurement(parseMeasurement(payloadText(msg)), {
+        const payload = this.measurements.convert(msg.payload, {
           topicType: channel.type,
-          unitOf: this.units.unitOf(entity.topicId, channel.type),
-          ...(externalSource ? { externalSource } : {}),
+          units: this.units.table(entity.topicId, channel.type),
+          externalSource,
           now,
         });
-        if (Buffer.byteLength(payload) > this.opts.maxPayloadSize) {
-          throw new ConversionError(`The measurement is ${Buffer.byteLength(payload)} bytes once converted, above the limit of ${this.opts.maxPayloadSize}`);
+        if (payload.length > this.opts.maxPayloadSize) {
+          throw new ConversionError(`The measurement is ${payload.length} bytes once converted, above the limit of ${this.opts.maxPayloadSize}`);
         }
         return [message(`${prefix}/measurement/measurements/create`, payload, { qos: 1 })];
       }

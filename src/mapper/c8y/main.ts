@@ -1,7 +1,10 @@
+import { withBuiltInBridge } from '../../bridge/build';
 import { TedgeError } from '../../core/errors';
 import type { TedgeConfig } from '../../config/tedge-config';
 import type { Logger } from '../../log/logger';
 import type { Lifecycle } from '../../runtime/lifecycle';
+import { nativeForProcess } from '../../native/binding';
+import { MeasurementConverter } from '../../native/measurement-converter';
 import { buildMapperDaemon } from '../daemon';
 import { C8yConverter } from './converter';
 
@@ -34,6 +37,7 @@ export async function buildC8yMapper(config: TedgeConfig, logger: Logger): Promi
     topics: config.list('c8y.topics'),
     maxPayloadSize: config.number('c8y.mapper.mqtt.max_payload_size'),
     earlyMessageLimit: 10_000,
+    measurementConverter: new MeasurementConverter(nativeForProcess().binding),
     createWithDeviceMarker: config.boolean('c8y.smartrest.child_device.create_with_device_marker'),
     serviceType: config.string('service.type'),
     useOperationId: config.boolean('c8y.smartrest.use_operation_id'),
@@ -45,5 +49,7 @@ export async function buildC8yMapper(config: TedgeConfig, logger: Logger): Promi
     c8yProxyBase: `http://${config.string('c8y.proxy.client.host')}:${config.number('c8y.proxy.client.port')}/c8y`,
     c8yHost: hostOf(config.text('c8y.url')),
   });
-  return buildMapperDaemon(config, logger, { service: `tedge-mapper-${prefix}`, component: 'c8y-mapper', converter });
+  const mapper = await buildMapperDaemon(config, logger, { service: `tedge-mapper-${prefix}`, component: 'c8y-mapper', converter });
+  // The built-in bridge (src/bridge) runs in this process unless mqtt.bridge.built_in=false or c8y.url is unset.
+  return withBuiltInBridge(config, logger, 'c8y', mapper);
 }

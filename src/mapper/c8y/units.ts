@@ -25,8 +25,8 @@ export class UnitStore {
     this.units.set(key, units);
   }
 
-  unitOf(entity: EntityTopicId, type: string): (series: string) => string | undefined {
-    const units = this.units.get(UnitStore.key(entity, type));
-    return (series) => units?.get(series);
+  /** Units of one measurement type of one entity, keyed by series (`temperature`, `Climate.Humidity`). */
+  table(entity: EntityTopicId, type: string): ReadonlyMap<string, string> | undefined {
+    return this.units.get(UnitStore.key(entity, type));
   }
 }

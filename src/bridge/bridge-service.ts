@@ -1,0 +1,274 @@
+import type { Clock, Timers } from '../core/clock';
+import { errorMessage } from '../core/errors';
+import { type Message, type QoS, message } from '../core/message';
+import type { Logger } from '../log/logger';
+import type { Service } from '../runtime/service';
+import { CloudLink, type BridgeBus } from './cloud-link';
+import { EchoFilter } from './echo-filter';
+import { type BridgeTopics, healthPayload, metricsPayload } from './status';
+import type { Outbox } from './outbox/outbox';
+import type { OutboxMessage, OutboxRecord } from './outbox/record';
+import type { ReconnectPolicy } from './reconnect-policy';
+import type { BridgeRule } from './rules';
+import { TopicMapper, subscriptions } from './topic-map';
+
+export interface BridgeServiceDeps {
+  /** `tedge-mapper-bridge-<prefix>`: the service name, its health entity and its local MQTT session. */
+  readonly name: string;
+  readonly rules: readonly BridgeRule[];
+  /** Connected, with a persistent session, manual acks and `down` as last will on the health topic. */
+  readonly local: BridgeBus;
+  readonly connectCloud: () => Promise<BridgeBus>;
+  readonly outbox: Outbox;
+  readonly policy: ReconnectPolicy;
+  readonly topics: BridgeTopics;
+  readonly clock: Clock;
+  readonly timers: Timers;
+  readonly logger: Logger;
+  readonly pid: number;
+  readonly timestampFormat: 'unix' | 'rfc-3339';
+  /** Sent to the cloud after each (re)connect, ahead of the backlog: c8y `500` (pending operations). */
+  readonly onConnect?: readonly OutboxMessage[];
+  /** Records in flight to the cloud at most (thin-edge's built-in bridge uses 100). */
+  readonly window?: number;
+  /** Metrics are republished at most this often while they change. */
+  readonly metricsIntervalMs?: number;
+}
+
+/** Counters of the bridge itself; the outbox keeps its own. */
+export interface BridgeCounters {
+  /** Local messages the broker sent again (DUP): after our crash or reconnect, possibly already in the outbox. */
+  localRedelivered: number;
+  /** Cloud messages published locally. */
+  received: number;
+  /** Messages no rule maps (only possible with overlapping subscriptions); acknowledged and counted. */
+  unmapped: number;
+  /** Echoes of bidirectional rules, not bridged back. */
+  echoes: number;
+  connections: number;
+}
+
+/**
+ * The built-in bridge of one cloud (§4.8), in the mapper process. Local → cloud: each message on a
+ * bridged `<prefix>/…` topic goes into the durable outbox, and the local broker gets its PUBACK
+ * only once it is there; the outbox is sent in order while the cloud is up, at most `window`
+ * records in flight, each retired by the cloud's PUBACK. Cloud → local: published locally, then
+ * acknowledged to the cloud. Health is `up` exactly while the cloud connection is up.
+ */
+export class BridgeService implements Service {
+  readonly name: string;
+  readonly counters: BridgeCounters = { localRedelivered: 0, received: 0, unmapped: 0, echoes: 0, connections: 0 };
+  private readonly mapper: TopicMapper;
+  private readonly link: CloudLink;
+  private readonly localEcho = new EchoFilter();
+  private readonly cloudEcho = new EchoFilter();
+  private cloud: BridgeBus | undefined;
+  /** Bumped at each connect and disconnect: results of an older connection are ignored. */
+  private generation = 0;
+  private inflight = 0;
+  private pumping = false;
+  private metricsDue = false;
+  private cancelMetrics: (() => void) | undefined;
+  private lastDropped = 0;
+  private stopped = false;
+
+  constructor(private readonly deps: BridgeServiceDeps) {
+    this.name = deps.name;
+    this.mapper = new TopicMapper(deps.rules);
+    this.link = new CloudLink({
+      connect: deps.connectCloud,
+      policy: deps.policy,
+      clock: deps.clock,
+      timers: deps.timers,
+      logger: deps.logger,
+      onUp: (cloud) => this.cloudUp(cloud),
+      onDown: () => this.cloudDown(),
+    });
+  }
+
+  get cloudConnected(): boolean {
+    return this.cloud !== undefined;
+  }
+
+  async start(): Promise<void> {
+    const { local, outbox, topics } = this.deps;
+    local.onMessageWithAck((msg, ack, redelivered) => this.fromLocal(msg, ack, redelivered));
+    local.onConnectionChange((connected) => {
+      if (connected) this.publishStatus();
+    });
+    outbox.onAvailable(() => void this.pump());
+    await this.publishHealth();
+    for (const [filter, qos] of subscriptions(this.deps.rules, 'local')) await local.subscribe([filter], qos);
+    await local.subscribe(topics.healthChecks, 1);
+    this.publishMetrics();
+    this.link.start();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.cancelMetrics?.();
+    await this.link.stop();
+    this.cloudDown();
+    await this.deps.outbox.close();
+    this.publishMetrics();
+    await this.deps.local.publish(message(this.deps.topics.health, healthPayload('down', this.deps.pid, this.deps.clock.now(), this.deps.timestampFormat), { qos: 1, retain: true })).catch(() => {});
+    await this.deps.local.close();
+  }
+
+  private fromLocal(msg: Message, ack: () => void, redelivered: boolean): void {
+    if (redelivered) this.counters.localRedelivered++;
+    if (this.deps.topics.healthChecks.includes(msg.topic)) {
+      ack();
+      void this.publishHealth().catch(() => {});
+      return;
+    }
+    const mapped = this.mapper.toRemote(msg.topic);
+    if (mapped === undefined) {
+      this.counters.unmapped++;
+      ack();
+      return;
+    }
+    if (mapped.bidirectional && this.localEcho.isEcho(msg.topic, msg.payload)) {
+      this.counters.echoes++;
+      ack();
+      return;
+    }
+    this.deps.outbox.append({ topic: mapped.topic, payload: msg.payload, qos: minQos(mapped.qos, msg.qos), retain: msg.retain ?? false }).then(
+      () => {
+        ack();
+        this.noteChange();
+      },
+      // Only when stopping: not acknowledged, so the broker redelivers it to the next run.
+      (err: unknown) => this.deps.logger.debug({ err: errorMessage(err), topic: msg.topic }, 'not stored: the bridge is stopping'),
+    );
+  }
+
+  private fromCloud(msg: Message, ack: () => void): void {
+    const mapped = this.mapper.toLocal(msg.topic);
+    if (mapped === undefined) {
+      this.counters.unmapped++;
+      ack();
+      return;
+    }
+    if (mapped.bidirectional) {
+      if (this.cloudEcho.isEcho(msg.topic, msg.payload)) {
+        this.counters.echoes++;
+        ack();
+        return;
+      }
+      this.localEcho.expect(mapped.topic, msg.payload);
+    }
+    // Acknowledged to the cloud only once the local broker has it: a crash in between means redelivery.
+    this.deps.local.publish(message(mapped.topic, msg.payload, { qos: mapped.qos, retain: msg.retain ?? false })).then(
+      () => {
+        this.counters.received++;
+        ack();
+      },
+      (err: unknown) => this.deps.logger.warn({ err: errorMessage(err), topic: mapped.topic }, 'cannot publish a cloud message locally'),
+    );
+  }
+
+  private async cloudUp(cloud: BridgeBus): Promise<void> {
+    cloud.onMessageWithAck((msg, ack) => this.fromCloud(msg, ack));
+    const byQos = new Map<QoS, string[]>();
+    for (const [filter, qos] of subscriptions(this.deps.rules, 'remote')) byQos.set(qos, [...(byQos.get(qos) ?? []), filter]);
+    // Nothing is sent before the subscriptions hold, so no answer to what we send can be missed.
+    for (const [qos, filters] of byQos) await cloud.subscribe(filters, qos);
+    if (this.stopped) return;
+    this.generation++;
+    this.cloud = cloud;
+    this.counters.connections++;
+    for (const m of this.deps.onConnect ?? []) {
+      void cloud.publish(message(m.topic, m.payload, { qos: m.qos, retain: m.retain })).catch(() => {});
+    }
+    this.publishStatus();
+    void this.pump();
+  }
+
+  private cloudDown(): void {
+    const wasUp = this.cloud !== undefined;
+    this.cloud = undefined;
+    this.generation++;
+    this.inflight = 0;
+    this.deps.outbox.rewind();
+    if (wasUp && !this.stopped) this.publishStatus();
+  }
+
+  /** Sends the outbox in order while the cloud is up, keeping at most `window` records in flight. */
+  private async pump(): Promise<void> {
+    if (this.pumping) return;
+    this.pumping = true;
+    const window = this.deps.window ?? 100;
+    try {
+      while (this.cloud !== undefined && this.inflight < window) {
+        const cloud = this.cloud;
+        const generation = this.generation;
+        const records = await this.deps.outbox.take(window - this.inflight);
+        if (generation !== this.generation) {
+          this.deps.outbox.rewind(); // taken across a disconnect: put back
+          continue;
+        }
+        if (records.length === 0) break;
+        for (const r of records) this.send(cloud, generation, r);
+      }
+    } catch (err) {
+      this.deps.logger.error({ err: errorMessage(err) }, 'cannot read the outbox');
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private send(cloud: BridgeBus, generation: number, r: OutboxRecord): void {
+    this.inflight++;
+    if (this.mapper.toLocal(r.topic)?.bidirectional) this.cloudEcho.expect(r.topic, r.payload);
+    cloud.publish(message(r.topic, r.payload, { qos: r.qos, retain: r.retain })).then(
+      () => {
+        if (generation !== this.generation) return;
+        this.inflight--;
+        this.deps.outbox.ack(r.seq);
+        this.noteChange();
+        // Refill at half the window, not per PUBACK: one outbox read then hands out many records.
+        if (this.inflight <= (this.deps.window ?? 100) / 2) void this.pump();
+      },
+      // The connection broke: cloudDown rewinds the outbox, and the record goes again.
+      () => {},
+    );
+  }
+
+  private publishStatus(): void {
+    void this.publishHealth().catch(() => {});
+    this.publishMetrics();
+  }
+
+  private publishHealth(): Promise<void> {
+    const status = this.cloud !== undefined ? 'up' : 'down';
+    const payload = healthPayload(status, this.deps.pid, this.deps.clock.now(), this.deps.timestampFormat);
+    return this.deps.local.publish(message(this.deps.topics.health, payload, { qos: 1, retain: true }));
+  }
+
+  /** Metrics change with every message: published at once after a drop, else at most once per interval. */
+  private noteChange(): void {
+    const dropped = this.deps.outbox.droppedRecords;
+    if (dropped !== this.lastDropped) {
+      this.publishMetrics();
+      return;
+    }
+    if (this.metricsDue || this.stopped) return;
+    this.metricsDue = true;
+    this.cancelMetrics = this.deps.timers.after(this.deps.metricsIntervalMs ?? 5000, () => this.publishMetrics());
+  }
+
+  private publishMetrics(): void {
+    this.cancelMetrics?.();
+    this.cancelMetrics = undefined;
+    this.metricsDue = false;
+    const stats = this.deps.outbox.stats;
+    this.lastDropped = stats.droppedRecords;
+    const payload = metricsPayload(stats, this.counters, this.cloud !== undefined, this.deps.clock.now(), this.deps.timestampFormat);
+    void this.deps.local.publish(message(this.deps.topics.metrics, payload, { qos: 1, retain: true })).catch(() => {});
+  }
+}
+
+function minQos(a: QoS, b: QoS | undefined): QoS {
+  return (b === undefined ? a : Math.min(a, b)) as QoS;
+}

@@ -1,0 +1,126 @@
+import { join } from 'node:path';
+import { MqttBus } from '../bus/mqtt-bus';
+import type { Clock, Timers } from '../core/clock';
+import { TedgeError } from '../core/errors';
+import type { TedgeConfig } from '../config/tedge-config';
+import { durationMs } from '../config/value-types';
+import type { Logger } from '../log/logger';
+import { Lifecycle } from '../runtime/lifecycle';
+import type { Service } from '../runtime/service';
+import { systemClock, systemTimers } from '../runtime/system-clock';
+import { BridgeService } from './bridge-service';
+import { type FsyncPolicy, Outbox } from './outbox/outbox';
+import { type CloudProfile, cloudProfile } from './rules';
+import { bridgeTopics, healthPayload } from './status';
+import { readTlsFiles } from './tls-files';
+
+export type Cloud = CloudProfile['cloud'];
+
+const KEYS = {
+  c8y: { url: 'c8y.url', mqtt: 'c8y.mqtt', rootCert: 'c8y.root_cert_path', prefix: 'c8y.bridge.topic_prefix' },
+  az: { url: 'az.url', mqtt: 'az.mqtt', rootCert: 'az.root_cert_path', prefix: 'az.bridge.topic_prefix' },
+  aws: { url: 'aws.url', mqtt: 'aws.mqtt', rootCert: 'aws.root_cert_path', prefix: 'aws.bridge.topic_prefix' },
+} as const;
+
+/** Where the outbox of the bridge with this topic prefix lives. */
+export function outboxDir(dataPath: string, prefix: string): string {
+  return join(dataPath, 'bridge', prefix, 'outbox');
+}
+
+function hostPort(text: string): { host: string; port: number } {
+  const i = text.lastIndexOf(':');
+  return { host: text.slice(0, i), port: Number(text.slice(i + 1)) };
+}
+
+/**
+ * The built-in bridge of `cloud`, or undefined when it is not wanted: `mqtt.bridge.built_in=false`
+ * (a mosquitto bridge is used instead) or `<cloud>.url` unset (the device is not connected).
+ */
+export async function buildBuiltInBridge(
+  config: TedgeConfig,
+  logger: Logger,
+  cloud: Cloud,
+  deps: { readonly clock?: Clock; readonly timers?: Timers } = {},
+): Promise<BridgeService | undefined> {
+  const keys = KEYS[cloud];
+  if (!config.boolean('mqtt.bridge.built_in')) {
+    logger.info('built-in bridge disabled (mqtt.bridge.built_in=false)');
+    return undefined;
+  }
+  const url = config.text(keys.url);
+  if (url === undefined || url === '') {
+    logger.info(`built-in bridge not started: ${keys.url} is not set`);
+    return undefined;
+  }
+  const deviceId = config.text('device.id');
+  if (deviceId === undefined || deviceId === '') throw new TedgeError('CONFIG_INVALID_VALUE', `'device.id' is not set: create a device certificate (tedge cert create --device-id ID)`);
+  const fsync = config.string('mqtt.bridge.outbox.fsync');
+  if (fsync !== 'always' && fsync !== 'never') throw new TedgeError('CONFIG_INVALID_VALUE', `invalid value '${fsync}' for 'mqtt.bridge.outbox.fsync': expected always or never`);
+  const maxBytes = config.number('mqtt.bridge.outbox.max_bytes');
+  if (maxBytes < 1024) throw new TedgeError('CONFIG_INVALID_VALUE', `invalid value '${maxBytes}' for 'mqtt.bridge.outbox.max_bytes': expected at least 1024`);
+
+  const clock = deps.clock ?? systemClock;
+  const timers = deps.timers ?? systemTimers;
+  const prefix = config.string(keys.prefix);
+  const name = `tedge-mapper-bridge-${prefix}`;
+  const deviceTopic = config.string('mqtt.device_topic_id').split('/')[1] ?? 'main';
+  const topics = bridgeTopics(config.string('mqtt.topic_root'), deviceTopic, name);
+  const timestampFormat = config.string('service.timestamp_format') === 'rfc-3339' ? ('rfc-3339' as const) : ('unix' as const);
+  const remote = hostPort(config.string(keys.mqtt));
+  const profile = cloudProfile(cloud, { prefix, deviceId, azHost: remote.host });
+  const log = logger.child({ component: name });
+
+  const outbox = Outbox.open({ dir: outboxDir(config.string('data.path'), prefix), maxBytes, fsync: fsync satisfies FsyncPolicy, timers, logger: log });
+  const local = await MqttBus.connect({
+    host: config.string('mqtt.client.host'),
+    port: config.number('mqtt.client.port'),
+    clientId: name,
+    // Persistent: while the mapper is down the broker keeps what it owes the bridge.
+    cleanSession: false,
+    manualAck: true,
+    will: { topic: topics.health, payload: healthPayload('down', process.pid, clock.now(), timestampFormat), qos: 1, retain: true },
+  });
+  const tlsPaths = { rootCertPath: config.string(keys.rootCert), certPath: config.string('device.cert_path'), keyPath: config.string('device.key_path') };
+  const connectCloud = (): Promise<MqttBus> =>
+    MqttBus.connect({
+      ...remote,
+      clientId: deviceId,
+      cleanSession: profile.cleanSession,
+      manualAck: true,
+      tls: readTlsFiles(tlsPaths),
+      ...(profile.username !== undefined ? { username: profile.username } : {}),
+      reconnectPeriodMs: 0,
+      connectTimeoutMs: 30_000,
+      keepaliveSeconds: 60,
+    });
+  return new BridgeService({
+    name,
+    rules: profile.rules,
+    local,
+    connectCloud,
+    outbox,
+    policy: {
+      initialMs: durationMs(config.string('mqtt.bridge.reconnect_policy.initial_interval')),
+      maximumMs: durationMs(config.string('mqtt.bridge.reconnect_policy.maximum_interval')),
+      resetWindowMs: durationMs(config.string('mqtt.bridge.reconnect_policy.reset_window')),
+    },
+    topics,
+    clock,
+    timers,
+    logger: log,
+    pid: process.pid,
+    timestampFormat,
+    onConnect: cloud === 'c8y' ? [{ topic: 's/us', payload: Buffer.from('500'), qos: 1, retain: false }] : [],
+  });
+}
+
+/**
+ * The mapper with its built-in bridge, when there is one. The bridge starts first, so its session
+ * holds the mapper's first messages, and stops last, after the mapper's final messages are stored.
+ */
+export async function withBuiltInBridge(config: TedgeConfig, logger: Logger, cloud: Cloud, mapper: Lifecycle): Promise<Lifecycle> {
+  const bridge = await buildBuiltInBridge(config, logger, cloud);
+  if (bridge === undefined) return mapper;
+  const mapperService: Service = { name: 'mapper', start: () => mapper.start(), stop: () => mapper.stop() };
+  return new Lifecycle([bridge, mapperService], logger);
+}

@@ -1,0 +1,472 @@
+import { constants, unlinkSync } from 'node:fs';
+import { type FileHandle, open } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Timers } from '../../core/clock';
+import { errorMessage } from '../../core/errors';
+import type { Logger } from '../../log/logger';
+import { ackSlotOffset, encodeAckSlot } from './ack-pointer';
+import { planDrop, segmentBytesFor } from './bound';
+import { type OutboxMessage, type OutboxRecord, decodeAt, encodeRecord, encodedSize } from './record';
+import { ACK_FILE, recoverOutbox, syncDir } from './recovery';
+import { Segment, segmentPath } from './segments';
+
+/**
+ * `always`: fdatasync before the local broker gets its PUBACK (survives a power cut).
+ * `never`: written to the OS before the PUBACK, not synced (survives kill -9, not a power cut).
+ */
+export type FsyncPolicy = 'always' | 'never';
+
+export interface OutboxOptions {
+  readonly dir: string;
+  readonly maxBytes: number;
+  readonly fsync: FsyncPolicy;
+  readonly timers: Timers;
+  readonly logger: Logger;
+  readonly segmentBytes?: number;
+  /** Delay before a failed write (disk full, I/O error) is tried again. */
+  readonly retryMs?: number;
+}
+
+/** Counters since the outbox was opened; pending figures are current. */
+export interface OutboxStats {
+  readonly pendingRecords: number;
+  readonly pendingBytes: number;
+  readonly maxBytes: number;
+  readonly appended: number;
+  readonly delivered: number;
+  /** Dropped by the bound, oldest first, plus records too large for the bound at all. */
+  readonly droppedRecords: number;
+  readonly droppedBytes: number;
+  /** Pending at start: left by the previous run; those it had in flight may reach the cloud twice. */
+  readonly recoveredRecords: number;
+  readonly corruptRecords: number;
+  readonly tornBytes: number;
+  readonly writeErrors: number;
+  readonly segments: number;
+}
+
+interface Chunk {
+  readonly seg: Segment;
+  readonly position: number;
+  readonly bufs: Buffer[];
+  bytes: number;
+}
+
+interface Batch {
+  readonly chunks: Chunk[];
+  readonly done: Promise<void>;
+  readonly resolve: () => void;
+}
+
+/** A record handed to the sender and not yet acknowledged, in read order. */
+interface InFlight {
+  readonly seq: number;
+  readonly size: number;
+  readonly seg: Segment;
+  readonly offset: number;
+  done: boolean;
+}
+
+const READ_CHUNK = 64 * 1024;
+
+/**
+ * The durable, size-bounded outbox of one cloud: an append-only log of segment files.
+ * `append` resolves once the record is written (and fsynced, per the policy): only then may the
+ * local broker get its PUBACK. Appends of one event-loop turn share one write and one fsync
+ * (group commit). `take` hands records to the sender in order; `ack` retires them; `rewind`
+ * puts the unacknowledged ones back after a cloud disconnect. The acknowledged position is
+ * kept in a small file (not fsynced: losing it at a power cut means resending, not losing).
+ */
+export class Outbox {
+  private readonly segments: Segment[];
+  private readonly segmentBytes: number;
+  private ackSeq: number;
+  private ackCounter: number;
+  private nextSeq: number;
+  private batch: Batch | undefined;
+  private flushing: Promise<void> | undefined;
+  private readonly inflight = new Map<number, InFlight>();
+  /** Acknowledged out of order before a rewind: skipped when read again. */
+  private readonly doneBeforeRewind = new Set<number>();
+  private cursor: { seg: Segment; offset: number } | undefined;
+  /** Bytes the record at the cursor needs, once a read ended inside it (0: not known). */
+  private readNeed = 0;
+  /** The last block read: segments are append-only, so its bytes stay valid; the next take starts in it. */
+  private readCache: { seg: Segment; offset: number; bytes: Buffer } | undefined;
+  private taking = false;
+  private ackFile: Promise<FileHandle> | undefined;
+  private ackWriting: Promise<void> | undefined;
+  private ackDirty = false;
+  private listener: () => void = () => {};
+  private closed = false;
+  private closing = false;
+  private readonly counters = { appended: 0, delivered: 0, droppedRecords: 0, droppedBytes: 0, recoveredRecords: 0, corruptRecords: 0, tornBytes: 0, writeErrors: 0 };
+
+  private constructor(private readonly opts: OutboxOptions) {
+    const r = recoverOutbox(opts.dir);
+    this.segments = r.segments;
+    this.ackSeq = r.ackSeq;
+    this.ackCounter = r.ackCounter;
+    this.nextSeq = r.nextSeq;
+    this.segmentBytes = opts.segmentBytes ?? segmentBytesFor(opts.maxBytes);
+    this.counters.recoveredRecords = r.records;
+    this.counters.corruptRecords = r.corrupt;
+    this.counters.tornBytes = r.tornBytes;
+    const first = this.segments[0];
+    if (first) this.cursor = { seg: first, offset: 0 };
+  }
+
+  /** Recovers what a previous run left in `dir` (synchronously: it runs once, before any traffic). */
+  static open(opts: OutboxOptions): Outbox {
+    const outbox = new Outbox(opts);
+    const s = outbox.stats;
+    if (s.recoveredRecords > 0 || s.corruptRecords > 0 || s.tornBytes > 0) {
+      opts.logger.info({ recovered: s.recoveredRecords, bytes: s.pendingBytes, corrupt: s.corruptRecords, tornBytes: s.tornBytes }, 'outbox recovered');
+    }
+    // The bound may have been lowered since: apply it now rather than on the next append.
+    if (s.pendingBytes > opts.maxBytes) outbox.makeRoom(0);
+    return outbox;
+  }
+
+  get stats(): OutboxStats {
+    let pendingRecords = 0;
+    let pendingBytes = 0;
+    for (const s of this.segments) {
+      pendingRecords += s.liveRecords;
+      pendingBytes += s.liveBytes;
+    }
+    return { ...this.counters, pendingRecords, pendingBytes, maxBytes: this.opts.maxBytes, segments: this.segments.length };
+  }
+
+  /** Cheap (no allocation): the bridge checks it after every message to publish drops at once. */
+  get droppedRecords(): number {
+    return this.counters.droppedRecords;
+  }
+
+  /** Called after each commit that made records readable: the sender's cue to `take`. */
+  onAvailable(listener: () => void): void {
+    this.listener = listener;
+  }
+
+  /** Resolves when the record is on disk per the fsync policy, or was dropped by the bound (counted). */
+  append(msg: OutboxMessage): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('outbox closed'));
+    const size = encodedSize(msg.topic, msg.payload);
+    if (!this.makeRoom(size)) return Promise.resolve();
+    let seg = this.segments[this.segments.length - 1];
+    if (seg === undefined || seg.recovered || seg.size >= this.segmentBytes) seg = this.roll();
+    const seq = this.nextSeq++;
+    const buf = encodeRecord(seq, msg);
+    const batch = (this.batch ??= newBatch());
+    let chunk = batch.chunks[batch.chunks.length - 1];
+    if (chunk?.seg !== seg) {
+      chunk = { seg, position: seg.size, bufs: [], bytes: 0 };
+      batch.chunks.push(chunk);
+    }
+    chunk.bufs.push(buf);
+    chunk.bytes += buf.length;
+    seg.size += buf.length;
+    seg.lastSeq = seq;
+    seg.liveBytes += buf.length;
+    seg.liveRecords++;
+    this.counters.appended++;
+    // setImmediate, not a microtask: every message MQTT.js parsed from the same socket read joins this batch.
+    this.flushing ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.flushLoop());
+    return batch.done;
+  }
+
+  /**
+   * Applies the bound before `incoming` bytes are added: drops the oldest segments if needed.
+   * False when the record alone exceeds the bound (it is counted as dropped).
+   */
+  private makeRoom(incoming: number): boolean {
+    const plan = planDrop(
+      this.segments.map((s) => s.liveBytes),
+      incoming,
+      this.opts.maxBytes,
+    );
+    if (plan.rejectIncoming) {
+      this.counters.droppedRecords++;
+      this.counters.droppedBytes += incoming;
+      this.opts.logger.warn({ bytes: incoming, maxBytes: this.opts.maxBytes }, 'outbox: message larger than the outbox bound, dropped');
+      return false;
+    }
+    if (plan.dropSegments > 0) this.dropOldest(plan.dropSegments);
+    return true;
+  }
+
+  private dropOldest(count: number): void {
+    const dropped = this.segments.splice(0, count);
+    let records = 0;
+    let bytes = 0;
+    for (const seg of dropped) {
+      records += seg.liveRecords;
+      bytes += seg.liveBytes;
+      seg.liveRecords = 0;
+      seg.liveBytes = 0;
+      this.ackSeq = Math.max(this.ackSeq, seg.lastSeq);
+      this.deleteSegment(seg);
+    }
+    // Records of dropped segments that were in flight are done; their acknowledgements are ignored.
+    for (const e of this.inflight.values()) if (e.seg.deleted) e.done = true;
+    for (const seq of this.doneBeforeRewind) if (seq <= this.ackSeq) this.doneBeforeRewind.delete(seq);
+    this.counters.droppedRecords += records;
+    this.counters.droppedBytes += bytes;
+    this.opts.logger.warn(
+      { droppedRecords: records, droppedBytes: bytes, totalDropped: this.counters.droppedRecords, maxBytes: this.opts.maxBytes },
+      'outbox full: dropped the oldest messages',
+    );
+    this.popDone();
+    this.fixCursor();
+    this.saveAckSeq();
+  }
+
+  /** Starts a new segment for appends; the previous one is sealed. */
+  private roll(): Segment {
+    const seg = new Segment(this.nextSeq, segmentPath(this.opts.dir, this.nextSeq), false);
+    this.segments.push(seg);
+    this.cursor ??= { seg, offset: 0 };
+    this.deleteFinished();
+    return seg;
+  }
+
+  private async flushLoop(): Promise<void> {
+    try {
+      while (this.batch) {
+        const batch = this.batch;
+        this.batch = undefined;
+        if (!(await this.writeWithRetry(batch))) return;
+        batch.resolve();
+        this.listener();
+      }
+    } finally {
+      this.flushing = undefined;
+    }
+  }
+
+  /** Retries until written; false if the outbox closes first (then nothing was acknowledged locally). */
+  private async writeWithRetry(batch: Batch): Promise<boolean> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.write(batch);
+        if (attempt > 0) this.opts.logger.info('outbox: writing works again');
+        return true;
+      } catch (err) {
+        // A segment dropped by the bound while we wrote it: its file is gone, the rest is retried at once.
+        if (attempt === 0 && batch.chunks.some((c) => c.seg.deleted)) continue;
+        // Stopping: these messages were never acknowledged, so the local broker still has them.
+        if (this.closing) return false;
+        // Not acknowledged, so the local broker keeps these messages; positional writes make a retry safe.
+        this.counters.writeErrors++;
+        if (attempt === 0) this.opts.logger.error({ err: errorMessage(err), dir: this.opts.dir }, 'outbox: write failed; retrying');
+        await new Promise<void>((resolve) => this.opts.timers.after(this.opts.retryMs ?? 1000, resolve));
+      }
+    }
+  }
+
+  private async write(batch: Batch): Promise<void> {
+    const touched = new Set<Segment>();
+    let created = false;
+    for (const chunk of batch.chunks) {
+      if (chunk.seg.deleted) continue;
+      created ||= !chunk.seg.opened;
+      const fh = await chunk.seg.file();
+      await fh.writev(chunk.bufs, chunk.position);
+      touched.add(chunk.seg);
+    }
+    if (this.opts.fsync === 'always') {
+      for (const seg of touched) if (!seg.deleted) await (await seg.file()).datasync();
+      if (created) syncDir(this.opts.dir);
+    }
+    for (const chunk of batch.chunks) chunk.seg.durable = Math.max(chunk.seg.durable, chunk.position + chunk.bytes);
+  }
+
+  /** Up to `max` records not yet handed out, oldest first; [] when none is readable yet. One call at a time. */
+  async take(max: number): Promise<OutboxRecord[]> {
+    if (this.taking) throw new Error('Outbox.take is not reentrant');
+    this.taking = true;
+    try {
+      return await this.read(max);
+    } finally {
+      this.taking = false;
+    }
+  }
+
+  private async read(max: number): Promise<OutboxRecord[]> {
+    const out: OutboxRecord[] = [];
+    while (out.length < max && !this.closed) {
+      this.fixCursor();
+      const cur = this.cursor;
+      if (cur === undefined) break;
+      const { seg, offset } = cur;
+      if (offset >= seg.durable) {
+        const next = this.segments[this.segments.indexOf(seg) + 1];
+        if (next === undefined || seg.durable < seg.size) break;
+        this.cursor = { seg: next, offset: 0 };
+        this.deleteFinished();
+        continue;
+      }
+      const { bytes, fromFile } = await this.readAt(seg, offset);
+      if (seg.deleted || this.cursor !== cur) continue; // dropped or rewound meanwhile
+      let pos = 0;
+      while (pos < bytes.length && out.length < max) {
+        const d = decodeAt(bytes, pos);
+        if (d.kind === 'incomplete') {
+          if (pos === 0) this.readNeed = d.need; // cut at the end of the block: read it whole next time
+          break;
+        }
+        if (d.kind === 'garbage') {
+          pos = seg.durable - offset; // only a recovered torn tail; recovery already counted it
+          break;
+        }
+        if (d.kind === 'corrupt') {
+          pos += d.size; // counted by recovery
+          continue;
+        }
+        const r = d.record;
+        const at = offset + pos;
+        pos += r.size;
+        if (r.seq <= this.ackSeq) continue;
+        const done = this.doneBeforeRewind.delete(r.seq);
+        this.inflight.set(r.seq, { seq: r.seq, size: r.size, seg, offset: at, done });
+        if (!done) out.push(r);
+      }
+      if (pos === 0) {
+        if (fromFile && offset + bytes.length >= seg.durable) break; // nothing whole on disk yet: wait for the writer
+        continue; // the block ended inside the record: the next round reads it whole
+      }
+      this.readNeed = 0;
+      this.cursor = { seg, offset: offset + pos };
+      this.popDone();
+    }
+    return out;
+  }
+
+  /** Bytes of `seg` from `offset` up to what is durable: from the last block read when it covers `offset`. */
+  private async readAt(seg: Segment, offset: number): Promise<{ bytes: Buffer; fromFile: boolean }> {
+    const c = this.readCache;
+    if (c !== undefined && c.seg === seg && offset >= c.offset && offset < c.offset + c.bytes.length) {
+      const rest = c.bytes.subarray(offset - c.offset);
+      if (rest.length >= this.readNeed) return { bytes: rest, fromFile: false };
+    }
+    const len = Math.min(seg.durable - offset, Math.max(READ_CHUNK, this.readNeed));
+    const buf = Buffer.allocUnsafe(len);
+    const { bytesRead } = await (await seg.file()).read(buf, 0, len, offset);
+    const bytes = buf.subarray(0, bytesRead);
+    this.readCache = { seg, offset, bytes };
+    return { bytes, fromFile: true };
+  }
+
+  /** The cloud acknowledged (or, for QoS 0, was handed) record `seq`. Unknown or stale seqs are ignored. */
+  ack(seq: number): void {
+    const e = this.inflight.get(seq);
+    if (e === undefined || e.done) return;
+    e.done = true;
+    e.seg.liveBytes -= e.size;
+    e.seg.liveRecords--;
+    this.counters.delivered++;
+    this.popDone();
+  }
+
+  /** After a cloud disconnect: records handed out but not acknowledged will be taken again, in order. */
+  rewind(): void {
+    const first = this.inflight.values().next().value;
+    if (first === undefined) return;
+    for (const e of this.inflight.values()) if (e.done) this.doneBeforeRewind.add(e.seq);
+    this.inflight.clear();
+    this.cursor = first.seg.deleted ? undefined : { seg: first.seg, offset: first.offset };
+    this.fixCursor();
+  }
+
+  /** Records handed out and not yet acknowledged. */
+  get inFlight(): number {
+    let n = 0;
+    for (const e of this.inflight.values()) if (!e.done) n++;
+    return n;
+  }
+
+  /** Retires acknowledged records from the front of the in-flight list: the acknowledged position moves. */
+  private popDone(): void {
+    const before = this.ackSeq;
+    for (const [seq, e] of this.inflight) {
+      if (!e.done) break;
+      this.inflight.delete(seq);
+      if (seq > this.ackSeq) this.ackSeq = seq;
+    }
+    if (this.ackSeq !== before) {
+      this.deleteFinished();
+      this.saveAckSeq();
+    }
+  }
+
+  /** Deletes sealed segments whose records are all done. */
+  private deleteFinished(): void {
+    for (;;) {
+      const seg = this.segments[0];
+      const next = this.segments[1];
+      if (seg === undefined || next === undefined || seg.lastSeq > this.ackSeq || seg.durable < seg.size) return;
+      this.segments.shift();
+      this.deleteSegment(seg);
+      if (this.cursor?.seg === seg) this.cursor = { seg: next, offset: 0 };
+    }
+  }
+
+  private deleteSegment(seg: Segment): void {
+    seg.deleted = true;
+    try {
+      if (seg.opened || seg.recovered) unlinkSync(seg.path);
+    } catch {
+      // already gone (never written)
+    }
+    void seg.close().catch(() => {});
+  }
+
+  private fixCursor(): void {
+    if (this.cursor === undefined || this.cursor.seg.deleted) {
+      const first = this.segments[0];
+      this.cursor = first ? { seg: first, offset: 0 } : undefined;
+    }
+  }
+
+  /** Coalesced: one small positional write per turn of the event loop at most. */
+  private saveAckSeq(): void {
+    this.ackDirty = true;
+    this.ackWriting ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.writeAckLoop());
+  }
+
+  private async writeAckLoop(): Promise<void> {
+    try {
+      while (this.ackDirty) {
+        this.ackDirty = false;
+        // Read-write and created if missing, without O_APPEND (which would ignore the slot offsets).
+        this.ackFile ??= open(join(this.opts.dir, ACK_FILE), constants.O_RDWR | constants.O_CREAT, 0o644);
+        const fh = await this.ackFile;
+        this.ackCounter++;
+        await fh.write(encodeAckSlot({ seq: this.ackSeq, counter: this.ackCounter }), 0, 16, ackSlotOffset(this.ackCounter));
+      }
+    } catch (err) {
+      this.opts.logger.warn({ err: errorMessage(err) }, 'outbox: cannot save the acknowledged position (messages may be sent twice after a restart)');
+    } finally {
+      this.ackWriting = undefined;
+    }
+  }
+
+  /** Writes what is batched and the acknowledged position, then closes the files. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closing = true;
+    while (this.flushing) await this.flushing;
+    this.closed = true;
+    while (this.ackWriting) await this.ackWriting;
+    const fh = this.ackFile ? await this.ackFile.catch(() => undefined) : undefined;
+    if (fh && this.opts.fsync === 'always') await fh.datasync().catch(() => {});
+    await fh?.close().catch(() => {});
+    await Promise.all(this.segments.map((s) => s.close().catch(() => {})));
+  }
+}
+
+function newBatch(): Batch {
+  let resolve: () => void = () => {};
+  const done = new Promise<void>((r) => (resolve = r));
+  return { chunks: [], done, resolve };
+}

@@ -1,0 +1,84 @@
+import { topicMatches } from '../bus/topic-filter';
+import type { QoS } from '../core/message';
+import type { BridgeRule } from './rules';
+
+export interface Mapped {
+  readonly topic: string;
+  readonly qos: QoS;
+  /** From a bidirectional rule: its echo from the other side must not be bridged back. */
+  readonly bidirectional: boolean;
+}
+
+function sends(rule: BridgeRule, way: 'outbound' | 'inbound'): boolean {
+  return rule.direction === way || rule.direction === 'bidirectional';
+}
+
+/** `from` → `to` when `topic` is `fromPrefix` + something the rule's filter matches; '' topic = the prefix itself. */
+function translate(rule: BridgeRule, topic: string, fromPrefix: string, toPrefix: string): string | undefined {
+  if (rule.topic === '') return topic === fromPrefix ? toPrefix : undefined;
+  if (!topic.startsWith(fromPrefix)) return undefined;
+  const rest = topic.slice(fromPrefix.length);
+  return rest !== '' && topicMatches(rule.topic, rest) ? toPrefix + rest : undefined;
+}
+
+/** The remote topic of a local message, by the first rule that matches; undefined = not bridged. */
+export function toRemote(rules: readonly BridgeRule[], localTopic: string): Mapped | undefined {
+  for (const r of rules) {
+    if (!sends(r, 'outbound')) continue;
+    const topic = translate(r, localTopic, r.localPrefix, r.remotePrefix);
+    if (topic !== undefined) return { topic, qos: r.qos, bidirectional: r.direction === 'bidirectional' };
+  }
+  return undefined;
+}
+
+/** The local topic of a cloud message, by the first rule that matches; undefined = not bridged. */
+export function toLocal(rules: readonly BridgeRule[], remoteTopic: string): Mapped | undefined {
+  for (const r of rules) {
+    if (!sends(r, 'inbound')) continue;
+    const topic = translate(r, remoteTopic, r.remotePrefix, r.localPrefix);
+    if (topic !== undefined) return { topic, qos: r.qos, bidirectional: r.direction === 'bidirectional' };
+  }
+  return undefined;
+}
+
+/** What the bridge subscribes to on one side, with the highest QoS any rule asks for each filter. */
+export function subscriptions(rules: readonly BridgeRule[], side: 'local' | 'remote'): Map<string, QoS> {
+  const out = new Map<string, QoS>();
+  for (const r of rules) {
+    if (!sends(r, side === 'local' ? 'outbound' : 'inbound')) continue;
+    const filter = (side === 'local' ? r.localPrefix : r.remotePrefix) + r.topic;
+    out.set(filter, Math.max(out.get(filter) ?? 0, r.qos) as QoS);
+  }
+  return out;
+}
+
+/**
+ * toRemote/toLocal with a memo: the same few topics carry nearly all traffic. Bounded, because
+ * topics that embed ids (inventory updates per child) are unbounded over a device's life.
+ */
+export class TopicMapper {
+  private readonly out = new Map<string, Mapped | null>();
+  private readonly in = new Map<string, Mapped | null>();
+
+  constructor(
+    readonly rules: readonly BridgeRule[],
+    private readonly capacity = 1024,
+  ) {}
+
+  toRemote(localTopic: string): Mapped | undefined {
+    return this.memo(this.out, localTopic, () => toRemote(this.rules, localTopic));
+  }
+
+  toLocal(remoteTopic: string): Mapped | undefined {
+    return this.memo(this.in, remoteTopic, () => toLocal(this.rules, remoteTopic));
+  }
+
+  private memo(cache: Map<string, Mapped | null>, topic: string, compute: () => Mapped | undefined): Mapped | undefined {
+    const hit = cache.get(topic);
+    if (hit !== undefined) return hit ?? undefined;
+    const value = compute();
+    if (cache.size >= this.capacity) cache.clear();
+    cache.set(topic, value ?? null);
+    return value;
+  }
+}

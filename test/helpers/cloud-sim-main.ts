@@ -1,0 +1,64 @@
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { CloudSimulator } from './cloud-sim';
+
+/**
+ * The cloud simulator as a process, for scripts/demo.sh and manual runs:
+ *
+ *   node dist/test/helpers/cloud-sim-main.js [--dir DIR] [--mqtt-port N] [--http-port N] [--http-plain]
+ *        [--device-id ID --cert PATH --key PATH]   issue a CA-signed device certificate there
+ *        [--trust CERT.pem]                         trust a self-signed device certificate
+ *
+ * Prints one JSON line (endpoints, CA path, the device's TEDGE_* environment), then every message
+ * the device sends as `[topic] payload`. Runs until SIGTERM or SIGINT.
+ */
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      dir: { type: 'string' },
+      'mqtt-port': { type: 'string' },
+      'http-port': { type: 'string' },
+      'http-plain': { type: 'boolean', default: false },
+      'device-id': { type: 'string' },
+      cert: { type: 'string' },
+      key: { type: 'string' },
+      trust: { type: 'string', multiple: true },
+    },
+  });
+  const sim = await CloudSimulator.start({
+    ...(values.dir !== undefined ? { dir: values.dir } : {}),
+    ...(values['mqtt-port'] !== undefined ? { mqttPort: Number(values['mqtt-port']) } : {}),
+    ...(values['http-port'] !== undefined ? { httpPort: Number(values['http-port']) } : {}),
+    httpTls: !values['http-plain'],
+    record: false,
+  });
+  if (values['device-id'] !== undefined) {
+    if (values.cert === undefined || values.key === undefined) throw new Error('--device-id needs --cert and --key');
+    sim.issueDeviceCertificate(values['device-id'], values.cert, values.key);
+  }
+  for (const path of values.trust ?? []) await sim.trustCertificate(readFileSync(path, 'utf8'));
+  sim.onDeviceMessage((m) => process.stdout.write(`[${m.topic}] ${m.payload}\n`));
+  process.stdout.write(`${JSON.stringify({ mqtt: sim.mqttEndpoint, http: sim.httpBaseUrl, ca: sim.caPath, dir: sim.dir, env: sim.deviceEnv() })}\n`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGTERM', resolve);
+    process.once('SIGINT', resolve);
+  });
+  await sim.stop();
+  return 0;
+}
+
+// `node --test dist/test/` runs every file under test/ (NODE_TEST_CONTEXT set): a simulator waiting
+// for a signal there would hang the suite, so it only runs when started on purpose.
+if (require.main === module && process.env['NODE_TEST_CONTEXT'] === undefined) void run();
+
+function run(): Promise<void> {
+  return main().then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`cloud simulator: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}
