@@ -48,8 +48,9 @@ export class MapperRuntime implements Service {
   async start(): Promise<void> {
     const { bus, converter, health } = this.deps;
     bus.onMessage((m) => this.onMessage(m));
-    await health.start();
+    // Subscribed before `up`: a client that waits for `up` and then publishes must not lose its message.
     await bus.subscribe([...converter.filters, ...health.checkFilters()], 1);
+    await health.start();
     for (const m of converter.startupMessages?.(this.deps.clock.now()) ?? []) this.publish(m);
   }
 
