@@ -9,9 +9,13 @@ import { type ErrorCode, errorMessage, isTedgeError } from '../core/errors';
  * | 0    | success                                                   |                                                                 |
  * | 1    | failure: the command is valid but could not be carried out | MQTT_CONNECT, IO, CONFIG_FILE, CONFIG_INVALID_VALUE (also: key   |
  * |      |                                                           | not set), CONFIG_READ_ONLY, CERT_* (missing, exists, invalid,   |
- * |      |                                                           | expired, key mismatch...), any other or unexpected error        |
+ * |      |                                                           | expired, key mismatch...), CONNECT_* (DNS, TCP, TLS, timeout,   |
+ * |      |                                                           | refused, already/not connected), SERVICE_COMMAND, any other or  |
+ * |      |                                                           | unexpected error                                                |
  * | 2    | usage: the command line itself is wrong                   | unknown command/option, bad option argument, missing argument,  |
  * |      |                                                           | USAGE, CONFIG_UNKNOWN_KEY, INVALID_TOPIC                        |
+ * | 3    | `tedge connect`/`reconnect`: connected with the current   | the cloud refused the renewed certificate `<cert>.new` (or it   |
+ * |      | certificate; the renewed one stays a candidate            | is expired, invalid, not matching the key); printed as one line |
  *
  * As with thin-edge.io (clap), a malformed command line is 2; everything else that fails is 1.
  *
@@ -22,8 +26,10 @@ import { type ErrorCode, errorMessage, isTedgeError } from '../core/errors';
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
+/** thin-edge's code for "connected, but the new certificate was not used" (§3.2 step 4). */
+export const EXIT_CANDIDATE_NOT_USED = 3;
 
-export type ExitCode = typeof EXIT_OK | typeof EXIT_FAILURE | typeof EXIT_USAGE;
+export type ExitCode = typeof EXIT_OK | typeof EXIT_FAILURE | typeof EXIT_USAGE | typeof EXIT_CANDIDATE_NOT_USED;
 
 /** Partial on purpose: codes added to core later fall back to FAILURE instead of breaking the build. */
 const BY_ERROR_CODE: Partial<Record<ErrorCode, ExitCode>> = {

@@ -4,6 +4,7 @@ import type { LogLevel } from '../log/logger';
 import { systemClock } from '../runtime/system-clock';
 import { registerCertCommand } from './cert-command';
 import { registerConfigCommand } from './config-command';
+import { registerConnectCommand } from './connect-command';
 import type { CliDeps, CommandContext } from './context';
 import { EXIT_OK, errorLine, exitCodeOf } from './exit-codes';
 import { registerMqttCommand } from './mqtt-command';
@@ -41,6 +42,7 @@ export function buildProgram(deps: CliDeps): Command {
   registerConfigCommand(program, context);
   registerMqttCommand(program, context);
   registerCertCommand(program, context);
+  registerConnectCommand(program, context);
   return program;
 }
 

@@ -26,7 +26,18 @@ export type ErrorCode =
   | 'CERT_UNSUPPORTED'
   // TLS with a cloud: we do not trust the server, or the server does not accept our certificate.
   | 'CERT_UNTRUSTED_SERVER'
-  | 'CERT_REJECTED';
+  | 'CERT_REJECTED'
+  // `tedge connect`: why the cloud could not be reached, one code per layer (src/connect/classify.ts).
+  | 'CONNECT_DNS'
+  | 'CONNECT_TCP'
+  | 'CONNECT_TLS'
+  | 'CONNECT_TIMEOUT'
+  | 'CONNECT_REFUSED'
+  | 'CONNECT_TEST_FAILED'
+  | 'CONNECT_ALREADY_CONNECTED'
+  | 'CONNECT_NOT_CONNECTED'
+  // A command of <config-dir>/system.toml could not be run or exited non-zero.
+  | 'SERVICE_COMMAND';
 
 export class TedgeError extends Error {
   readonly code: ErrorCode;

@@ -1,0 +1,112 @@
+import { join } from 'node:path';
+import { type CloudProfile, cloudProfile } from '../bridge/rules';
+import { deviceCertPaths } from '../certs/paths';
+import { TedgeError } from '../core/errors';
+import { serviceTopicId, topicFor } from '../core/topics';
+import type { ConfigKey } from '../config/keys';
+import type { TedgeConfig } from '../config/tedge-config';
+
+export type Cloud = CloudProfile['cloud'];
+export const CLOUDS: readonly Cloud[] = ['c8y', 'az', 'aws'];
+
+export const CLOUD_NAMES: Readonly<Record<Cloud, string>> = { c8y: 'Cumulocity', az: 'Azure IoT Hub', aws: 'AWS IoT' };
+
+export function isCloud(text: string): text is Cloud {
+  return (CLOUDS as readonly string[]).includes(text);
+}
+
+/** Everything `tedge connect <cloud>` needs to reach the cloud and to write its bridge. */
+export interface CloudEndpoint {
+  readonly cloud: Cloud;
+  /** Host of `<cloud>.url` (no scheme, no port). */
+  readonly urlHost: string;
+  /** `<cloud>.mqtt` */
+  readonly host: string;
+  readonly port: number;
+  readonly rootCertKey: ConfigKey;
+  readonly rootCertPath: string;
+  readonly certPath: string;
+  readonly keyPath: string;
+  /** CN of the device certificate: the MQTT client id and the device's external id. */
+  readonly deviceId: string;
+  readonly deviceType: string;
+  /** Rules, session cleanliness and user name: the same table the built-in bridge uses. */
+  readonly profile: CloudProfile;
+  /** Local topic prefix of the bridged topics (`<cloud>.bridge.topic_prefix`). */
+  readonly prefix: string;
+  /** `<config-dir>/mosquitto-conf/<cloud>-bridge.conf`: its presence means "connected". */
+  readonly bridgeConfPath: string;
+  /** Health topic mosquitto publishes its bridge state on (notification_topic). */
+  readonly mosquittoHealthTopic: string;
+  /** `tedge-mapper-<cloud>` */
+  readonly mapperService: string;
+}
+
+const KEYS = {
+  c8y: { url: 'c8y.url', mqtt: 'c8y.mqtt', rootCert: 'c8y.root_cert_path', prefix: 'c8y.bridge.topic_prefix' },
+  az: { url: 'az.url', mqtt: 'az.mqtt', rootCert: 'az.root_cert_path', prefix: 'az.bridge.topic_prefix' },
+  aws: { url: 'aws.url', mqtt: 'aws.mqtt', rootCert: 'aws.root_cert_path', prefix: 'aws.bridge.topic_prefix' },
+} as const satisfies Record<Cloud, Record<string, ConfigKey>>;
+
+const URL_EXAMPLES: Readonly<Record<Cloud, string>> = { c8y: '<tenant>.cumulocity.com', az: '<hub>.azure-devices.net', aws: '<id>-ats.iot.<region>.amazonaws.com' };
+
+export const MOSQUITTO_CONF_DIR = 'mosquitto-conf';
+
+export function bridgeConfPath(configDir: string, cloud: Cloud): string {
+  return join(configDir, MOSQUITTO_CONF_DIR, `${cloud}-bridge.conf`);
+}
+
+/** `example.com`, `https://example.com/`, `example.com:443` → `example.com` */
+export function hostOfUrl(url: string): string {
+  return url.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '').replace(/[/?#].*$/, '').replace(/:\d+$/, '');
+}
+
+function splitHostPort(text: string): { host: string; port: number } {
+  const i = text.lastIndexOf(':');
+  return { host: text.slice(0, i).replace(/^\[(.*)\]$/, '$1'), port: Number(text.slice(i + 1)) };
+}
+
+/**
+ * Resolves and validates (step 2 of §3.2) what connecting to `cloud` needs. Reading the device id
+ * does not validate the certificate: that is a step of its own, reported as such.
+ */
+export function resolveEndpoint(config: TedgeConfig, cloud: Cloud): CloudEndpoint {
+  const keys = KEYS[cloud];
+  const url = config.text(keys.url);
+  if (url === undefined || url.trim() === '') {
+    throw new TedgeError('CONFIG_INVALID_VALUE', `'${keys.url}' is not set; set it with: tedge config set ${keys.url} ${URL_EXAMPLES[cloud]}`);
+  }
+  const { certPath, keyPath } = deviceCertPaths(config);
+  const deviceId = config.text('device.id');
+  if (deviceId === undefined || deviceId === '') {
+    throw new TedgeError('CERT_MISSING', `no device id: there is no device certificate at ${certPath}; create one with: tedge cert create --device-id <id>`);
+  }
+  const prefix = config.string(keys.prefix);
+  if (prefix === '' || /[#+/]/.test(prefix)) throw new TedgeError('CONFIG_INVALID_VALUE', `invalid value '${prefix}' for '${keys.prefix}': expected one topic level without wildcards`);
+  const { host, port } = splitHostPort(config.string(keys.mqtt));
+  const urlHost = hostOfUrl(url);
+  const device = config.string('mqtt.device_topic_id').split('/')[1] ?? 'main';
+  return {
+    cloud,
+    urlHost,
+    host,
+    port,
+    rootCertKey: keys.rootCert,
+    rootCertPath: config.string(keys.rootCert),
+    certPath,
+    keyPath,
+    deviceId,
+    deviceType: config.string('device.type'),
+    // Azure wants the hub host (`<cloud>.url`, as thin-edge) in the user name.
+    profile: cloudProfile(cloud, { prefix, deviceId, azHost: urlHost }),
+    prefix,
+    bridgeConfPath: bridgeConfPath(config.configDir, cloud),
+    mosquittoHealthTopic: topicFor(serviceTopicId(device, `mosquitto-${cloud}-bridge`), { kind: 'health' }, config.string('mqtt.topic_root')),
+    mapperService: `tedge-mapper-${cloud}`,
+  };
+}
+
+/** `host:port` for messages. */
+export function endpointAddress(endpoint: Pick<CloudEndpoint, 'host' | 'port'>): string {
+  return endpoint.host.includes(':') ? `[${endpoint.host}]:${endpoint.port}` : `${endpoint.host}:${endpoint.port}`;
+}
