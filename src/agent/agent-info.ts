@@ -1,22 +1,15 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Bus } from '../bus/bus';
 import { message } from '../core/message';
 import { type EntityTopicId, topicFor } from '../core/topics';
 import type { Service } from '../runtime/service';
+import { tedgeVersion } from '../runtime/version';
 
 export const AGENT_NAME = 'tedge-ts';
 export const AGENT_URL = 'https://thin-edge.io';
 
-/** The version in package.json; "unknown" when the file is not beside the code (e.g. a bundled binary). */
+/** The version of tedge-ts (baked into the single executable, else from package.json). */
 export function agentVersion(): string {
-  try {
-    const pkg: unknown = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8'));
-    if (typeof pkg === 'object' && pkg !== null && 'version' in pkg && typeof pkg.version === 'string') return pkg.version;
-  } catch {
-    // fall through
-  }
-  return 'unknown';
+  return tedgeVersion();
 }
 
 export interface AgentInfoOptions {

@@ -1,21 +1,31 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { type Component, parseInvocation } from '../cli/invocation';
-import { runTedge } from '../cli/program';
+import { extractSeaAddon } from '../runtime/sea-addon';
+import { tedgeVersion } from '../runtime/version';
 
 interface ComponentModule {
   main(argv: string[], env: NodeJS.ProcessEnv): Promise<number>;
 }
 
 /**
- * Multi-call dispatch: loads ./tedge-mapper or ./tedge-agent only when invoked under that name.
- * The path is computed at run time on purpose, so `tedge` builds and runs before those entry points exist.
+ * Multi-call dispatch. The requires are lazy (a `tedge config` call does not load the daemons) and
+ * static (a bundler sees them and includes the daemons in the single executable).
  */
-async function runComponent(component: Component, args: string[]): Promise<number> {
+function loadComponent(component: Component | 'run-all'): ComponentModule {
+  switch (component) {
+    case 'tedge-mapper':
+      return require('./tedge-mapper') as ComponentModule;
+    case 'tedge-agent':
+      return require('./tedge-agent') as ComponentModule;
+    case 'run-all':
+      return require('../cli/run-all') as ComponentModule;
+  }
+}
+
+async function runComponent(component: Component | 'run-all', args: string[]): Promise<number> {
   let mod: ComponentModule;
   try {
-    mod = require(join(__dirname, component)) as ComponentModule;
+    mod = loadComponent(component);
   } catch (cause) {
     // Only the first line: node appends the require stack, which says nothing to a user.
     process.stderr.write(`error: cannot load ${component}: ${String((cause as Error).message).split('\n')[0]}\n`);
@@ -24,18 +34,24 @@ async function runComponent(component: Component, args: string[]): Promise<numbe
   return mod.main(args, process.env);
 }
 
-function packageVersion(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version?: unknown };
-    return typeof pkg.version === 'string' ? pkg.version : 'unknown';
-  } catch {
-    return 'unknown'; // e.g. a single executable without package.json beside it
-  }
-}
-
 async function main(): Promise<number> {
+  // `tedge config list | head`: a closed pipe ends the output, it is not an error worth a stack trace.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+  // A single executable carries the native addon inside: put it where the native loader (src/native/binding.ts) looks first.
+  if (process.env['TEDGE_NATIVE_PATH'] === undefined && process.env['TEDGE_NATIVE'] !== '0') {
+    const addon = extractSeaAddon();
+    if (addon !== undefined) process.env['TEDGE_NATIVE_PATH'] = addon;
+  }
   const invocation = parseInvocation(process.argv, process.argv0);
   if (invocation.kind === 'component') return runComponent(invocation.component, invocation.args);
+  if (invocation.kind === 'run-all') {
+    // Components abandoned after a stop timeout may still hold sockets: the supervisor's word is final.
+    const code = await runComponent('run-all', invocation.args);
+    process.exit(code);
+  }
 
   // The first Ctrl-C / SIGTERM asks the running command to finish; a second one kills as usual.
   const stop = new AbortController();
@@ -47,11 +63,13 @@ async function main(): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
+    // Lazy like the daemons: `tedge run all` and the links do not load the whole command tree.
+    const { runTedge } = require('../cli/program') as typeof import('../cli/program');
     return await runTedge(invocation.args, {
       out: (s) => process.stdout.write(s),
       err: (s) => process.stderr.write(s),
       env: process.env,
-      version: packageVersion(),
+      version: tedgeVersion(),
       signal: stop.signal,
     });
   } finally {

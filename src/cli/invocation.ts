@@ -4,7 +4,11 @@ import { basename } from 'node:path';
 export const COMPONENTS = ['tedge-mapper', 'tedge-agent'] as const;
 export type Component = (typeof COMPONENTS)[number];
 
-export type Invocation = { readonly kind: 'tedge'; readonly args: string[] } | { readonly kind: 'component'; readonly component: Component; readonly args: string[] };
+export type Invocation =
+  | { readonly kind: 'tedge'; readonly args: string[] }
+  | { readonly kind: 'component'; readonly component: Component; readonly args: string[] }
+  /** `tedge run all`: the agent and the mappers in one supervised process. */
+  | { readonly kind: 'run-all'; readonly args: string[] };
 
 function asComponent(name: string | undefined): Component | undefined {
   if (name === undefined) return undefined;
@@ -19,6 +23,7 @@ function asComponent(name: string | undefined): Component | undefined {
 export function parseInvocation(argv: readonly string[], argv0: string): Invocation {
   const byName = asComponent(argv[1]) ?? asComponent(argv0);
   if (byName !== undefined) return { kind: 'component', component: byName, args: argv.slice(2) };
+  if (argv[2] === 'run' && argv[3] === 'all') return { kind: 'run-all', args: argv.slice(4) };
   const run = argv[2] === 'run' ? asComponent(argv[3]) : undefined;
   if (run !== undefined) return { kind: 'component', component: run, args: argv.slice(4) };
   return { kind: 'tedge', args: argv.slice(2) };

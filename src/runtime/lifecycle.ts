@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
 import type { Logger } from '../log/logger';
+import { SystemdNotifier } from './sd-notify';
 import type { Service } from './service';
 
 /**
@@ -43,18 +43,15 @@ export class Lifecycle {
       proc.once('SIGINT', () => resolve('SIGINT'));
     });
     await this.start();
-    notifySystemd(proc, 'READY=1');
+    const systemd = new SystemdNotifier(proc.env, proc.pid);
+    systemd.notify('READY=1');
+    // WatchdogSec in the unit: a blocked event loop stops the pings and systemd restarts the daemon.
+    const watchdogMs = systemd.watchdogIntervalMs();
+    const watchdog = watchdogMs === undefined ? undefined : setInterval(() => systemd.notify('WATCHDOG=1'), watchdogMs);
     const signal = await stopped;
+    if (watchdog) clearInterval(watchdog);
     this.logger.info({ signal }, 'stopping');
+    systemd.notify('STOPPING=1');
     await this.stop();
   }
-}
-
-/**
- * sd_notify without a native dependency: systemd-notify with the daemon's PID.
- * A no-op when not started by systemd (NOTIFY_SOCKET unset).
- */
-function notifySystemd(proc: NodeJS.Process, state: string): void {
-  if (!proc.env['NOTIFY_SOCKET']) return;
-  spawn('systemd-notify', [`--pid=${proc.pid}`, state], { stdio: 'ignore' }).on('error', () => {});
 }

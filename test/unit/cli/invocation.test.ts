@@ -12,6 +12,8 @@ describe('multi-call invocation', () => {
     ['a single executable linked as tedge-mapper', ['/usr/bin/tedge', '/usr/bin/tedge', 'c8y'], '/usr/bin/tedge-mapper', { kind: 'component', component: 'tedge-mapper', args: ['c8y'] }],
     ['a single executable whose argv[1] keeps the link name', ['/usr/bin/tedge', 'tedge-mapper', 'c8y'], 'tedge-mapper', { kind: 'component', component: 'tedge-mapper', args: ['c8y'] }],
     ['tedge run tedge-mapper c8y', ['/usr/bin/tedge', '/usr/bin/tedge', 'run', 'tedge-mapper', 'c8y'], 'tedge', { kind: 'component', component: 'tedge-mapper', args: ['c8y'] }],
+    ['tedge run all', ['/usr/bin/tedge', '/usr/bin/tedge', 'run', 'all', '--mappers', 'c8y'], 'tedge', { kind: 'run-all', args: ['--mappers', 'c8y'] }],
+    ['tedge run all as a script', ['/usr/bin/node', '/opt/dist/src/bin/tedge.js', 'run', 'all'], 'node', { kind: 'run-all', args: [] }],
     ['tedge run of an unknown component is left to the CLI', ['/usr/bin/tedge', '/usr/bin/tedge', 'run', 'tedge-foo'], 'tedge', { kind: 'tedge', args: ['run', 'tedge-foo'] }],
   ];
   for (const [name, argv, argv0, expected] of cases) {

@@ -1,0 +1,149 @@
+import { Command, CommanderError, Option } from 'commander';
+import { TedgeConfig, resolveConfigDir } from '../config/tedge-config';
+import { errorMessage } from '../core/errors';
+import { type LogLevel, createLogger } from '../log/logger';
+import { type ComponentMain, SignalScopes, mainComponent } from '../runtime/main-component';
+import { runSupervised } from '../runtime/run-supervised';
+import { SYSTEMD_NOTIFY_VARIABLES, SystemdNotifier } from '../runtime/sd-notify';
+import { type Component, Supervisor } from '../runtime/supervisor';
+import { systemClock, systemTimers } from '../runtime/system-clock';
+
+export const MAPPERS = ['c8y', 'az', 'aws', 'collectd'] as const;
+export type MapperName = (typeof MAPPERS)[number];
+
+const LOG_LEVELS: readonly LogLevel[] = ['error', 'warn', 'info', 'debug', 'trace'];
+
+export interface RunAllPlan {
+  readonly agent: boolean;
+  readonly mappers: readonly MapperName[];
+  /** One line per decision, logged at start so that "why is az not running?" has an answer. */
+  readonly reasons: readonly string[];
+}
+
+/**
+ * Which components `tedge run all` runs when not told (`--mappers`):
+ * - the agent, always (unless --no-agent);
+ * - c8y when `c8y.url` is set, or when no cloud URL at all is set but `device.id` is: a device not yet
+ *   connected to any cloud still gets its telemetry mapped (what `tedge-mapper c8y` alone would do);
+ * - az when `az.url` is set, aws when `aws.url` is set;
+ * - collectd only when listed in --mappers: thin-edge.io has no key for it (its unit is enabled or not).
+ * Each mapper hosts its cloud's built-in bridge, so the bridges come with their mappers.
+ */
+export function planComponents(config: TedgeConfig, flags: { readonly agent: boolean; readonly mappers?: readonly string[] }): RunAllPlan {
+  const reasons: string[] = [];
+  if (flags.mappers !== undefined) {
+    const unknown = flags.mappers.filter((m) => !MAPPERS.some((k) => k === m));
+    if (unknown.length > 0) throw new CommanderError(2, 'tedge.unknownMapper', `error: unknown mapper(s) ${unknown.join(', ')}: known are ${MAPPERS.join(', ')}`);
+    const mappers = MAPPERS.filter((m) => flags.mappers?.includes(m));
+    reasons.push(`mappers from --mappers: ${mappers.join(', ') || 'none'}`);
+    return { agent: flags.agent, mappers, reasons };
+  }
+  const has = (key: 'c8y.url' | 'az.url' | 'aws.url' | 'device.id'): boolean => (config.text(key) ?? '') !== '';
+  const mappers: MapperName[] = [];
+  if (has('c8y.url')) {
+    mappers.push('c8y');
+    reasons.push('c8y: c8y.url is set');
+  } else if (!has('az.url') && !has('aws.url') && has('device.id')) {
+    mappers.push('c8y');
+    reasons.push('c8y: no cloud url is set, device.id is: local mapping');
+  }
+  for (const cloud of ['az', 'aws'] as const) {
+    if (has(`${cloud}.url`)) {
+      mappers.push(cloud);
+      reasons.push(`${cloud}: ${cloud}.url is set`);
+    }
+  }
+  if (mappers.length === 0) reasons.push('no mapper: no cloud url and no device.id is set');
+  return { agent: flags.agent, mappers, reasons };
+}
+
+interface RunAllFlags {
+  readonly configDir?: string;
+  readonly logLevel: LogLevel;
+  readonly mappers?: string[];
+  readonly agent: boolean;
+}
+
+function parseFlags(argv: readonly string[]): RunAllFlags {
+  const program = new Command('tedge run all')
+    .description('Runs the agent and the mappers of the configured clouds (with their bridges) in one process, under a supervisor')
+    .option('--config-dir <dir>', 'configuration directory (env TEDGE_CONFIG_DIR, default /etc/tedge)')
+    .addOption(new Option('--log-level <level>', 'log level of every component').choices(LOG_LEVELS).default('info'))
+    .option('--mappers <list>', `comma-separated mappers to run instead of those of the configured clouds (${MAPPERS.join(', ')})`, (v: string) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== ''),
+    )
+    .option('--no-agent', 'do not run the agent')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) })
+    .parse([...argv], { from: 'user' });
+  return program.opts<RunAllFlags>();
+}
+
+/** The daemons' entry points, required lazily and statically so a bundler includes them. */
+function loadAgent(): ComponentMain {
+  return (require('../agent/main') as { main: ComponentMain }).main;
+}
+function loadMapper(): ComponentMain {
+  return (require('../mapper/main') as { main: (argv: readonly string[], env: NodeJS.ProcessEnv) => Promise<number> }).main;
+}
+
+/**
+ * `tedge run all`: the composition root of the single-process mode. Each component is the daemon's own
+ * `main`, with its own MQTT session, health topic and logger name; the supervisor owns the process
+ * signals, the systemd notifications and the errors that escape a component.
+ */
+export async function main(argv: string[], env: NodeJS.ProcessEnv, proc: NodeJS.Process = process): Promise<number> {
+  let flags: RunAllFlags;
+  try {
+    flags = parseFlags(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    throw err;
+  }
+  const logger = createLogger({ name: 'tedge-run-all', level: flags.logLevel });
+  let plan: RunAllPlan;
+  try {
+    plan = planComponents(TedgeConfig.load(resolveConfigDir(flags.configDir, env), env), flags);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      proc.stderr.write(`${err.message}\n`);
+      return 2;
+    }
+    logger.error(errorMessage(err));
+    proc.stderr.write(`error: ${errorMessage(err)}\n`);
+    return 1;
+  }
+
+  // The supervisor speaks to systemd for the whole process: the daemons must not announce READY alone.
+  const systemd = new SystemdNotifier({ ...env }, proc.pid);
+  const componentEnv: NodeJS.ProcessEnv = { ...env };
+  for (const name of SYSTEMD_NOTIFY_VARIABLES) {
+    delete componentEnv[name];
+    delete proc.env[name];
+  }
+
+  const common = [...(flags.configDir === undefined ? [] : ['--config-dir', flags.configDir]), '--log-level', flags.logLevel];
+  const signals = new SignalScopes();
+  const components: Component[] = [];
+  if (plan.agent) components.push(mainComponent({ name: 'tedge-agent', kind: 'agent', load: loadAgent, argv: common, env: componentEnv, signals }));
+  for (const cloud of plan.mappers) {
+    components.push(mainComponent({ name: `tedge-mapper-${cloud}`, kind: 'mapper', load: loadMapper, argv: [...common, cloud], env: componentEnv, signals }));
+  }
+  logger.info({ components: components.map((c) => c.name), reasons: plan.reasons }, 'starting');
+  if (components.length === 0) {
+    proc.stderr.write('error: nothing to run: set c8y.url, az.url, aws.url or device.id, or pass --mappers\n');
+    return 1;
+  }
+
+  const supervisor = new Supervisor(components, { clock: systemClock, timers: systemTimers, logger });
+  const undo = signals.install(proc);
+  try {
+    return await runSupervised({ proc, supervisor, systemd, timers: systemTimers, logger });
+  } finally {
+    undo();
+    logger.info('stopped');
+  }
+}
