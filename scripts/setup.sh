@@ -19,6 +19,16 @@ if [ "${TEDGE_FUZZ:-0}" = "1" ]; then
   dpkg -s libfuzzer-14-dev >/dev/null 2>&1 || need_apt+=(libfuzzer-14-dev)
   dpkg -s libclang-rt-14-dev >/dev/null 2>&1 || need_apt+=(libclang-rt-14-dev)
 fi
+# Packaging (scripts/package.sh, scripts/test-packages.sh), only when asked for: TEDGE_PACKAGING=1.
+if [ "${TEDGE_PACKAGING:-0}" = "1" ]; then
+  command -v fakeroot >/dev/null 2>&1 || need_apt+=(fakeroot)
+  command -v lintian >/dev/null 2>&1 || need_apt+=(lintian)
+  [ -x /usr/sbin/debootstrap ] || need_apt+=(debootstrap)
+  command -v qemu-aarch64-static >/dev/null 2>&1 || need_apt+=(qemu-user-static)
+  command -v update-binfmts >/dev/null 2>&1 || need_apt+=(binfmt-support)
+  command -v aarch64-linux-gnu-g++ >/dev/null 2>&1 || need_apt+=(g++-aarch64-linux-gnu)
+  command -v arm-linux-gnueabihf-g++ >/dev/null 2>&1 || need_apt+=(g++-arm-linux-gnueabihf)
+fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
