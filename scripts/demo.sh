@@ -1,42 +1,73 @@
 #!/usr/bin/env bash
-# The main job, end to end on this machine: a local mosquitto, tedge-agent and tedge-mapper c8y,
-# sample telemetry published on te/… and shown as it arrives converted on c8y/….
-# Everything lives in a temp dir and is stopped at the end.
+# The main job, end to end on this machine: a local mosquitto, a local Cumulocity simulator (mTLS
+# MQTT with its own CA), `tedge cert create` + `tedge connect c8y`, then tedge-agent and
+# tedge-mapper c8y with its built-in bridge; sample telemetry published on te/… is shown as the
+# cloud receives it. Everything lives in a temp dir and is stopped at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh >/dev/null
 export PATH="$PATH:/usr/sbin"
 
 work=$(mktemp -d /tmp/tedge-demo.XXXXXX)
+chmod 755 "$work"
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 
 tedge() { node dist/src/bin/tedge.js "$@"; }
-port=$(node -e "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
+free_port() { node -e "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"; }
+
+# The local bus.
+port=$(free_port)
 printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\n' "$port" > "$work/mosquitto.conf"
 mosquitto -c "$work/mosquitto.conf" >"$work/mosquitto.log" 2>&1 & pids+=($!)
 
+# The device: its identity and where everything it writes goes.
 export TEDGE_CONFIG_DIR="$work/etc"
-tedge config set device.id demo-device
+tedge cert create --device-id demo-device
 tedge config set mqtt.client.port "$port"
 tedge config set agent.state.path "$work/agent"
-echo "== config ($TEDGE_CONFIG_DIR/tedge.ini)"; cat "$TEDGE_CONFIG_DIR/tedge.ini"
+tedge config set data.path "$work/data"
+# This demo starts the daemons itself; on a real device system.toml is absent (systemd) or names OpenRC, runit…
+cat > "$TEDGE_CONFIG_DIR/system.toml" <<'TOML'
+[init]
+name = "demo script"
+is_available = ["/bin/true"]
+restart = ["/bin/true", "{}"]
+stop = ["/bin/true", "{}"]
+start = ["/bin/true", "{}"]
+enable = ["/bin/true", "{}"]
+disable = ["/bin/true", "{}"]
+is_active = ["/bin/true", "{}"]
+TOML
 
-sleep 0.5
+# The cloud: the simulator trusts the device's self-signed certificate, as Cumulocity does after `tedge cert upload`.
+node dist/test/helpers/cloud-sim-main.js --dir "$work/cloud" --trust "$TEDGE_CONFIG_DIR/device-certs/tedge-certificate.pem" > "$work/cloud.out" 2>"$work/cloud.err" & pids+=($!)
+for _ in $(seq 1 100); do [ -s "$work/cloud.out" ] && break; sleep 0.1; done
+sim=$(head -n 1 "$work/cloud.out")
+tedge config set c8y.url 127.0.0.1
+tedge config set c8y.mqtt "$(node -pe "JSON.parse(process.argv[1]).mqtt" "$sim")"
+tedge config set c8y.root_cert_path "$(node -pe "JSON.parse(process.argv[1]).ca" "$sim")"
+
+echo "== tedge connect c8y"
+tedge connect c8y
+
 node dist/src/bin/tedge-agent.js >"$work/agent.log" 2>&1 & pids+=($!)
 node dist/src/bin/tedge-mapper.js c8y >"$work/mapper.log" 2>&1 & pids+=($!)
-tedge mqtt sub 'te/device/main/service/+/status/health' -C 2 -W 10 >/dev/null   # both daemons are up
+tedge mqtt sub 'te/device/main/service/tedge-mapper-bridge-c8y/status/health' -C 1 -W 20 >/dev/null   # the bridge is up
 
-echo "== what arrives on c8y/# and te/errors"
-tedge mqtt sub 'c8y/#' -W 6 & sub=$!
-tedge mqtt sub 'te/errors' -W 6 & suberr=$!
+tedge mqtt sub te/errors -W 6 > "$work/errors.txt" & errors=$!
 sleep 0.5
-echo "== publishing sample telemetry on te/…" >&2
+echo "== publishing sample telemetry on te/…"
 tedge mqtt pub -r te/device/main///m/environment/meta '{"temperature":{"unit":"°C"}}'
 tedge mqtt pub te/device/main///m/environment '{"temperature":21.5,"humidity":{"relative":48}}'
 tedge mqtt pub te/device/main///e/login '{"text":"A user just logged in"}'
 tedge mqtt pub -r te/device/main///a/temperature_high '{"severity":"major","text":"Temperature is high"}'
 tedge mqtt pub te/device/sensor01/service/app/m/ '{"pressure":1013}'
 tedge mqtt pub te/device/main///m/ '{"temperature":true}'
-wait "$sub" "$suberr"
+sleep 3
+echo "== what the cloud received (device → Cumulocity, topics without the local c8y/ prefix)"
+tail -n +2 "$work/cloud.out" | grep -v '^\[s/uat\]' || true
+wait "$errors" || true
+echo "== te/errors (nothing converted from these)"
+cat "$work/errors.txt"
