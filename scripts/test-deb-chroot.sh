@@ -14,8 +14,9 @@ ROOT=$PWD
 ARCH=${1:-amd64}
 CHROOT=$ROOT/build/chroot-$ARCH
 WORK=$ROOT/build/system-test-$ARCH
+# The Debian mirror apt already uses on this machine (deb822 sources, else the classic sources.list).
 MIRROR=${DEBIAN_MIRROR:-$(awk '/^URIs:/{print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)}
-MIRROR=${MIRROR:-http://deb.debian.org/debian}
+MIRROR=${MIRROR:-$(awk '$1 == "deb" {print ($2 ~ /^\[/) ? $3 : $2; exit}' /etc/apt/sources.list 2>/dev/null || true)}
 INCLUDE=systemd,adduser,mosquitto
 # The armv7l Node binary links libatomic.so.1 (the package Depends on libatomic1 there).
 [ "$ARCH" = armhf ] && INCLUDE=$INCLUDE,libatomic1
@@ -42,7 +43,8 @@ trap cleanup EXIT
 
 # ---- the chroot, cached ----
 if [ "${TEDGE_CHROOT_REFRESH:-0}" = 1 ] || [ ! -f "$CHROOT/.tedge-chroot-ok" ] || [ "$(cat "$CHROOT/.tedge-chroot-ok")" != "$INCLUDE" ]; then
-  say "debootstrap bookworm ($ARCH, minbase + $INCLUDE) from $MIRROR"
+  [ -n "$MIRROR" ] || fail "no Debian mirror found in apt's sources; set DEBIAN_MIRROR"
+  say "debootstrap bookworm ($ARCH, minbase + $INCLUDE) from the mirror apt uses"
   mountpoint -q "$CHROOT/proc" && umount "$CHROOT/proc"
   rm -rf --one-file-system "$CHROOT"
   debootstrap --arch="$ARCH" --variant=minbase --include="$INCLUDE" bookworm "$CHROOT" "$MIRROR" >"$ROOT/build/debootstrap-$ARCH.log" 2>&1 ||
