@@ -98,7 +98,7 @@ export class BridgeService implements Service {
     });
     outbox.onAvailable(() => void this.pump());
     await this.publishHealth();
-    for (const [filter, qos] of subscriptions(this.deps.rules, 'local')) await local.subscribe([filter], qos);
+    for (const [qos, filters] of byQos(subscriptions(this.deps.rules, 'local'))) await local.subscribe(filters, qos);
     await local.subscribe(topics.healthChecks, 1);
     this.publishMetrics();
     this.link.start();
@@ -170,11 +170,9 @@ export class BridgeService implements Service {
 
   private async cloudUp(cloud: BridgeBus): Promise<void> {
     cloud.onMessageWithAck((msg, ack) => this.fromCloud(msg, ack));
-    const byQos = new Map<QoS, string[]>();
-    for (const [filter, qos] of subscriptions(this.deps.rules, 'remote')) byQos.set(qos, [...(byQos.get(qos) ?? []), filter]);
     // Nothing is sent before the subscriptions hold, so no answer to what we send can be missed.
-    for (const [qos, filters] of byQos) await cloud.subscribe(filters, qos);
-    if (this.stopped) return;
+    for (const [qos, filters] of byQos(subscriptions(this.deps.rules, 'remote'))) await cloud.subscribe(filters, qos);
+    if (this.stopped || !this.link.isCurrent(cloud)) return; // lost while subscribing: the link retries
     this.generation++;
     this.cloud = cloud;
     this.counters.connections++;
@@ -227,8 +225,9 @@ export class BridgeService implements Service {
         this.inflight--;
         this.deps.outbox.ack(r.seq);
         this.noteChange();
-        // Refill at half the window, not per PUBACK: one outbox read then hands out many records.
-        if (this.inflight <= (this.deps.window ?? 100) / 2) void this.pump();
+        // Refill once a tenth of the window is free: the window stays nearly full, and each outbox read
+        // (usually from the block already read) hands out several records.
+        if (this.inflight <= (this.deps.window ?? 100) * 0.9) void this.pump();
       },
       // The connection broke: cloudDown rewinds the outbox, and the record goes again.
       () => {},
@@ -271,4 +270,11 @@ export class BridgeService implements Service {
 
 function minQos(a: QoS, b: QoS | undefined): QoS {
   return (b === undefined ? a : Math.min(a, b)) as QoS;
+}
+
+/** One SUBSCRIBE per QoS rather than one per filter. */
+function byQos(filters: ReadonlyMap<string, QoS>): Map<QoS, string[]> {
+  const out = new Map<QoS, string[]>();
+  for (const [filter, qos] of filters) out.set(qos, [...(out.get(qos) ?? []), filter]);
+  return out;
 }

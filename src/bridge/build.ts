@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { MqttBus } from '../bus/mqtt-bus';
+import { classifyTlsError } from '../certs/tls-errors';
 import type { Clock, Timers } from '../core/clock';
 import { TedgeError } from '../core/errors';
 import type { TedgeConfig } from '../config/tedge-config';
@@ -81,18 +82,25 @@ export async function buildBuiltInBridge(
     will: { topic: topics.health, payload: healthPayload('down', process.pid, clock.now(), timestampFormat), qos: 1, retain: true },
   });
   const tlsPaths = { rootCertPath: config.string(keys.rootCert), certPath: config.string('device.cert_path'), keyPath: config.string('device.key_path') };
-  const connectCloud = (): Promise<MqttBus> =>
-    MqttBus.connect({
-      ...remote,
-      clientId: deviceId,
-      cleanSession: profile.cleanSession,
-      manualAck: true,
-      tls: readTlsFiles(tlsPaths),
-      ...(profile.username !== undefined ? { username: profile.username } : {}),
-      reconnectPeriodMs: 0,
-      connectTimeoutMs: 30_000,
-      keepaliveSeconds: 60,
-    });
+  const tlsContext = { endpoint: `${remote.host}:${remote.port}`, certPath: tlsPaths.certPath, rootCertKey: keys.rootCert, rootCertPath: tlsPaths.rootCertPath };
+  const connectCloud = async (): Promise<MqttBus> => {
+    try {
+      return await MqttBus.connect({
+        ...remote,
+        clientId: deviceId,
+        cleanSession: profile.cleanSession,
+        manualAck: true,
+        tls: readTlsFiles(tlsPaths),
+        ...(profile.username !== undefined ? { username: profile.username } : {}),
+        reconnectPeriodMs: 0,
+        connectTimeoutMs: 30_000,
+        keepaliveSeconds: 60,
+      });
+    } catch (err) {
+      // One line that says which side refused whom, rather than OpenSSL's text.
+      throw classifyTlsError((err as { cause?: unknown }).cause ?? err, tlsContext) ?? err;
+    }
+  };
   return new BridgeService({
     name,
     rules: profile.rules,

@@ -45,6 +45,11 @@ export class CloudLink {
     return this.current !== undefined;
   }
 
+  /** False once `bus` was lost or replaced: work begun for it (subscribing) must not go on. */
+  isCurrent(bus: BridgeBus): boolean {
+    return this.current === bus;
+  }
+
   start(): void {
     this.stopped = false;
     void this.attempt();
@@ -56,7 +61,13 @@ export class CloudLink {
     this.cancelTimer = undefined;
     const bus = this.current;
     this.current = undefined;
-    if (bus) await bus.close().catch(() => bus.abort());
+    if (bus === undefined) return;
+    // A clean DISCONNECT waits for PUBACKs in flight; a cloud that does not answer must not hold up a stop.
+    let cancel = (): void => {};
+    const timedOut = new Promise<'timeout'>((resolve) => (cancel = this.deps.timers.after(2000, () => resolve('timeout'))));
+    const result = await Promise.race([bus.close().then(() => 'closed' as const, () => 'failed' as const), timedOut]);
+    cancel();
+    if (result !== 'closed') await bus.abort().catch(() => {});
   }
 
   private async attempt(): Promise<void> {

@@ -80,12 +80,20 @@ function rawBridgeConf(sim: CloudSimulator, dir: string): string {
   ].join('\n');
 }
 
-async function waitUntil(predicate: () => boolean, what: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+/** Waits for `target` messages; gives up when none arrived for `stallMs` (reported, not hidden). */
+async function waitForCount(count: () => number, target: number, stallMs: number): Promise<boolean> {
+  let last = count();
+  let lastChange = Date.now();
+  while (count() < target) {
+    if (count() !== last) {
+      last = count();
+      lastChange = Date.now();
+    } else if (Date.now() - lastChange > stallMs) {
+      return false;
+    }
     await new Promise((r) => setTimeout(r, 5));
   }
+  return true;
 }
 
 /** One setup (brokers, simulator, mapper), measured RUNS times after a warm-up. */
@@ -134,10 +142,14 @@ async function measure(variant: Variant): Promise<number[]> {
       if (i % 500 === 499) await Promise.all(sends.splice(0));
     }
     await Promise.all(sends);
-    await waitUntil(() => count - start >= n, `${n} messages in the cloud (${variant}), got ${count - start}`, 120_000);
+    if (!(await waitForCount(() => count - start, n, 20_000))) {
+      process.stdout.write(`  ${variant}: stalled, ${count - start} of ${n} arrived and nothing more for 20 s; run not counted\n`);
+      return Number.NaN;
+    }
     return n / (Number(process.hrtime.bigint() - t0) / 1e9);
   };
   try {
+    // A stalled warm-up means a broken setup: measure anyway, each run reports itself.
     await burst(WARMUP);
     step(`${variant}: warm`);
     const rates: number[] = [];
@@ -157,7 +169,7 @@ async function measure(variant: Variant): Promise<number[]> {
 }
 
 function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
+  const s = xs.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)] ?? 0;
 }
 
@@ -165,7 +177,9 @@ async function main(): Promise<void> {
   process.stdout.write(`bridge throughput: ${MESSAGES} messages × ${RUNS} runs per variant (median), te/… → simulated Cumulocity over mTLS\n`);
   const results = new Map<Variant, number>();
   for (const v of VARIANTS) {
-    const rates = await measure(v);
+    let rates = await measure(v);
+    // A setup where nothing got through (seen with mosquitto's bridge under load) is set up again, once.
+    if (rates.every((r) => Number.isNaN(r))) rates = await measure(v);
     results.set(v, median(rates));
     process.stdout.write(`  ${v.padEnd(16)} ${median(rates).toFixed(0).padStart(7)} msg/s   (runs: ${rates.map((r) => r.toFixed(0)).join(', ')})\n`);
   }

@@ -17,6 +17,8 @@ export interface BridgeDeviceOptions {
   readonly brokerConfig?: string;
   /** Topics the probe on the local broker records (besides the bridge's health and metrics). */
   readonly probeTopics?: readonly string[];
+  /** No certificate issued by the simulator: the test creates one (e.g. `tedge cert create`). */
+  readonly noCertificate?: boolean;
 }
 
 /**
@@ -42,7 +44,7 @@ export class BridgeDevice {
     const broker = await Mosquitto.start(opts.brokerConfig !== undefined ? { extraConfig: opts.brokerConfig } : {});
     const configDir = mkdtempSync(join(tmpdir(), 'tedge-bridge-it-'));
     mkdirSync(join(configDir, 'device-certs'));
-    sim.issueDeviceCertificate(deviceId, join(configDir, 'device-certs', 'tedge-certificate.pem'), join(configDir, 'device-certs', 'tedge-private-key.pem'));
+    if (!opts.noCertificate) sim.issueDeviceCertificate(deviceId, join(configDir, 'device-certs', 'tedge-certificate.pem'), join(configDir, 'device-certs', 'tedge-private-key.pem'));
     const env = {
       TEDGE_CONFIG_DIR: configDir,
       TEDGE_MQTT_CLIENT_PORT: String(broker.port),

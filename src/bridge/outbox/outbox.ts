@@ -1,20 +1,15 @@
-import { constants, unlinkSync } from 'node:fs';
-import { type FileHandle, open } from 'node:fs/promises';
+import { unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Timers } from '../../core/clock';
-import { errorMessage } from '../../core/errors';
 import type { Logger } from '../../log/logger';
-import { ackSlotOffset, encodeAckSlot } from './ack-pointer';
+import { AckFile } from './ack-file';
 import { planDrop, segmentBytesFor } from './bound';
+import { type FsyncPolicy, GroupCommit } from './group-commit';
 import { type OutboxMessage, type OutboxRecord, decodeAt, encodeRecord, encodedSize } from './record';
-import { ACK_FILE, recoverOutbox, syncDir } from './recovery';
+import { ACK_FILE, recoverOutbox } from './recovery';
 import { Segment, segmentPath } from './segments';
 
-/**
- * `always`: fdatasync before the local broker gets its PUBACK (survives a power cut).
- * `never`: written to the OS before the PUBACK, not synced (survives kill -9, not a power cut).
- */
-export type FsyncPolicy = 'always' | 'never';
+export type { FsyncPolicy } from './group-commit';
 
 export interface OutboxOptions {
   readonly dir: string;
@@ -45,19 +40,6 @@ export interface OutboxStats {
   readonly segments: number;
 }
 
-interface Chunk {
-  readonly seg: Segment;
-  readonly position: number;
-  readonly bufs: Buffer[];
-  bytes: number;
-}
-
-interface Batch {
-  readonly chunks: Chunk[];
-  readonly done: Promise<void>;
-  readonly resolve: () => void;
-}
-
 /** A record handed to the sender and not yet acknowledged, in read order. */
 interface InFlight {
   readonly seq: number;
@@ -81,10 +63,9 @@ export class Outbox {
   private readonly segments: Segment[];
   private readonly segmentBytes: number;
   private ackSeq: number;
-  private ackCounter: number;
   private nextSeq: number;
-  private batch: Batch | undefined;
-  private flushing: Promise<void> | undefined;
+  private readonly writer: GroupCommit;
+  private readonly ackFile: AckFile;
   private readonly inflight = new Map<number, InFlight>();
   /** Acknowledged out of order before a rewind: skipped when read again. */
   private readonly doneBeforeRewind = new Set<number>();
@@ -94,20 +75,17 @@ export class Outbox {
   /** The last block read: segments are append-only, so its bytes stay valid; the next take starts in it. */
   private readCache: { seg: Segment; offset: number; bytes: Buffer } | undefined;
   private taking = false;
-  private ackFile: Promise<FileHandle> | undefined;
-  private ackWriting: Promise<void> | undefined;
-  private ackDirty = false;
   private listener: () => void = () => {};
   private closed = false;
-  private closing = false;
-  private readonly counters = { appended: 0, delivered: 0, droppedRecords: 0, droppedBytes: 0, recoveredRecords: 0, corruptRecords: 0, tornBytes: 0, writeErrors: 0 };
+  private readonly counters = { appended: 0, delivered: 0, droppedRecords: 0, droppedBytes: 0, recoveredRecords: 0, corruptRecords: 0, tornBytes: 0 };
 
   private constructor(private readonly opts: OutboxOptions) {
     const r = recoverOutbox(opts.dir);
     this.segments = r.segments;
     this.ackSeq = r.ackSeq;
-    this.ackCounter = r.ackCounter;
     this.nextSeq = r.nextSeq;
+    this.ackFile = new AckFile(join(opts.dir, ACK_FILE), r.ackCounter, opts.logger);
+    this.writer = new GroupCommit({ dir: opts.dir, fsync: opts.fsync, timers: opts.timers, logger: opts.logger, retryMs: opts.retryMs ?? 1000, onCommitted: () => this.listener() });
     this.segmentBytes = opts.segmentBytes ?? segmentBytesFor(opts.maxBytes);
     this.counters.recoveredRecords = r.records;
     this.counters.corruptRecords = r.corrupt;
@@ -135,7 +113,7 @@ export class Outbox {
       pendingRecords += s.liveRecords;
       pendingBytes += s.liveBytes;
     }
-    return { ...this.counters, pendingRecords, pendingBytes, maxBytes: this.opts.maxBytes, segments: this.segments.length };
+    return { ...this.counters, writeErrors: this.writer.writeErrors, pendingRecords, pendingBytes, maxBytes: this.opts.maxBytes, segments: this.segments.length };
   }
 
   /** Cheap (no allocation): the bridge checks it after every message to publish drops at once. */
@@ -157,22 +135,13 @@ export class Outbox {
     if (seg === undefined || seg.recovered || seg.size >= this.segmentBytes) seg = this.roll();
     const seq = this.nextSeq++;
     const buf = encodeRecord(seq, msg);
-    const batch = (this.batch ??= newBatch());
-    let chunk = batch.chunks[batch.chunks.length - 1];
-    if (chunk?.seg !== seg) {
-      chunk = { seg, position: seg.size, bufs: [], bytes: 0 };
-      batch.chunks.push(chunk);
-    }
-    chunk.bufs.push(buf);
-    chunk.bytes += buf.length;
+    const committed = this.writer.add(seg, buf);
     seg.size += buf.length;
     seg.lastSeq = seq;
     seg.liveBytes += buf.length;
     seg.liveRecords++;
     this.counters.appended++;
-    // setImmediate, not a microtask: every message MQTT.js parsed from the same socket read joins this batch.
-    this.flushing ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.flushLoop());
-    return batch.done;
+    return committed;
   }
 
   /**
@@ -228,57 +197,6 @@ export class Outbox {
     this.cursor ??= { seg, offset: 0 };
     this.deleteFinished();
     return seg;
-  }
-
-  private async flushLoop(): Promise<void> {
-    try {
-      while (this.batch) {
-        const batch = this.batch;
-        this.batch = undefined;
-        if (!(await this.writeWithRetry(batch))) return;
-        batch.resolve();
-        this.listener();
-      }
-    } finally {
-      this.flushing = undefined;
-    }
-  }
-
-  /** Retries until written; false if the outbox closes first (then nothing was acknowledged locally). */
-  private async writeWithRetry(batch: Batch): Promise<boolean> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await this.write(batch);
-        if (attempt > 0) this.opts.logger.info('outbox: writing works again');
-        return true;
-      } catch (err) {
-        // A segment dropped by the bound while we wrote it: its file is gone, the rest is retried at once.
-        if (attempt === 0 && batch.chunks.some((c) => c.seg.deleted)) continue;
-        // Stopping: these messages were never acknowledged, so the local broker still has them.
-        if (this.closing) return false;
-        // Not acknowledged, so the local broker keeps these messages; positional writes make a retry safe.
-        this.counters.writeErrors++;
-        if (attempt === 0) this.opts.logger.error({ err: errorMessage(err), dir: this.opts.dir }, 'outbox: write failed; retrying');
-        await new Promise<void>((resolve) => this.opts.timers.after(this.opts.retryMs ?? 1000, resolve));
-      }
-    }
-  }
-
-  private async write(batch: Batch): Promise<void> {
-    const touched = new Set<Segment>();
-    let created = false;
-    for (const chunk of batch.chunks) {
-      if (chunk.seg.deleted) continue;
-      created ||= !chunk.seg.opened;
-      const fh = await chunk.seg.file();
-      await fh.writev(chunk.bufs, chunk.position);
-      touched.add(chunk.seg);
-    }
-    if (this.opts.fsync === 'always') {
-      for (const seg of touched) if (!seg.deleted) await (await seg.file()).datasync();
-      if (created) syncDir(this.opts.dir);
-    }
-    for (const chunk of batch.chunks) chunk.seg.durable = Math.max(chunk.seg.durable, chunk.position + chunk.bytes);
   }
 
   /** Up to `max` records not yet handed out, oldest first; [] when none is readable yet. One call at a time. */
@@ -428,45 +346,16 @@ export class Outbox {
     }
   }
 
-  /** Coalesced: one small positional write per turn of the event loop at most. */
   private saveAckSeq(): void {
-    this.ackDirty = true;
-    this.ackWriting ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.writeAckLoop());
-  }
-
-  private async writeAckLoop(): Promise<void> {
-    try {
-      while (this.ackDirty) {
-        this.ackDirty = false;
-        // Read-write and created if missing, without O_APPEND (which would ignore the slot offsets).
-        this.ackFile ??= open(join(this.opts.dir, ACK_FILE), constants.O_RDWR | constants.O_CREAT, 0o644);
-        const fh = await this.ackFile;
-        this.ackCounter++;
-        await fh.write(encodeAckSlot({ seq: this.ackSeq, counter: this.ackCounter }), 0, 16, ackSlotOffset(this.ackCounter));
-      }
-    } catch (err) {
-      this.opts.logger.warn({ err: errorMessage(err) }, 'outbox: cannot save the acknowledged position (messages may be sent twice after a restart)');
-    } finally {
-      this.ackWriting = undefined;
-    }
+    this.ackFile.save(this.ackSeq);
   }
 
   /** Writes what is batched and the acknowledged position, then closes the files. */
   async close(): Promise<void> {
     if (this.closed) return;
-    this.closing = true;
-    while (this.flushing) await this.flushing;
+    await this.writer.close();
     this.closed = true;
-    while (this.ackWriting) await this.ackWriting;
-    const fh = this.ackFile ? await this.ackFile.catch(() => undefined) : undefined;
-    if (fh && this.opts.fsync === 'always') await fh.datasync().catch(() => {});
-    await fh?.close().catch(() => {});
+    await this.ackFile.close(this.opts.fsync === 'always');
     await Promise.all(this.segments.map((s) => s.close().catch(() => {})));
   }
-}
-
-function newBatch(): Batch {
-  let resolve: () => void = () => {};
-  const done = new Promise<void>((r) => (resolve = r));
-  return { chunks: [], done, resolve };
 }
