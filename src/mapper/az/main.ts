@@ -1,6 +1,7 @@
 import type { TedgeConfig } from '../../config/tedge-config';
 import type { Logger } from '../../log/logger';
 import type { Lifecycle } from '../../runtime/lifecycle';
+import { withBuiltInBridge } from '../../bridge/build';
 import { buildMapperDaemon } from '../daemon';
 import { parseTimeFormat } from '../steps/add-timestamp';
 import { AzConverter } from './converter';
@@ -14,5 +15,7 @@ export async function buildAzMapper(config: TedgeConfig, logger: Logger): Promis
     maxPayloadSize: config.number('az.mapper.mqtt.max_payload_size'),
     maxPayloadSizeKey: 'az.mapper.mqtt.max_payload_size',
   });
-  return buildMapperDaemon(config, logger, { service: 'tedge-mapper-az', component: 'az-mapper', converter });
+  const mapper = await buildMapperDaemon(config, logger, { service: 'tedge-mapper-az', component: 'az-mapper', converter });
+  // The built-in bridge runs in this process unless mqtt.bridge.built_in=false or az.url is unset.
+  return withBuiltInBridge(config, logger, 'az', mapper);
 }
