@@ -6,6 +6,38 @@
 
 namespace tedge {
 
+namespace {
+
+/** ECMAScript's Number::toString layout (step 5-10) of the k significant digits of 0.d1..dk × 10^n. */
+void append_digits(std::string& out, const char* digits, int k, int n) {
+  if (k <= n && n <= 21) {
+    out.append(digits, k);
+    out.append(static_cast<size_t>(n - k), '0');
+  } else if (0 < n && n <= 21) {
+    out.append(digits, n);
+    out += '.';
+    out.append(digits + n, k - n);
+  } else if (-6 < n && n <= 0) {
+    out += "0.";
+    out.append(static_cast<size_t>(-n), '0');
+    out.append(digits, k);
+  } else {
+    out += digits[0];
+    if (k > 1) {
+      out += '.';
+      out.append(digits + 1, k - 1);
+    }
+    out += 'e';
+    int e = n - 1;
+    out += e < 0 ? '-' : '+';
+    char eb[8];
+    auto r = std::to_chars(eb, eb + sizeof eb, e < 0 ? -e : e);
+    out.append(eb, r.ptr);
+  }
+}
+
+}  // namespace
+
 void append_js_number(std::string& out, double v) {
   if (std::isnan(v)) {
     out += "NaN";
@@ -41,30 +73,7 @@ void append_js_number(std::string& out, double v) {
     if (neg) exp = -exp;
   }
   int n = exp + 1;  // value = 0.d1d2..dk × 10^n
-  if (k <= n && n <= 21) {
-    out.append(digits, k);
-    out.append(static_cast<size_t>(n - k), '0');
-  } else if (0 < n && n <= 21) {
-    out.append(digits, n);
-    out += '.';
-    out.append(digits + n, k - n);
-  } else if (-6 < n && n <= 0) {
-    out += "0.";
-    out.append(static_cast<size_t>(-n), '0');
-    out.append(digits, k);
-  } else {
-    out += digits[0];
-    if (k > 1) {
-      out += '.';
-      out.append(digits + 1, k - 1);
-    }
-    out += 'e';
-    int e = n - 1;
-    out += e < 0 ? '-' : '+';
-    char eb[8];
-    auto r = std::to_chars(eb, eb + sizeof eb, e < 0 ? -e : e);
-    out.append(eb, r.ptr);
-  }
+  append_digits(out, digits, k, n);
 }
 
 bool append_js_number_token(std::string& out, const uint8_t* tok, size_t len) {
@@ -120,31 +129,7 @@ bool append_js_number_token(std::string& out, const uint8_t* tok, size_t len) {
   }
   if (point < -290 || point > 300) return false;  // stay clear of subnormals and overflow
   if (neg) out += '-';
-  int n = point;
-  if (k <= n && n <= 21) {
-    out.append(digits, k);
-    out.append(static_cast<size_t>(n - k), '0');
-  } else if (0 < n && n <= 21) {
-    out.append(digits, n);
-    out += '.';
-    out.append(digits + n, k - n);
-  } else if (-6 < n && n <= 0) {
-    out += "0.";
-    out.append(static_cast<size_t>(-n), '0');
-    out.append(digits, k);
-  } else {
-    out += digits[0];
-    if (k > 1) {
-      out += '.';
-      out.append(digits + 1, k - 1);
-    }
-    out += 'e';
-    int e = n - 1;
-    out += e < 0 ? '-' : '+';
-    char eb[8];
-    auto r = std::to_chars(eb, eb + sizeof eb, e < 0 ? -e : e);
-    out.append(eb, r.ptr);
-  }
+  append_digits(out, digits, k, point);
   return true;
 }
 

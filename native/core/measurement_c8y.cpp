@@ -121,6 +121,30 @@ void MeasurementConverter::ws() {
   while (p_ < end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t')) ++p_;
 }
 
+bool MeasurementConverter::eat(uint8_t c) {
+  ws();
+  if (p_ < end_ && *p_ == c) {
+    ++p_;
+    return true;
+  }
+  return false;
+}
+
+bool MeasurementConverter::expect(uint8_t c) {
+  if (eat(c)) return true;
+  syntax_ = true;
+  return false;
+}
+
+bool MeasurementConverter::value_start() {
+  ws();
+  if (p_ >= end_) {
+    syntax_ = true;
+    return false;
+  }
+  return true;
+}
+
 bool MeasurementConverter::enter(int depth) {
   if (depth > kMaxDepth) {
     depth_error_ = true;
@@ -135,6 +159,12 @@ bool MeasurementConverter::lit(const char* word, size_t n) {
     return false;
   }
   p_ += n;
+  return true;
+}
+
+bool MeasurementConverter::copy_lit(std::string& out, const char* word, size_t n) {
+  if (!lit(word, n)) return false;
+  out.append(word, n);
   return true;
 }
 
@@ -306,11 +336,7 @@ double MeasurementConverter::number_value(const uint8_t* tok, size_t len) {
 }
 
 bool MeasurementConverter::skip_value(int depth) {
-  ws();
-  if (p_ >= end_) {
-    syntax_ = true;
-    return false;
-  }
+  if (!value_start()) return false;
   switch (*p_) {
     case '"': {
       Str s;
@@ -319,56 +345,24 @@ bool MeasurementConverter::skip_value(int depth) {
     case '{': {
       if (!enter(depth + 1)) return false;
       ++p_;
-      ws();
-      if (p_ < end_ && *p_ == '}') {
-        ++p_;
-        return true;
-      }
+      if (eat('}')) return true;
       for (;;) {
         ws();
         Str k;
-        if (!string(k)) return false;
-        ws();
-        if (p_ >= end_ || *p_ != ':') {
-          syntax_ = true;
-          return false;
-        }
-        ++p_;
+        if (!string(k) || !expect(':')) return false;
         if (!skip_value(depth + 1)) return false;
-        ws();
-        if (p_ < end_ && *p_ == ',') {
-          ++p_;
-          continue;
-        }
-        if (p_ < end_ && *p_ == '}') {
-          ++p_;
-          return true;
-        }
-        syntax_ = true;
-        return false;
+        if (eat(',')) continue;
+        return expect('}');
       }
     }
     case '[': {
       if (!enter(depth + 1)) return false;
       ++p_;
-      ws();
-      if (p_ < end_ && *p_ == ']') {
-        ++p_;
-        return true;
-      }
+      if (eat(']')) return true;
       for (;;) {
         if (!skip_value(depth + 1)) return false;
-        ws();
-        if (p_ < end_ && *p_ == ',') {
-          ++p_;
-          continue;
-        }
-        if (p_ < end_ && *p_ == ']') {
-          ++p_;
-          return true;
-        }
-        syntax_ = true;
-        return false;
+        if (eat(',')) continue;
+        return expect(']');
       }
     }
     case 't': return lit("true", 4);
@@ -397,12 +391,15 @@ bool MeasurementConverter::key_fallback(const Str& key, std::vector<Str>& seen, 
   return false;
 }
 
-bool MeasurementConverter::copy_value(std::string& out, int depth) {
+bool MeasurementConverter::member_key(Str& key, size_t seen_from) {
   ws();
-  if (p_ >= end_) {
-    syntax_ = true;
-    return false;
-  }
+  if (!string(key)) return false;
+  if (key_fallback(key, keys_, seen_from)) return false;
+  return expect(':');
+}
+
+bool MeasurementConverter::copy_value(std::string& out, int depth) {
+  if (!value_start()) return false;
   switch (*p_) {
     case '"': {
       Str s;
@@ -415,81 +412,44 @@ bool MeasurementConverter::copy_value(std::string& out, int depth) {
       ++p_;
       out += '{';
       size_t seen_from = keys_.size();
-      ws();
-      if (p_ < end_ && *p_ == '}') {
-        ++p_;
+      if (eat('}')) {
         out += '}';
         return true;
       }
       for (bool first = true;; first = false) {
-        ws();
         Str k;
-        if (!string(k)) return false;
-        if (key_fallback(k, keys_, seen_from)) return false;
-        ws();
-        if (p_ >= end_ || *p_ != ':') {
-          syntax_ = true;
-          return false;
-        }
-        ++p_;
+        if (!member_key(k, seen_from)) return false;
         if (!first) out += ',';
         append_string(out, k);
         out += ':';
         if (!copy_value(out, depth + 1)) return false;
-        ws();
-        if (p_ < end_ && *p_ == ',') {
-          ++p_;
-          continue;
-        }
-        if (p_ < end_ && *p_ == '}') {
-          ++p_;
-          out += '}';
-          keys_.resize(seen_from);
-          return true;
-        }
-        syntax_ = true;
-        return false;
+        if (eat(',')) continue;
+        if (!expect('}')) return false;
+        out += '}';
+        keys_.resize(seen_from);
+        return true;
       }
     }
     case '[': {
       if (!enter(depth + 1)) return false;
       ++p_;
       out += '[';
-      ws();
-      if (p_ < end_ && *p_ == ']') {
-        ++p_;
+      if (eat(']')) {
         out += ']';
         return true;
       }
       for (bool first = true;; first = false) {
         if (!first) out += ',';
         if (!copy_value(out, depth + 1)) return false;
-        ws();
-        if (p_ < end_ && *p_ == ',') {
-          ++p_;
-          continue;
-        }
-        if (p_ < end_ && *p_ == ']') {
-          ++p_;
-          out += ']';
-          return true;
-        }
-        syntax_ = true;
-        return false;
+        if (eat(',')) continue;
+        if (!expect(']')) return false;
+        out += ']';
+        return true;
       }
     }
-    case 't':
-      if (!lit("true", 4)) return false;
-      out += "true";
-      return true;
-    case 'f':
-      if (!lit("false", 5)) return false;
-      out += "false";
-      return true;
-    case 'n':
-      if (!lit("null", 4)) return false;
-      out += "null";
-      return true;
+    case 't': return copy_lit(out, "true", 4);
+    case 'f': return copy_lit(out, "false", 5);
+    case 'n': return copy_lit(out, "null", 4);
     default: {
       double v;
       const uint8_t* tok;
@@ -599,6 +559,13 @@ bool MeasurementConverter::time_value() {
   return true;
 }
 
+/** `group.member`, as the TS path names a series member in its messages and unit lookups. */
+void MeasurementConverter::append_member_path(std::string& out, const Str& name, const Str& member) {
+  append(out, name.p, name.n);
+  out += '.';
+  append(out, member.p, member.n);
+}
+
 bool MeasurementConverter::group(const Str& name, const C8yContext& ctx) {
   if (!enter(2)) return false;
   ++p_;
@@ -610,34 +577,16 @@ bool MeasurementConverter::group(const Str& name, const C8yContext& ctx) {
     append_string(series_, name);
     series_ += ":{";
   }
-  ws();
-  if (p_ < end_ && *p_ == '}') {
-    ++p_;
-  } else {
+  if (!eat('}')) {
     for (;;) {
-      ws();
       Str k;
-      if (!string(k)) return false;
-      if (key_fallback(k, keys_, seen_from)) return false;
-      ws();
-      if (p_ >= end_ || *p_ != ':') {
-        syntax_ = true;
-        return false;
-      }
-      ++p_;
-      ws();
-      if (p_ >= end_) {
-        syntax_ = true;
-        return false;
-      }
+      if (!member_key(k, seen_from) || !value_start()) return false;
       uint8_t c = *p_;
       if (c == '{') {
         if (!skip_value(2)) return false;
         if (!has_error_) {
           std::string msg = "Invalid JSON: Expect single-value measurement: \"";
-          append(msg, name.p, name.n);
-          msg += '.';
-          append(msg, k.p, k.n);
+          append_member_path(msg, name, k);
           msg += "\" is nested too deep";
           set_error(std::move(msg));
         }
@@ -649,9 +598,8 @@ bool MeasurementConverter::group(const Str& name, const C8yContext& ctx) {
         if (!has_error_) {
           const std::string* unit = nullptr;
           if (!ctx.units.empty()) {
-            key_scratch_.assign(reinterpret_cast<const char*>(name.p), name.n);
-            key_scratch_ += '.';
-            append(key_scratch_, k.p, k.n);
+            key_scratch_.clear();
+            append_member_path(key_scratch_, name, k);
             unit = ctx.units.find(reinterpret_cast<const uint8_t*>(key_scratch_.data()), key_scratch_.size());
           }
           size_t member_mark = series_.size();
@@ -661,9 +609,7 @@ bool MeasurementConverter::group(const Str& name, const C8yContext& ctx) {
           if (!append_value_fragment(series_, tok, len, unit)) {
             series_.resize(member_mark);
             std::string msg = "Invalid JSON: number out of range for \"";
-            append(msg, name.p, name.n);
-            msg += '.';
-            append(msg, k.p, k.n);
+            append_member_path(msg, name, k);
             msg += '"';
             set_error(std::move(msg));
           }
@@ -680,25 +626,15 @@ bool MeasurementConverter::group(const Str& name, const C8yContext& ctx) {
           std::string msg = "Invalid JSON: invalid type: ";
           type_name(msg, static_cast<char>(*at), s, 0);
           msg += ", expected ThinEdge single or multi-value measurement for \"";
-          append(msg, name.p, name.n);
-          msg += '.';
-          append(msg, k.p, k.n);
+          append_member_path(msg, name, k);
           msg += '"';
           set_error(std::move(msg));
         }
       }
       members++;
-      ws();
-      if (p_ < end_ && *p_ == ',') {
-        ++p_;
-        continue;
-      }
-      if (p_ < end_ && *p_ == '}') {
-        ++p_;
-        break;
-      }
-      syntax_ = true;
-      return false;
+      if (eat(',')) continue;
+      if (!expect('}')) return false;
+      break;
     }
   }
   keys_.resize(seen_from);
@@ -721,27 +657,10 @@ bool MeasurementConverter::top_level(const C8yContext& ctx) {
   if (!enter(1)) return false;
   ++p_;  // '{'
   size_t seen_from = keys_.size();
-  ws();
-  if (p_ < end_ && *p_ == '}') {
-    ++p_;
-    return true;
-  }
+  if (eat('}')) return true;
   for (;;) {
-    ws();
     Str key;
-    if (!string(key)) return false;
-    if (key_fallback(key, keys_, seen_from)) return false;
-    ws();
-    if (p_ >= end_ || *p_ != ':') {
-      syntax_ = true;
-      return false;
-    }
-    ++p_;
-    ws();
-    if (p_ >= end_) {
-      syntax_ = true;
-      return false;
-    }
+    if (!member_key(key, seen_from) || !value_start()) return false;
     uint8_t c = *p_;
     if (key.eq("time")) {
       if (!time_value()) return false;
@@ -759,10 +678,7 @@ bool MeasurementConverter::top_level(const C8yContext& ctx) {
         ++p_;
         has_props_object_ = true;
         size_t pseen = keys_.size();
-        ws();
-        if (p_ < end_ && *p_ == '}') {
-          ++p_;
-        } else {
+        if (!eat('}')) {
           for (;;) {
             ws();
             Str k;
@@ -774,28 +690,15 @@ bool MeasurementConverter::top_level(const C8yContext& ctx) {
                 return false;
               }
             }
-            ws();
-            if (p_ >= end_ || *p_ != ':') {
-              syntax_ = true;
-              return false;
-            }
-            ++p_;
+            if (!expect(':')) return false;
             size_t begin = props_.size();
             append_string(props_, k);
             props_ += ':';
             if (!copy_value(props_, 2)) return false;
             prop_entries_.push_back({k, begin, props_.size()});
-            ws();
-            if (p_ < end_ && *p_ == ',') {
-              ++p_;
-              continue;
-            }
-            if (p_ < end_ && *p_ == '}') {
-              ++p_;
-              break;
-            }
-            syntax_ = true;
-            return false;
+            if (eat(',')) continue;
+            if (!expect('}')) return false;
+            break;
           }
         }
         keys_.resize(pseen);
@@ -844,17 +747,8 @@ bool MeasurementConverter::top_level(const C8yContext& ctx) {
         set_error(std::move(msg));
       }
     }
-    ws();
-    if (p_ < end_ && *p_ == ',') {
-      ++p_;
-      continue;
-    }
-    if (p_ < end_ && *p_ == '}') {
-      ++p_;
-      return true;
-    }
-    syntax_ = true;
-    return false;
+    if (eat(',')) continue;
+    return expect('}');
   }
 }
 

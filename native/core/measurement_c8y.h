@@ -71,7 +71,14 @@ class MeasurementConverter {
 
   // Scanner
   void ws();
+  /** Skips whitespace, then consumes `c` when it is the next byte. */
+  bool eat(uint8_t c);
+  /** eat(c), else a syntax error. */
+  bool expect(uint8_t c);
+  /** Skips whitespace; a syntax error at the end of the input. */
+  bool value_start();
   bool lit(const char* word, size_t n);
+  bool copy_lit(std::string& out, const char* word, size_t n);  // lit(), then appends the word
   bool string(Str& out);
   bool number(double& v, const uint8_t*& tok, size_t& tok_len, bool need_value = true);
   /** JSON.stringify of a string: its quoted input bytes when plain. */
@@ -79,12 +86,15 @@ class MeasurementConverter {
   bool skip_value(int depth);
   bool copy_value(std::string& out, int depth);  // re-serializes as JSON.parse + JSON.stringify would
   bool key_fallback(const Str& key, std::vector<Str>& seen, size_t seen_from);
+  /** An object member up to its value: the key (checked by key_fallback against keys_ from seen_from), then ':'. */
+  bool member_key(Str& key, size_t seen_from);
   bool enter(int depth);
 
   // Semantics
   bool top_level(const C8yContext& ctx);
   bool time_value();
   bool group(const Str& name, const C8yContext& ctx);
+  static void append_member_path(std::string& out, const Str& name, const Str& member);
   void set_error(std::string msg);
   void type_name(std::string& out, char kind, const Str& s, double v);
   /** Appends {"value":v[,"unit":u]}; false (nothing appended) when the number is out of range. */

@@ -240,13 +240,17 @@ class BodyDecoder {
     return ParseError::None;
   }
 
-  ParseError subscribe() {
-    if (c_.size() == 0) return ParseError::SubscribeNoPayload;
+  /** The variable header of SUBSCRIBE, SUBACK, UNSUBSCRIBE and UNSUBACK: a message id, then v5 properties. */
+  ParseError id_and_properties(ParseError no_payload) {
+    if (c_.size() == 0) return no_payload;
     if (!message_id()) return ParseError::CannotParseMessageId;
-    if (v5()) {
-      ParseError err = properties(0);
-      if (err != ParseError::None) return err;
-    }
+    if (v5()) return properties(0);
+    return ParseError::None;
+  }
+
+  ParseError subscribe() {
+    ParseError err = id_and_properties(ParseError::SubscribeNoPayload);
+    if (err != ParseError::None) return err;
     while (!c_.at_end()) {
       int32_t off, len;
       if (!lstring(off, len)) return ParseError::CannotParseTopic;
@@ -265,12 +269,8 @@ class BodyDecoder {
   }
 
   ParseError suback() {
-    if (c_.size() == 0) return ParseError::SubackNoPayload;
-    if (!message_id()) return ParseError::CannotParseMessageId;
-    if (v5()) {
-      ParseError err = properties(0);
-      if (err != ParseError::None) return err;
-    }
+    ParseError err = id_and_properties(ParseError::SubackNoPayload);
+    if (err != ParseError::None) return err;
     uint8_t code;
     while (c_.u8(code)) {
       if (v5()) {
@@ -284,12 +284,8 @@ class BodyDecoder {
   }
 
   ParseError unsubscribe() {
-    if (c_.size() == 0) return ParseError::UnsubscribeNoPayload;
-    if (!message_id()) return ParseError::CannotParseMessageId;
-    if (v5()) {
-      ParseError err = properties(0);
-      if (err != ParseError::None) return err;
-    }
+    ParseError err = id_and_properties(ParseError::UnsubscribeNoPayload);
+    if (err != ParseError::None) return err;
     while (!c_.at_end()) {
       int32_t off, len;
       if (!lstring(off, len)) return ParseError::CannotParseTopic;
@@ -300,11 +296,8 @@ class BodyDecoder {
 
   ParseError unsuback() {
     if ((settings_.version == 3 || settings_.version == 4) && c_.size() != 2) return ParseError::UnsubackLength;
-    if (c_.size() == 0) return ParseError::UnsubackNoPayload;
-    if (!message_id()) return ParseError::CannotParseMessageId;
-    if (!v5()) return ParseError::None;
-    ParseError err = properties(0);
-    if (err != ParseError::None) return err;
+    ParseError err = id_and_properties(ParseError::UnsubackNoPayload);
+    if (err != ParseError::None || !v5()) return err;
     uint8_t code;
     while (c_.u8(code)) {
       if (!valid_unsuback_code_v5(code)) return ParseError::InvalidUnsubackCode;

@@ -504,11 +504,7 @@ export class ReferenceFrameCodec implements FrameCodec {
     if (!topic) return ParseError.CannotParseTopic;
     this.topicOff = topic[0];
     this.topicLen = topic[1];
-    if ((first >> 1) & 3) {
-      const id = this.u16();
-      if (id < 0) return ParseError.CannotParseMessageId;
-      this.messageId = id;
-    }
+    if ((first >> 1) & 3 && !this.readMessageId()) return ParseError.CannotParseMessageId;
     if (this.version === 5) {
       const err = this.properties(0);
       if (err !== ParseError.None) return err;
@@ -519,9 +515,7 @@ export class ReferenceFrameCodec implements FrameCodec {
   }
 
   private confirmation(type: number): ParseError {
-    const id = this.u16();
-    if (id < 0) return ParseError.CannotParseMessageId;
-    this.messageId = id;
+    if (!this.readMessageId()) return ParseError.CannotParseMessageId;
     if (this.version !== 5) return ParseError.None;
     const size = this.end - (this.pos - 2);
     let rc = 0;
@@ -535,16 +529,25 @@ export class ReferenceFrameCodec implements FrameCodec {
     return ParseError.None;
   }
 
-  private subscribe(): ParseError {
-    if (this.end === this.pos) return ParseError.SubscribeNoPayload;
+  private readMessageId(): boolean {
     const id = this.u16();
-    if (id < 0) return ParseError.CannotParseMessageId;
+    if (id < 0) return false;
     this.messageId = id;
+    return true;
+  }
+
+  /** The variable header of SUBSCRIBE, SUBACK, UNSUBSCRIBE and UNSUBACK: a message id, then v5 properties. */
+  private idAndProperties(noPayload: ParseError): ParseError {
+    if (this.end === this.pos) return noPayload;
+    if (!this.readMessageId()) return ParseError.CannotParseMessageId;
+    if (this.version === 5) return this.properties(0);
+    return ParseError.None;
+  }
+
+  private subscribe(): ParseError {
+    const err = this.idAndProperties(ParseError.SubscribeNoPayload);
+    if (err !== ParseError.None) return err;
     const v5 = this.version === 5;
-    if (v5) {
-      const err = this.properties(0);
-      if (err !== ParseError.None) return err;
-    }
     while (this.pos < this.end) {
       const t = this.lstring();
       if (!t) return ParseError.CannotParseTopic;
@@ -563,15 +566,9 @@ export class ReferenceFrameCodec implements FrameCodec {
   }
 
   private suback(): ParseError {
-    if (this.end === this.pos) return ParseError.SubackNoPayload;
-    const id = this.u16();
-    if (id < 0) return ParseError.CannotParseMessageId;
-    this.messageId = id;
+    const err = this.idAndProperties(ParseError.SubackNoPayload);
+    if (err !== ParseError.None) return err;
     const v5 = this.version === 5;
-    if (v5) {
-      const err = this.properties(0);
-      if (err !== ParseError.None) return err;
-    }
     for (let code = this.u8(); code >= 0; code = this.u8()) {
       if (v5) {
         if (!SUBACK_CODES.has(code)) return ParseError.InvalidSubackCode;
@@ -584,14 +581,8 @@ export class ReferenceFrameCodec implements FrameCodec {
   }
 
   private unsubscribe(): ParseError {
-    if (this.end === this.pos) return ParseError.UnsubscribeNoPayload;
-    const id = this.u16();
-    if (id < 0) return ParseError.CannotParseMessageId;
-    this.messageId = id;
-    if (this.version === 5) {
-      const err = this.properties(0);
-      if (err !== ParseError.None) return err;
-    }
+    const err = this.idAndProperties(ParseError.UnsubscribeNoPayload);
+    if (err !== ParseError.None) return err;
     while (this.pos < this.end) {
       const t = this.lstring();
       if (!t) return ParseError.CannotParseTopic;
@@ -603,13 +594,8 @@ export class ReferenceFrameCodec implements FrameCodec {
   private unsuback(): ParseError {
     const size = this.end - this.pos;
     if ((this.version === 3 || this.version === 4) && size !== 2) return ParseError.UnsubackLength;
-    if (size === 0) return ParseError.UnsubackNoPayload;
-    const id = this.u16();
-    if (id < 0) return ParseError.CannotParseMessageId;
-    this.messageId = id;
-    if (this.version !== 5) return ParseError.None;
-    const err = this.properties(0);
-    if (err !== ParseError.None) return err;
+    const err = this.idAndProperties(ParseError.UnsubackNoPayload);
+    if (err !== ParseError.None || this.version !== 5) return err;
     for (let code = this.u8(); code >= 0; code = this.u8()) {
       if (!UNSUBACK_CODES.has(code)) return ParseError.InvalidUnsubackCode;
       this.record(RecordTag.Granted, 0, code, 0);
