@@ -17,6 +17,7 @@ import { FrameBatch } from '../../src/native/frame-batch';
 import { createFrameCodec } from '../../src/native/frame-codec';
 import { type C8yMeasurementContext, MeasurementConverter, convertWithTypeScript } from '../../src/native/measurement-converter';
 import { Parser, PublishWriter } from '../../src/native/mqtt-packet';
+import { prng } from '../unit/native/support';
 
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 7);
 const ROUND_MS = Number(process.env['BENCH_ROUND_MS'] ?? 300);
@@ -62,17 +63,6 @@ function report(title: string, unit: string, rates: Map<string, number>, baselin
 
 function formatRate(r: number): string {
   return r >= 1e6 ? `${(r / 1e6).toFixed(2)} M` : `${(r / 1e3).toFixed(1)} k`;
-}
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** ~1 MiB of PUBLISH QoS 0/1 with 20-200 byte payloads and ~10 % PUBACKs. */

@@ -4,32 +4,18 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { runTedge } from '../../../src/cli/program';
 import { type Clock, fixedClock } from '../../../src/core/clock';
+import { type CliRun, assertOneErrorLine, runTedgeIn } from '../../helpers/cli-run';
 
-interface Run {
-  code: number;
-  out: string;
-  err: string;
-}
+type Run = CliRun;
 
 const DAY_MS = 24 * 3600 * 1000;
 const NOW = new Date('2030-06-15T12:00:00Z');
 const at = (days: number): Clock => fixedClock(new Date(NOW.getTime() + days * DAY_MS));
 
 /** Runs `tedge --config-dir <dir> ...args` in-process with a fixed clock, capturing both streams. */
-async function tedge(dir: string, args: readonly string[], clock: Clock = fixedClock(NOW)): Promise<Run> {
-  let out = '';
-  let err = '';
-  const code = await runTedge(['--config-dir', dir, ...args], { out: (s) => (out += s), err: (s) => (err += s), env: {}, version: '9.9.9', clock });
-  return { code, out, err };
-}
-
-function assertOneErrorLine(run: Run, pattern: RegExp): void {
-  const lines = run.err.trimEnd().split('\n');
-  assert.equal(lines.length, 1, `expected one error line, got:\n${run.err}`);
-  assert.match(lines[0] ?? '', /^error: /);
-  assert.match(lines[0] ?? '', pattern);
+function tedge(dir: string, args: readonly string[], clock: Clock = fixedClock(NOW)): Promise<Run> {
+  return runTedgeIn(dir, args, { clock });
 }
 
 describe('tedge cert', () => {

@@ -6,27 +6,13 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { CONFIG_KEYS, type ConfigKey, envName } from '../../../src/config/keys';
 import { runTedge } from '../../../src/cli/program';
+import { type CliRun, assertOneErrorLine, runTedgeIn } from '../../helpers/cli-run';
 
-interface Run {
-  code: number;
-  out: string;
-  err: string;
-}
+type Run = CliRun;
 
 /** Runs `tedge --config-dir <dir> ...args` in-process, as bin does, and captures both streams. */
-async function tedge(dir: string, args: readonly string[], env: Record<string, string> = {}): Promise<Run> {
-  let out = '';
-  let err = '';
-  const code = await runTedge(['--config-dir', dir, ...args], { out: (s) => (out += s), err: (s) => (err += s), env, version: '9.9.9' });
-  return { code, out, err };
-}
-
-/** One line on stderr, `error: ...`, matching `pattern`. */
-function assertOneErrorLine(run: Run, pattern: RegExp): void {
-  const lines = run.err.trimEnd().split('\n');
-  assert.equal(lines.length, 1, `expected one error line, got:\n${run.err}`);
-  assert.match(lines[0] ?? '', /^error: /);
-  assert.match(lines[0] ?? '', pattern);
+function tedge(dir: string, args: readonly string[], env: Record<string, string> = {}): Promise<Run> {
+  return runTedgeIn(dir, args, { env });
 }
 
 describe('tedge config', () => {

@@ -4,13 +4,9 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
-import { runTedge } from '../../../src/cli/program';
+import { type CliRun, assertOneErrorLine, runTedgeIn } from '../../helpers/cli-run';
 
-interface Run {
-  code: number;
-  out: string;
-  err: string;
-}
+type Run = CliRun;
 
 const ACTIONS = ['restart', 'stop', 'start', 'enable', 'disable', 'is_active'] as const;
 
@@ -24,11 +20,8 @@ describe('tedge connect --offline / disconnect', () => {
   let port: number;
   let env: Record<string, string>;
 
-  async function tedge(args: readonly string[]): Promise<Run> {
-    let out = '';
-    let err = '';
-    const code = await runTedge(['--config-dir', dir, ...args], { out: (s) => (out += s), err: (s) => (err += s), env, version: '9.9.9' });
-    return { code, out, err };
+  function tedge(args: readonly string[]): Promise<Run> {
+    return runTedgeIn(dir, args, { env });
   }
 
   /** system.toml whose commands run record.sh <action> <service>; `failing` exits 1 for that action. */
@@ -42,13 +35,6 @@ describe('tedge connect --offline / disconnect', () => {
 
   const calls = (): string[] => (existsSync(join(dir, 'calls.log')) ? readFileSync(join(dir, 'calls.log'), 'utf8').trimEnd().split('\n') : []);
   const bridgeFile = (cloud = 'c8y'): string => join(dir, 'mosquitto-conf', `${cloud}-bridge.conf`);
-
-  function assertOneErrorLine(run: Run, pattern: RegExp): void {
-    const lines = run.err.trimEnd().split('\n');
-    assert.equal(lines.length, 1, `expected one error line, got:\n${run.err}`);
-    assert.match(lines[0] ?? '', /^error: /);
-    assert.match(lines[0] ?? '', pattern);
-  }
 
   before(async () => {
     // Stands in for the local mosquitto that `tedge connect` waits for after restarting it.
