@@ -1,5 +1,10 @@
 import type { ValueType } from './value-types';
 
+/** The host of a cloud URL as users write it: `tenant.example.com`, `https://tenant.example.com/`, `host:1234`. */
+export function urlHost(url: string): string {
+  return url.replace(/^[a-z]+:\/\//, '').replace(/[:/].*$/, '');
+}
+
 /** What a default may depend on: the config directory and other keys' effective values. */
 export interface DefaultContext {
   readonly configDir: string;
@@ -32,7 +37,7 @@ function cloudKeys<P extends string>(cloud: P, maxPayload: number, topics: strin
       doc: `MQTT endpoint (host:port) of ${cloud}; derived from ${cloud}.url`,
       default: (ctx: DefaultContext) => {
         const url = ctx.get(`${cloud}.url`);
-        return url === undefined ? undefined : `${url.replace(/^[a-z]+:\/\//, '').replace(/[:/].*$/, '')}:8883`;
+        return url === undefined ? undefined : `${urlHost(url)}:8883`;
       },
     },
     [`${cloud}.root_cert_path`]: { type: 'path', doc: 'CA certificate file or directory used to check the cloud', default: '/etc/ssl/certs' },
@@ -65,7 +70,7 @@ const TABLE = {
     doc: 'HTTP endpoint (host:port) of Cumulocity; derived from c8y.url',
     default: (c: DefaultContext): string | undefined => {
       const url = c.get('c8y.url');
-      return url === undefined ? undefined : `${url.replace(/^[a-z]+:\/\//, '').replace(/[:/].*$/, '')}:443`;
+      return url === undefined ? undefined : `${urlHost(url)}:443`;
     },
   },
   'c8y.smartrest.use_operation_id': { type: 'boolean', doc: 'Report operation status by id (504-506) rather than by name (501-503)', default: 'true' },

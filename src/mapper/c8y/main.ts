@@ -1,5 +1,6 @@
 import { withBuiltInBridge } from '../../bridge/build';
 import { TedgeError } from '../../core/errors';
+import { urlHost } from '../../config/keys';
 import type { TedgeConfig } from '../../config/tedge-config';
 import type { Logger } from '../../log/logger';
 import type { Lifecycle } from '../../runtime/lifecycle';
@@ -18,9 +19,6 @@ const ENABLE_KEY = {
   device_profile: 'c8y.enable.device_profile',
 } as const;
 
-function hostOf(url: string | undefined): string | undefined {
-  return url?.replace(/^[a-z]+:\/\//, '').replace(/[:/].*$/, '');
-}
 
 /** Composition root of `tedge-mapper c8y`: config → converter → the shared mapper daemon wiring. */
 export async function buildC8yMapper(config: TedgeConfig, logger: Logger): Promise<Lifecycle> {
@@ -30,6 +28,7 @@ export async function buildC8yMapper(config: TedgeConfig, logger: Logger): Promi
   }
   const topicRoot = config.string('mqtt.topic_root');
   const prefix = config.string('c8y.bridge.topic_prefix');
+  const c8yUrl = config.text('c8y.url');
   const converter = new C8yConverter({
     deviceId,
     prefix,
@@ -47,7 +46,7 @@ export async function buildC8yMapper(config: TedgeConfig, logger: Logger): Promi
     },
     fileTransferBase: `http://${config.string('http.client.host')}:${config.number('http.client.port')}/te/v1/files`,
     c8yProxyBase: `http://${config.string('c8y.proxy.client.host')}:${config.number('c8y.proxy.client.port')}/c8y`,
-    c8yHost: hostOf(config.text('c8y.url')),
+    c8yHost: c8yUrl === undefined ? undefined : urlHost(c8yUrl),
   });
   const mapper = await buildMapperDaemon(config, logger, { service: `tedge-mapper-${prefix}`, component: 'c8y-mapper', converter });
   // The built-in bridge (src/bridge) runs in this process unless mqtt.bridge.built_in=false or c8y.url is unset.
