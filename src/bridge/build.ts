@@ -12,7 +12,8 @@ import { systemClock, systemTimers } from '../runtime/system-clock';
 import { BridgeService } from './bridge-service';
 import { type FsyncPolicy, Outbox } from './outbox/outbox';
 import { type CloudProfile, cloudProfile } from './rules';
-import { bridgeTopics, healthPayload } from './status';
+import { healthPayload } from '../runtime/health';
+import { bridgeTopics } from './status';
 import { readTlsFiles } from './tls-files';
 
 export type Cloud = CloudProfile['cloud'];

@@ -1,4 +1,5 @@
 import { serviceTopicId, topicFor } from '../core/topics';
+import { statusTimestamp } from '../runtime/health';
 import type { BridgeCounters } from './bridge-service';
 import type { OutboxStats } from './outbox/outbox';
 
@@ -20,15 +21,6 @@ export function bridgeTopics(root: string, device: string, service: string): Bri
     metrics: topicFor(entity, { kind: 'metrics', name: 'outbox' }, root),
     healthChecks: [topicFor(entity, check, root), topicFor(`device/${device}//`, check, root)],
   };
-}
-
-function timestamp(now: Date, format: 'unix' | 'rfc-3339'): number | string {
-  return format === 'unix' ? Math.floor(now.getTime() / 1000) : now.toISOString();
-}
-
-/** As every thin-edge service: `{"status":"up","pid":…,"time":…}`; `down` carries no time, like the last will. */
-export function healthPayload(status: 'up' | 'down', pid: number, now: Date, format: 'unix' | 'rfc-3339'): string {
-  return JSON.stringify(status === 'up' ? { status, pid, time: timestamp(now, format) } : { status, pid });
 }
 
 /**
@@ -54,6 +46,6 @@ export function metricsPayload(s: OutboxStats, c: BridgeCounters, connected: boo
     write_errors: s.writeErrors,
     received_messages: c.received,
     connections: c.connections,
-    time: timestamp(now, format),
+    time: statusTimestamp(now, format),
   });
 }

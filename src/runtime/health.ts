@@ -13,6 +13,16 @@ export interface HealthOptions {
   readonly timestampFormat: 'unix' | 'rfc-3339';
 }
 
+/** Time in status payloads, per service.timestamp_format. */
+export function statusTimestamp(now: Date, format: 'unix' | 'rfc-3339'): number | string {
+  return format === 'unix' ? Math.floor(now.getTime() / 1000) : now.toISOString();
+}
+
+/** As every thin-edge service: `{"status":"up","pid":…,"time":…}`; `down` carries no time, like the last will. */
+export function healthPayload(status: 'up' | 'down', pid: number, now: Date, format: 'unix' | 'rfc-3339'): string {
+  return JSON.stringify(status === 'up' ? { status, pid, time: statusTimestamp(now, format) } : { status, pid });
+}
+
 export function healthTopic(opts: Pick<HealthOptions, 'root' | 'service'>): string {
   return topicFor(opts.service, { kind: 'health' }, opts.root);
 }
@@ -37,9 +47,7 @@ export class HealthReporter implements Service {
   ) {}
 
   private status(status: 'up' | 'down'): string {
-    const now = this.clock.now();
-    const time = this.opts.timestampFormat === 'unix' ? Math.floor(now.getTime() / 1000) : now.toISOString();
-    return JSON.stringify(status === 'up' ? { status, pid: this.pid, time } : { status, pid: this.pid });
+    return healthPayload(status, this.pid, this.clock.now(), this.opts.timestampFormat);
   }
 
   publishUp(): Promise<void> {
