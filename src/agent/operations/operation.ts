@@ -1,0 +1,75 @@
+import type { JsonObject } from '../../core/json';
+import type { EntityTopicId } from '../../core/topics';
+
+/**
+ * The contract between the agent's one command framework (the executor in this folder) and what
+ * runs an operation: the built-in operations (restart, software, configuration, logs) and, later,
+ * the workflow engine. The executor owns the MQTT side and the persisted state of `te/<entity>/cmd/<op>/<id>`:
+ * it publishes `executing` only after it is persisted, keeps every field of the payload it does not own,
+ * writes one log per command, and after an agent restart hands every non-terminal command back to its
+ * handler's `resume` (or ends it `failed`). A handler never publishes command states itself.
+ */
+export interface OperationHandler {
+  /** The operation name in the topic: `restart`, `software_update`, … */
+  readonly operation: string;
+  /**
+   * The retained capability payload published on `te/<entity>/cmd/<op>` (`{}` when it has nothing to say,
+   * `{"types":[…]}` for software/config/log). Undefined: not supported right now (no plugin, say).
+   * Called at start and whenever the handler calls `ctx.capabilityChanged()`.
+   */
+  capability(ctx: HandlerContext): Promise<JsonObject | undefined>;
+  /**
+   * Runs the command, already persisted as `executing`. Resolves with the outcome; a rejection ends the
+   * command `failed` with the error's message as reason. Must honour `run.signal` (agent stopping).
+   */
+  execute(run: CommandRun): Promise<Outcome>;
+  /**
+   * After an agent restart, a command this handler was running (persisted `executing`): finish it
+   * (restart checks whether the device rebooted) or say why it cannot go on. Without it the executor
+   * ends such a command `failed` with "the agent restarted while the command was executing".
+   */
+  resume?(run: CommandRun): Promise<Outcome>;
+  /** Starts watchers (plugin directories, files) once; stopped with the agent. */
+  start?(ctx: HandlerContext): Promise<void>;
+  stop?(): Promise<void>;
+}
+
+/** Terminal outcomes; `payload` is merged over the command's payload (e.g. software_list's `currentSoftwareList`). */
+export type Outcome =
+  | { readonly status: 'successful'; readonly payload?: JsonObject }
+  | { readonly status: 'failed'; readonly reason: string; readonly payload?: JsonObject };
+
+/** What every handler may use; built once by the agent's composition root. */
+export interface HandlerContext {
+  /** The device this agent serves (mqtt.device_topic_id), e.g. `device/main//` or `device/child1//`. */
+  readonly device: EntityTopicId;
+  readonly configDir: string;
+  /** Effective config values by key (the agent's TedgeConfig), for keys handlers read. */
+  readonly config: {
+    string(key: string): string;
+    text(key: string): string | undefined;
+    number(key: string): number;
+    boolean(key: string): boolean;
+    list(key: string): readonly string[];
+  };
+  /** Republish this handler's capability (plugins or plugin files changed). */
+  capabilityChanged(): void;
+  /** A broken plugin file or plugin: one message on te/errors and one log line; the agent goes on. */
+  reportError(text: string): void;
+}
+
+/** One command being run. */
+export interface CommandRun {
+  readonly entity: EntityTopicId;
+  readonly operation: string;
+  readonly cmdId: string;
+  /** The full command payload as received (status `executing`), unknown fields included. */
+  readonly payload: JsonObject;
+  /** Appends a line to `<logs.path>/workflow-<op>-<id>.log`. */
+  log(line: string): void;
+  /** Persist a progress payload (merged, still `executing`) before an effect that may restart the process. */
+  checkpoint(update: JsonObject): Promise<void>;
+  /** Aborted when the agent stops: a child process is killed, a download paused. */
+  readonly signal: AbortSignal;
+  readonly context: HandlerContext;
+}
