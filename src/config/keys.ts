@@ -138,6 +138,7 @@ const TABLE = {
   'apt.dpkg.options.config': { type: 'string', doc: 'keepold or keepnew: the configuration files kept when the apt plugin installs a package', default: 'keepold' },
   'run.path': { type: 'path', doc: 'Runtime files: locks, pid files', default: '/run' },
   'logs.path': { type: 'path', doc: 'Log files of operations', default: '/var/log/tedge' },
+  'logs.max_per_operation': { type: 'integer', doc: 'Command logs kept per operation (<logs.path>/agent/workflow-<op>-<id>.log); older ones are removed', default: '5' },
   'tmp.path': { type: 'path', doc: 'Temporary files', default: '/tmp' },
   'data.path': { type: 'path', doc: 'Data: file transfer, mapper state, outbox', default: '/var/tedge' },
 
