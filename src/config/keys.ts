@@ -142,6 +142,12 @@ const TABLE = {
   'tmp.path': { type: 'path', doc: 'Temporary files', default: '/tmp' },
   'data.path': { type: 'path', doc: 'Data: file transfer, mapper state, outbox', default: '/var/tedge' },
 
+  'configuration.plugin_paths': { type: 'string-list', doc: 'Directories of config plugins (list, get, prepare, set, verify, rollback); their types are advertised as <type>::<plugin>', default: '/usr/share/tedge/config-plugins' },
+  'log.plugin_paths': { type: 'string-list', doc: 'Directories of log plugins (list, get <type> --since --until); their types are advertised as <type>::<plugin>', default: '/usr/share/tedge/log-plugins' },
+  'agent.enable.config_snapshot': { type: 'boolean', doc: 'The agent serves config_snapshot commands', default: 'true' },
+  'agent.enable.config_update': { type: 'boolean', doc: 'The agent serves config_update commands', default: 'true' },
+  'agent.enable.log_upload': { type: 'boolean', doc: 'The agent serves log_upload commands', default: 'true' },
+
   'service.type': { type: 'string', doc: 'Type of services registered in the cloud', default: 'service' },
   'service.timestamp_format': { type: 'string', doc: 'Format of health timestamps: unix or rfc-3339', default: 'unix' },
 } satisfies Record<string, KeyDefinition>;
