@@ -1,5 +1,8 @@
 import type { Logger } from '../../log/logger';
+import { downloadFile } from '../transfer/download';
 import type { OperationHandler } from './operation';
+import { SoftwareListHandler } from './software/software-list';
+import { SoftwareUpdateHandler } from './software/software-update';
 
 export interface BuiltinHandlerDeps {
   readonly logger: Logger;
@@ -11,5 +14,5 @@ export interface BuiltinHandlerDeps {
  */
 export function builtinHandlers(deps: BuiltinHandlerDeps): OperationHandler[] {
   void deps;
-  return [];
+  return [new SoftwareListHandler(), new SoftwareUpdateHandler(downloadFile)];
 }

@@ -1,0 +1,84 @@
+import { errorMessage } from '../../../core/errors';
+import type { JsonObject } from '../../../core/json';
+import type { CommandRun, HandlerContext, OperationHandler, Outcome } from '../operation';
+import { type DownloadFn, applyUpdates } from './apply';
+import { FailureReport } from './failures';
+import { PluginDirWatch } from './plugin-watch';
+import { listModules, pluginFiles, pluginSettings } from './plugins';
+import { type TypeUpdates, assignPlugins, parseUpdateList } from './update-request';
+
+/**
+ * software_update: the `updateList` split by plugin (`default` → software.plugin.default or the only
+ * plugin), each plugin run through prepare / downloads / update-list (or per module) / finalize.
+ * Successful when nothing failed; otherwise `failed` with `reason` and per-module `failures`.
+ * Its capability lists the plugin types and is republished when the sm-plugins directory changes.
+ */
+export class SoftwareUpdateHandler implements OperationHandler {
+  readonly operation = 'software_update';
+  private watch: PluginDirWatch | undefined;
+  /** Aborts capability probes (`list`) when the agent stops. */
+  private readonly stopping = new AbortController();
+
+  constructor(private readonly download: DownloadFn) {}
+
+  /** `{"types":[…]}`: the plugins whose `list` works (thin-edge's test of "is a plugin"); others reported. */
+  async capability(ctx: HandlerContext): Promise<JsonObject> {
+    const settings = pluginSettings(ctx);
+    const types: string[] = [];
+    for (const plugin of pluginFiles(settings.dir)) {
+      const listed = await listModules(plugin, settings, this.stopping.signal);
+      if (listed.ok) types.push(plugin.type);
+      else if (!this.stopping.signal.aborted) ctx.reportError(`software plugin ${plugin.path} is not usable and is skipped: ${listed.error}`);
+    }
+    return { types };
+  }
+
+  start(ctx: HandlerContext): Promise<void> {
+    this.watch = new PluginDirWatch(pluginSettings(ctx).dir, () => ctx.capabilityChanged());
+    this.watch.start();
+    return Promise.resolve();
+  }
+
+  stop(): Promise<void> {
+    this.stopping.abort();
+    this.watch?.stop();
+    return Promise.resolve();
+  }
+
+  async execute(run: CommandRun): Promise<Outcome> {
+    const settings = pluginSettings(run.context);
+    let groups: TypeUpdates[];
+    try {
+      groups = parseUpdateList(run.payload);
+    } catch (err) {
+      return { status: 'failed', reason: `Invalid software_update request: ${errorMessage(err)}` };
+    }
+    const plugins = pluginFiles(settings.dir);
+    const { planned, unknown } = assignPlugins(
+      groups,
+      plugins.map((p) => p.type),
+      settings.defaultType,
+    );
+    const report = new FailureReport();
+    for (const group of unknown) {
+      const reason = `Unknown software type: "${group.type}"${group.type === 'default' ? ' (set software.plugin.default)' : ''}`;
+      run.log(`error: ${reason}`);
+      report.add(group.type, reason, group.modules);
+    }
+    for (const group of planned) {
+      if (run.signal.aborted) break;
+      const plugin = plugins.find((p) => p.type === group.type);
+      if (plugin === undefined || group.modules.length === 0) continue;
+      await applyUpdates(plugin, group.modules, report, {
+        settings,
+        signal: run.signal,
+        log: (l) => run.log(l),
+        download: this.download,
+      });
+    }
+    if (run.signal.aborted && report.empty) return { status: 'failed', reason: 'interrupted: the agent stopped during the update' };
+    const reason = report.reason();
+    if (reason === undefined) return { status: 'successful' };
+    return { status: 'failed', reason, payload: { failures: report.failures() } };
+  }
+}
