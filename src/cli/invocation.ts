@@ -16,6 +16,16 @@ function asComponent(name: string | undefined): Component | undefined {
   return COMPONENTS.find((c) => c === bare);
 }
 
+/** Links named after a `tedge` subcommand: `tedge-write DEST` runs `tedge write DEST`. */
+export const SUBCOMMAND_LINKS: Readonly<Record<string, string>> = {
+  'tedge-write': 'write',
+};
+
+function asSubcommand(name: string | undefined): string | undefined {
+  if (name === undefined) return undefined;
+  return SUBCOMMAND_LINKS[basename(name).replace(/\.js$/, '')];
+}
+
 /**
  * Which program to run, from process.argv and process.argv0: a link `tedge-agent -> tedge` shows up
  * as argv[1] when run as a script and as argv0 in a single executable; `tedge run tedge-agent ...` is the same.
@@ -23,6 +33,8 @@ function asComponent(name: string | undefined): Component | undefined {
 export function parseInvocation(argv: readonly string[], argv0: string): Invocation {
   const byName = asComponent(argv[1]) ?? asComponent(argv0);
   if (byName !== undefined) return { kind: 'component', component: byName, args: argv.slice(2) };
+  const sub = asSubcommand(argv[1]) ?? asSubcommand(argv0);
+  if (sub !== undefined) return { kind: 'tedge', args: [sub, ...argv.slice(2)] };
   if (argv[2] === 'run' && argv[3] === 'all') return { kind: 'run-all', args: argv.slice(4) };
   const run = argv[2] === 'run' ? asComponent(argv[3]) : undefined;
   if (run !== undefined) return { kind: 'component', component: run, args: argv.slice(4) };

@@ -8,6 +8,7 @@ import { registerConnectCommand } from './connect-command';
 import type { CliDeps, CommandContext } from './context';
 import { EXIT_OK, errorLine, exitCodeOf } from './exit-codes';
 import { registerMqttCommand } from './mqtt-command';
+import { registerWriteCommand } from './write-command';
 
 export type { CliDeps } from './context';
 
@@ -43,6 +44,7 @@ export function buildProgram(deps: CliDeps): Command {
   registerMqttCommand(program, context);
   registerCertCommand(program, context);
   registerConnectCommand(program, context);
+  registerWriteCommand(program, context);
   return program;
 }
 
