@@ -6,12 +6,11 @@ export { main };
 // Guarded so that the multi-call `tedge` binary can import this module without starting an agent.
 if (require.main === module) {
   main(process.argv.slice(2), process.env).then(
-    (code) => {
-      process.exitCode = code;
-    },
+    // A daemon that has returned is done: a socket it could not close in time must not keep the process alive.
+    (code) => process.exit(code),
     (err: unknown) => {
       console.error(err);
-      process.exitCode = 1;
+      process.exit(1);
     },
   );
 }

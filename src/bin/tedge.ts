@@ -46,10 +46,10 @@ async function main(): Promise<number> {
     if (addon !== undefined) process.env['TEDGE_NATIVE_PATH'] = addon;
   }
   const invocation = parseInvocation(process.argv, process.argv0);
-  if (invocation.kind === 'component') return runComponent(invocation.component, invocation.args);
-  if (invocation.kind === 'run-all') {
-    // Components abandoned after a stop timeout may still hold sockets: the supervisor's word is final.
-    const code = await runComponent('run-all', invocation.args);
+  if (invocation.kind === 'component' || invocation.kind === 'run-all') {
+    // A daemon that has returned is done: a socket it could not close in time (a broker that is gone)
+    // must not keep the process alive. Its word, like the supervisor's, is final.
+    const code = await runComponent(invocation.kind === 'run-all' ? 'run-all' : invocation.component, invocation.args);
     process.exit(code);
   }
 

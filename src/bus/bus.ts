@@ -12,6 +12,11 @@ import type { Message } from '../core/message';
 export interface Bus {
   /** Registers the single consumer of inbound messages; call before subscribe. Delivery is in arrival order. */
   onMessage(handler: (msg: Message) => void): void;
+  /**
+   * The same, for a consumer that acknowledges each message itself (see AckingHandler): with a session
+   * opened with manual acks, the broker keeps what was not acknowledged and redelivers it.
+   */
+  onMessageWithAck(handler: AckingHandler): void;
   subscribe(filters: readonly string[], qos?: 0 | 1 | 2): Promise<void>;
   unsubscribe(filters: readonly string[]): Promise<void>;
   /** Resolves when the broker has the message (PUBACK for QoS 1). */

@@ -1,5 +1,5 @@
 import type { Message } from '../core/message';
-import type { Bus } from './bus';
+import type { AckingHandler, Bus } from './bus';
 import { topicMatches } from './topic-filter';
 
 /**
@@ -45,8 +45,15 @@ export class MemoryBus implements Bus {
 
   constructor(private readonly broker: MemoryBroker) {}
 
+  /** Acknowledgements, in order: what a unit test of a consumer with manual acks asserts on. */
+  readonly acked: Message[] = [];
+
   onMessage(handler: (msg: Message) => void): void {
     this.handler = handler;
+  }
+
+  onMessageWithAck(handler: AckingHandler): void {
+    this.handler = (msg) => handler(msg, () => this.acked.push(msg), false);
   }
 
   onConnectionChange(handler: (connected: boolean) => void): void {

@@ -23,6 +23,8 @@ export interface MqttBusOptions {
    * so the broker keeps and redelivers what a crashed consumer did not secure.
    */
   readonly manualAck?: boolean;
+  /** Aborts the attempt (a stop during a TLS handshake that never completes must not wait for the timeout). */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -56,8 +58,6 @@ export class MqttBus implements Bus {
   private handler: AckingHandler = (msg, ack, redelivered) => this.early?.push({ msg, ack, redelivered });
   private readonly connectionHandlers: Array<(connected: boolean) => void> = [];
   private connected = false;
-  /** Bumped at every CONNACK: a PUBACK owed to an earlier connection is not sent on a later one. */
-  private generation = 0;
 
   private constructor(
     private readonly client: MqttClient,
@@ -68,10 +68,7 @@ export class MqttBus implements Bus {
       this.handler({ topic, payload, qos: packet.qos as QoS, retain: packet.retain }, noop, packet.dup);
     });
     if (manualAck) this.deferAcks();
-    client.on('connect', () => {
-      this.generation++;
-      this.setConnected(true);
-    });
+    client.on('connect', () => this.setConnected(true));
     // 'offline' comes when MQTT.js will reconnect by itself, 'close' in every case (also without reconnect).
     client.on('offline', () => this.setConnected(false));
     client.on('close', () => this.setConnected(false));
@@ -97,13 +94,19 @@ export class MqttBus implements Bus {
         done(0); // QoS 2: MQTT.js runs the PUBREC/PUBREL exchange and emits 'message'
         return;
       }
-      const generation = this.generation;
+      // The connection is the socket the message came on. Not a counter bumped on 'connect': MQTT.js
+      // emits 'connect' only after it has resent its own unacknowledged publishes, and the broker's
+      // redeliveries arrive before that, so they would be tagged with the old connection and their
+      // PUBACKs withheld for ever, filling the broker's in-flight window (nothing delivered after a
+      // broker restart).
+      const stream = this.client.stream;
       let acked = false;
       const ack = (): void => {
-        // Once; and after a reconnect the broker redelivers the message itself, so an old PUBACK would be stale.
+        // Once; and after a reconnect the broker redelivers the message itself, so an old PUBACK would be
+        // stale (or, its message id reused, acknowledge another message).
         if (acked) return;
         acked = true;
-        if (generation === this.generation && this.client.connected) send({ cmd: 'puback', messageId }, noop);
+        if (stream === this.client.stream && this.client.connected) send({ cmd: 'puback', messageId }, noop);
       };
       this.handler({ topic, payload, qos: 1, retain: packet.retain }, ack, packet.dup);
       done(DEFERRED_ACK);
@@ -140,6 +143,7 @@ export class MqttBus implements Bus {
       let timer: NodeJS.Timeout | undefined;
       const cleanup = (): void => {
         if (timer) clearTimeout(timer);
+        opts.signal?.removeEventListener('abort', onAbort);
         client.removeListener('error', onError);
         client.removeListener('close', onClose);
       };
@@ -161,6 +165,12 @@ export class MqttBus implements Bus {
       const onClose = (): void => {
         if (opts.reconnectPeriodMs === 0) fail('the connection was closed');
       };
+      const onAbort = (): void => fail('the attempt was abandoned');
+      if (opts.signal?.aborted) {
+        onAbort();
+        return;
+      }
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
       client.once('connect', onConnect);
       client.on('error', onError);
       client.on('close', onClose);
@@ -211,9 +221,20 @@ export class MqttBus implements Bus {
     });
   }
 
-  /** A clean DISCONNECT when connected; with the broker gone, waiting for in-flight acks would never end. */
-  async close(): Promise<void> {
-    await this.client.endAsync(!this.client.connected);
+  /**
+   * A clean DISCONNECT when connected; with the broker gone, waiting for in-flight acks would never end,
+   * and a broker that stops answering must not hold a stop up longer than `deadlineMs` either.
+   */
+  async close(deadlineMs = 2000): Promise<void> {
+    if (!this.client.connected) {
+      await this.client.endAsync(true);
+      return;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), deadlineMs)));
+    const result = await Promise.race([this.client.endAsync(false).then(() => 'closed' as const), late]);
+    clearTimeout(timer);
+    if (result === 'late') await this.client.endAsync(true);
   }
 
   /** Ends without a DISCONNECT packet so the broker publishes the last will (tests of LWT). */

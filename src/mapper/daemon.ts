@@ -1,3 +1,4 @@
+import { type Cloud, type PreparedBridge, prepareBuiltInBridge, withBuiltInBridge } from '../bridge/build';
 import { MqttBus } from '../bus/mqtt-bus';
 import type { Converter } from '../core/converter';
 import { serviceTopicId } from '../core/topics';
@@ -15,14 +16,30 @@ export interface MapperDaemonOptions {
   /** The `component` of the runtime's log lines, e.g. `az-mapper`. */
   readonly component: string;
   readonly converter: Converter;
+  /** The cloud whose built-in bridge runs in this process (when configured); none for collectd. */
+  readonly cloud?: Cloud;
+  /** Aborted by SIGTERM/SIGINT: ends a wait for the local broker. */
+  readonly stop: AbortSignal;
 }
 
 /**
  * The wiring every `tedge-mapper <name>` shares: a persistent MQTT session named after the
- * service (clean_session=false, so the broker queues input while the mapper is down), health `up`
- * retained with a `down` last will, and the generic runtime around the mapper's converter.
+ * service (clean_session=false, so the broker queues input while the mapper is down) whose input is
+ * acknowledged only once its outputs are accepted, health `up` retained with a `down` last will, the
+ * generic runtime around the mapper's converter, and the cloud's built-in bridge. The bridge (settings,
+ * outbox) is checked before any session opens: a mapper that cannot run holds no connection.
  */
 export async function buildMapperDaemon(config: TedgeConfig, logger: Logger, opts: MapperDaemonOptions): Promise<Lifecycle> {
+  const bridge = opts.cloud === undefined ? undefined : prepareBuiltInBridge(config, logger, opts.cloud);
+  try {
+    return await connectMapper(config, logger, opts, bridge);
+  } catch (err) {
+    await bridge?.abandon();
+    throw err;
+  }
+}
+
+async function connectMapper(config: TedgeConfig, logger: Logger, opts: MapperDaemonOptions, bridge: PreparedBridge | undefined): Promise<Lifecycle> {
   const topicRoot = config.string('mqtt.topic_root');
   const healthOpts = {
     root: topicRoot,
@@ -34,7 +51,7 @@ export async function buildMapperDaemon(config: TedgeConfig, logger: Logger, opt
   const port = config.number('mqtt.client.port');
   const native = activateNativeHotPath();
   logger.info({ native: native.active, detail: native.detail }, native.active ? 'native hot path in use' : 'TypeScript hot path in use');
-  const bus = await MqttBus.connect({ host, port, clientId: opts.service, cleanSession: false, will: healthLastWill(healthOpts, process.pid) });
+  const bus = await MqttBus.connect({ host, port, clientId: opts.service, cleanSession: false, manualAck: true, will: healthLastWill(healthOpts, process.pid), signal: opts.stop });
   logger.info({ host, port }, 'connected to the local broker');
   const health = new HealthReporter(bus, systemClock, healthOpts, process.pid);
   const runtime = new MapperRuntime({
@@ -48,5 +65,11 @@ export async function buildMapperDaemon(config: TedgeConfig, logger: Logger, opt
     topicRoot,
   });
   const closeBus = { name: 'bus', start: async () => {}, stop: () => bus.close() };
-  return new Lifecycle([closeBus, runtime], logger);
+  const mapper = new Lifecycle([closeBus, runtime], logger);
+  try {
+    return await withBuiltInBridge(bridge, logger, mapper, opts.stop);
+  } catch (err) {
+    await bus.close();
+    throw err;
+  }
 }

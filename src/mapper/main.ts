@@ -2,7 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { TedgeConfig, resolveConfigDir } from '../config/tedge-config';
 import { TedgeError, errorMessage, isTedgeError } from '../core/errors';
 import { type LogLevel, type Logger, createLogger } from '../log/logger';
-import type { Lifecycle } from '../runtime/lifecycle';
+import { type Lifecycle, terminationSignal } from '../runtime/lifecycle';
 import { buildAwsMapper } from './aws/main';
 import { buildAzMapper } from './az/main';
 import { buildC8yMapper } from './c8y/main';
@@ -12,7 +12,7 @@ const CLOUDS = ['c8y', 'az', 'aws', 'collectd'] as const;
 type MapperName = (typeof CLOUDS)[number];
 
 /** One composition root per mapper; a Record, so a name added to CLOUDS without a builder does not compile. */
-const BUILDERS: Record<MapperName, (config: TedgeConfig, logger: Logger) => Promise<Lifecycle>> = {
+const BUILDERS: Record<MapperName, (config: TedgeConfig, logger: Logger, stop: AbortSignal) => Promise<Lifecycle>> = {
   c8y: buildC8yMapper,
   az: buildAzMapper,
   aws: buildAwsMapper,
@@ -40,13 +40,19 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   const opts = program.opts<{ configDir?: string; logLevel: LogLevel }>();
   const cloud = program.args[0];
   const logger = createLogger({ name: `tedge-mapper-${cloud}`, level: opts.logLevel });
+  // Listened to before anything connects: a stop while waiting for the broker ends the wait.
+  const stop = terminationSignal(process);
   try {
     if (!isMapperName(cloud)) throw new TedgeError('USAGE', `unsupported cloud '${cloud}': supported are ${CLOUDS.join(', ')}`);
     const config = TedgeConfig.load(resolveConfigDir(opts.configDir, env), env);
-    const lifecycle = await BUILDERS[cloud](config, logger);
-    await lifecycle.runUntilSignal(process);
+    const lifecycle = await BUILDERS[cloud](config, logger, stop);
+    await lifecycle.run(stop, process);
     return 0;
   } catch (err) {
+    if (stop.aborted) {
+      logger.info('stopped before the local broker was reached');
+      return 0;
+    }
     logger.error({ code: isTedgeError(err) ? err.code : undefined }, errorMessage(err));
     process.stderr.write(`error: ${errorMessage(err)}\n`);
     return 1;

@@ -27,6 +27,8 @@ export class MapperRuntime implements Service {
   /** The armed flush timer of a batching converter: when it fires, and how to cancel it. */
   private flushTimer: { readonly at: number; readonly cancel: () => void } | undefined;
   private stopped = false;
+  /** Publishes whose input waits for its acknowledgement. */
+  private readonly inFlight = new Set<Promise<void>>();
 
   constructor(
     private readonly deps: {
@@ -47,33 +49,59 @@ export class MapperRuntime implements Service {
 
   async start(): Promise<void> {
     const { bus, converter, health } = this.deps;
-    bus.onMessage((m) => this.onMessage(m));
+    bus.onMessageWithAck((m, ack) => this.onMessage(m, ack));
     // Subscribed before `up`: a client that waits for `up` and then publishes must not lose its message.
     await bus.subscribe([...converter.filters, ...health.checkFilters()], 1);
     await health.start();
-    for (const m of converter.startupMessages?.(this.deps.clock.now()) ?? []) this.publish(m);
+    for (const m of converter.startupMessages?.(this.deps.clock.now()) ?? []) void this.publish(m);
   }
 
-  async stop(): Promise<void> {
-    // Held batches go out before `down`: MQTT.js keeps publish order.
+  /**
+   * Stops taking input (what arrives from now on is not acknowledged: the broker keeps it for the next
+   * start), sends out held batches, and waits up to `drainMs` for the outputs of what was taken, so
+   * that their inputs can be acknowledged. Inputs still unfinished then stay unacknowledged too.
+   */
+  async stop(drainMs = 3000): Promise<void> {
     this.stopped = true;
     this.flushTimer?.cancel();
     this.flushTimer = undefined;
+    // Held batches go out before `down`: MQTT.js keeps publish order.
     if (this.deps.converter.flush) this.flush(true);
+    if (this.inFlight.size > 0) {
+      const unfinished = await settleWithin([...this.inFlight], drainMs);
+      if (unfinished > 0) this.deps.logger.warn({ unfinished }, 'stopped with outputs not yet accepted by the broker: their inputs stay unacknowledged and come again at the next start');
+    }
     await this.deps.health.stop();
   }
 
-  private onMessage(input: Message): void {
+  private onMessage(input: Message, ack: () => void): void {
+    if (this.stopped) return;
     this.stats.received++;
-    if (this.deps.health.handle(input.topic)) return;
+    if (this.deps.health.handle(input.topic)) {
+      ack();
+      return;
+    }
     let outputs: Message[] = [];
     try {
       outputs = this.deps.converter.convert(input, this.deps.clock.now());
     } catch (err) {
-      this.reportError(input, err);
+      outputs = [this.errorMessage(input, err)];
     }
-    for (const out of outputs) this.publish(out);
+    // An input is acknowledged only once the broker has accepted every output (QoS 1 PUBACK): a stop or a
+    // crash before then leaves it with the broker, which sends it again. An input held by the converter
+    // (early messages, batches) is acknowledged at once: held inputs must not fill the broker's in-flight
+    // window, or the registration that releases them could never arrive.
+    if (outputs.length === 0) ack();
+    else {
+      const accepted = Promise.all(outputs.map((out) => this.publish(out)));
+      this.track(accepted.then((ok) => (ok.every(Boolean) || !this.stopped ? ack() : undefined)));
+    }
     this.armFlush();
+  }
+
+  private track(work: Promise<void>): void {
+    this.inFlight.add(work);
+    void work.finally(() => this.inFlight.delete(work));
   }
 
   /** Keeps one timer armed for the earliest batch the converter holds; a no-op for other converters. */
@@ -100,26 +128,46 @@ export class MapperRuntime implements Service {
       this.deps.logger.error({ err }, 'unexpected failure while flushing held messages');
       return;
     }
-    for (const out of outputs) this.publish(out);
+    // Their inputs were acknowledged when held; a stop still waits for them to reach the broker.
+    for (const out of outputs) this.track(this.publish(out).then(() => {}));
     this.armFlush();
   }
 
-  private reportError(input: Message, err: unknown): void {
+  /** The te/errors message for an input that could not be converted. */
+  private errorMessage(input: Message, err: unknown): Message {
     this.stats.errors++;
     const text = `Failed to convert a message on topic '${input.topic}': ${errorMessage(err)}`;
     if (isConversionError(err)) this.deps.logger.warn({ topic: input.topic }, errorMessage(err));
     else this.deps.logger.error({ err, topic: input.topic }, 'unexpected failure while converting');
-    this.publish(message(errorsTopic(this.deps.topicRoot), text, { qos: 1 }));
+    return message(errorsTopic(this.deps.topicRoot), text, { qos: 1 });
   }
 
-  private publish(out: Message): void {
-    // Not awaited: MQTT.js keeps publish order, and awaiting would serialise the loop on PUBACKs.
-    this.deps.bus.publish(out).then(
-      () => this.stats.published++,
+  /**
+   * Not awaited by the loop: MQTT.js keeps publish order, and awaiting would serialise the loop on PUBACKs.
+   * Resolves false when the broker did not accept it: while running that is permanent (MQTT.js queues
+   * publishes across reconnects itself), so the input is acknowledged anyway and the failure counted.
+   */
+  private publish(out: Message): Promise<boolean> {
+    return this.deps.bus.publish(out).then(
+      () => {
+        this.stats.published++;
+        return true;
+      },
       (err: unknown) => {
         this.stats.publishFailures++;
-        this.deps.logger.error({ err, topic: out.topic }, 'publish failed');
+        if (!this.stopped) this.deps.logger.error({ err, topic: out.topic }, 'publish failed');
+        return false;
       },
     );
   }
+}
+
+/** Waits for the promises, at most `ms`; resolves with how many had not settled by then. */
+async function settleWithin(work: readonly Promise<unknown>[], ms: number): Promise<number> {
+  let settled = 0;
+  let timer: NodeJS.Timeout | undefined;
+  const all = Promise.all(work.map((w) => w.then(() => settled++, () => settled++)));
+  await Promise.race([all, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+  return work.length - settled;
 }

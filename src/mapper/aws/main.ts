@@ -1,13 +1,12 @@
 import type { TedgeConfig } from '../../config/tedge-config';
 import type { Logger } from '../../log/logger';
 import type { Lifecycle } from '../../runtime/lifecycle';
-import { withBuiltInBridge } from '../../bridge/build';
 import { buildMapperDaemon } from '../daemon';
 import { parseTimeFormat } from '../steps/add-timestamp';
 import { AwsConverter } from './converter';
 
 /** Composition root of `tedge-mapper aws`: config → converter → the shared mapper daemon wiring. */
-export async function buildAwsMapper(config: TedgeConfig, logger: Logger): Promise<Lifecycle> {
+export async function buildAwsMapper(config: TedgeConfig, logger: Logger, stop: AbortSignal): Promise<Lifecycle> {
   const converter = new AwsConverter({
     topics: config.list('aws.topics'),
     prefix: config.string('aws.bridge.topic_prefix'),
@@ -15,7 +14,6 @@ export async function buildAwsMapper(config: TedgeConfig, logger: Logger): Promi
     maxPayloadSize: config.number('aws.mapper.mqtt.max_payload_size'),
     maxPayloadSizeKey: 'aws.mapper.mqtt.max_payload_size',
   });
-  const mapper = await buildMapperDaemon(config, logger, { service: 'tedge-mapper-aws', component: 'aws-mapper', converter });
   // The built-in bridge runs in this process unless mqtt.bridge.built_in=false or aws.url is unset.
-  return withBuiltInBridge(config, logger, 'aws', mapper);
+  return buildMapperDaemon(config, logger, { service: 'tedge-mapper-aws', component: 'aws-mapper', converter, cloud: 'aws', stop });
 }

@@ -1,13 +1,12 @@
 import type { TedgeConfig } from '../../config/tedge-config';
 import type { Logger } from '../../log/logger';
 import type { Lifecycle } from '../../runtime/lifecycle';
-import { withBuiltInBridge } from '../../bridge/build';
 import { buildMapperDaemon } from '../daemon';
 import { parseTimeFormat } from '../steps/add-timestamp';
 import { AzConverter } from './converter';
 
 /** Composition root of `tedge-mapper az`: config → converter → the shared mapper daemon wiring. */
-export async function buildAzMapper(config: TedgeConfig, logger: Logger): Promise<Lifecycle> {
+export async function buildAzMapper(config: TedgeConfig, logger: Logger, stop: AbortSignal): Promise<Lifecycle> {
   const converter = new AzConverter({
     topics: config.list('az.topics'),
     prefix: config.string('az.bridge.topic_prefix'),
@@ -15,7 +14,6 @@ export async function buildAzMapper(config: TedgeConfig, logger: Logger): Promis
     maxPayloadSize: config.number('az.mapper.mqtt.max_payload_size'),
     maxPayloadSizeKey: 'az.mapper.mqtt.max_payload_size',
   });
-  const mapper = await buildMapperDaemon(config, logger, { service: 'tedge-mapper-az', component: 'az-mapper', converter });
   // The built-in bridge runs in this process unless mqtt.bridge.built_in=false or az.url is unset.
-  return withBuiltInBridge(config, logger, 'az', mapper);
+  return buildMapperDaemon(config, logger, { service: 'tedge-mapper-az', component: 'az-mapper', converter, cloud: 'az', stop });
 }

@@ -1,4 +1,3 @@
-import { withBuiltInBridge } from '../../bridge/build';
 import { TedgeError } from '../../core/errors';
 import { urlHost } from '../../config/keys';
 import type { TedgeConfig } from '../../config/tedge-config';
@@ -21,7 +20,7 @@ const ENABLE_KEY = {
 
 
 /** Composition root of `tedge-mapper c8y`: config → converter → the shared mapper daemon wiring. */
-export async function buildC8yMapper(config: TedgeConfig, logger: Logger): Promise<Lifecycle> {
+export async function buildC8yMapper(config: TedgeConfig, logger: Logger, stop: AbortSignal): Promise<Lifecycle> {
   const deviceId = config.text('device.id');
   if (deviceId === undefined || deviceId === '') {
     throw new TedgeError('CONFIG_INVALID_VALUE', `'device.id' is not set: create a device certificate (tedge cert create --device-id ID) or run: tedge config set device.id ID`);
@@ -48,7 +47,6 @@ export async function buildC8yMapper(config: TedgeConfig, logger: Logger): Promi
     c8yProxyBase: `http://${config.string('c8y.proxy.client.host')}:${config.number('c8y.proxy.client.port')}/c8y`,
     c8yHost: c8yUrl === undefined ? undefined : urlHost(c8yUrl),
   });
-  const mapper = await buildMapperDaemon(config, logger, { service: `tedge-mapper-${prefix}`, component: 'c8y-mapper', converter });
   // The built-in bridge (src/bridge) runs in this process unless mqtt.bridge.built_in=false or c8y.url is unset.
-  return withBuiltInBridge(config, logger, 'c8y', mapper);
+  return buildMapperDaemon(config, logger, { service: `tedge-mapper-${prefix}`, component: 'c8y-mapper', converter, cloud: 'c8y', stop });
 }

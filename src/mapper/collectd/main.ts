@@ -9,10 +9,10 @@ import { CollectdConverter } from './converter';
 const BATCH_WINDOW_MS = 200;
 
 /** Composition root of `tedge-mapper collectd`: config → converter → the shared mapper daemon wiring. */
-export async function buildCollectdMapper(config: TedgeConfig, logger: Logger): Promise<Lifecycle> {
+export async function buildCollectdMapper(config: TedgeConfig, logger: Logger, stop: AbortSignal): Promise<Lifecycle> {
   const converter = new CollectdConverter({
     outputTopic: topicFor(config.string('mqtt.device_topic_id'), { kind: 'measurement', type: '' }, config.string('mqtt.topic_root')),
     windowMs: BATCH_WINDOW_MS,
   });
-  return buildMapperDaemon(config, logger, { service: 'tedge-mapper-collectd', component: 'collectd-mapper', converter });
+  return buildMapperDaemon(config, logger, { service: 'tedge-mapper-collectd', component: 'collectd-mapper', converter, stop });
 }
