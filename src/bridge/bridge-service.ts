@@ -19,7 +19,7 @@ export interface BridgeServiceDeps {
   readonly rules: readonly BridgeRule[];
   /** Connected, with a persistent session, manual acks and `down` as last will on the health topic. */
   readonly local: BridgeBus;
-  readonly connectCloud: () => Promise<BridgeBus>;
+  readonly connectCloud: (signal: AbortSignal) => Promise<BridgeBus>;
   readonly outbox: Outbox;
   readonly policy: ReconnectPolicy;
   readonly topics: BridgeTopics;
@@ -112,7 +112,9 @@ export class BridgeService implements Service {
     this.cloudDown();
     await this.deps.outbox.close();
     this.publishMetrics();
-    await this.deps.local.publish(message(this.deps.topics.health, healthPayload('down', this.deps.pid, this.deps.clock.now(), this.deps.timestampFormat), { qos: 1, retain: true })).catch(() => {});
+    // Best effort: with the local broker gone the QoS 1 publish would wait for ever, and a stop must end.
+    const down = this.deps.local.publish(message(this.deps.topics.health, healthPayload('down', this.deps.pid, this.deps.clock.now(), this.deps.timestampFormat), { qos: 1, retain: true }));
+    await within(down.catch(() => {}), STATUS_DEADLINE_MS, this.deps.timers);
     await this.deps.local.close();
   }
 
@@ -267,6 +269,16 @@ export class BridgeService implements Service {
     const payload = metricsPayload(stats, this.counters, this.cloud !== undefined, this.deps.clock.now(), this.deps.timestampFormat);
     void this.deps.local.publish(message(this.deps.topics.metrics, payload, { qos: 1, retain: true })).catch(() => {});
   }
+}
+
+/** How long a stop waits for the broker to take the final status. */
+const STATUS_DEADLINE_MS = 2000;
+
+/** Resolves when `work` does or after `ms`, whichever comes first. */
+function within(work: Promise<void>, ms: number, timers: Timers): Promise<void> {
+  let cancel = (): void => {};
+  const late = new Promise<void>((resolve) => (cancel = timers.after(ms, resolve)));
+  return Promise.race([work, late]).finally(cancel);
 }
 
 function minQos(a: QoS, b: QoS | undefined): QoS {

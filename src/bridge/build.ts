@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { MqttBus } from '../bus/mqtt-bus';
 import { classifyTlsError } from '../certs/tls-errors';
 import type { Clock, Timers } from '../core/clock';
-import { TedgeError } from '../core/errors';
+import { TedgeError, errorMessage } from '../core/errors';
 import type { TedgeConfig } from '../config/tedge-config';
 import { durationMs } from '../config/value-types';
 import type { Logger } from '../log/logger';
@@ -34,16 +34,26 @@ function hostPort(text: string): { host: string; port: number } {
   return { host: text.slice(0, i), port: Number(text.slice(i + 1)) };
 }
 
+/** The built-in bridge checked and its outbox open, but no MQTT session yet. */
+export interface PreparedBridge {
+  /** Opens its local session (the cloud link starts with the service); `stop` ends a wait for the broker. */
+  connect(stop?: AbortSignal): Promise<BridgeService>;
+  /** Closes the outbox when the daemon gives up before connecting. */
+  abandon(): Promise<void>;
+}
+
 /**
  * The built-in bridge of `cloud`, or undefined when it is not wanted: `mqtt.bridge.built_in=false`
  * (a mosquitto bridge is used instead) or `<cloud>.url` unset (the device is not connected).
+ * Everything that can be refused (settings, certificates' paths, the outbox) is checked here,
+ * synchronously, before any MQTT session opens: a daemon that cannot run holds no connection.
  */
-export async function buildBuiltInBridge(
+export function prepareBuiltInBridge(
   config: TedgeConfig,
   logger: Logger,
   cloud: Cloud,
   deps: { readonly clock?: Clock; readonly timers?: Timers } = {},
-): Promise<BridgeService | undefined> {
+): PreparedBridge | undefined {
   const keys = KEYS[cloud];
   if (!config.boolean('mqtt.bridge.built_in')) {
     logger.info('built-in bridge disabled (mqtt.bridge.built_in=false)');
@@ -72,19 +82,16 @@ export async function buildBuiltInBridge(
   const profile = cloudProfile(cloud, { prefix, deviceId, azHost: remote.host });
   const log = logger.child({ component: name });
 
-  const outbox = Outbox.open({ dir: outboxDir(config.string('data.path'), prefix), maxBytes, fsync: fsync satisfies FsyncPolicy, timers, logger: log });
-  const local = await MqttBus.connect({
-    host: config.string('mqtt.client.host'),
-    port: config.number('mqtt.client.port'),
-    clientId: name,
-    // Persistent: while the mapper is down the broker keeps what it owes the bridge.
-    cleanSession: false,
-    manualAck: true,
-    will: { topic: topics.health, payload: healthPayload('down', process.pid, clock.now(), timestampFormat), qos: 1, retain: true },
-  });
+  const dir = outboxDir(config.string('data.path'), prefix);
+  let outbox: Outbox;
+  try {
+    outbox = Outbox.open({ dir, maxBytes, fsync: fsync satisfies FsyncPolicy, timers, logger: log });
+  } catch (err) {
+    throw new TedgeError('IO', `cannot open the bridge outbox in ${dir} (under data.path): ${errorMessage(err)}`, { cause: err });
+  }
   const tlsPaths = { rootCertPath: config.string(keys.rootCert), certPath: config.string('device.cert_path'), keyPath: config.string('device.key_path') };
   const tlsContext = { endpoint: `${remote.host}:${remote.port}`, certPath: tlsPaths.certPath, rootCertKey: keys.rootCert, rootCertPath: tlsPaths.rootCertPath };
-  const connectCloud = async (): Promise<MqttBus> => {
+  const connectCloud = async (signal: AbortSignal): Promise<MqttBus> => {
     try {
       return await MqttBus.connect({
         ...remote,
@@ -96,40 +103,54 @@ export async function buildBuiltInBridge(
         reconnectPeriodMs: 0,
         connectTimeoutMs: 30_000,
         keepaliveSeconds: 60,
+        signal,
       });
     } catch (err) {
       // One line that says which side refused whom, rather than OpenSSL's text.
       throw classifyTlsError((err as { cause?: unknown }).cause ?? err, tlsContext) ?? err;
     }
   };
-  return new BridgeService({
-    name,
-    rules: profile.rules,
-    local,
-    connectCloud,
-    outbox,
-    policy: {
-      initialMs: durationMs(config.string('mqtt.bridge.reconnect_policy.initial_interval')),
-      maximumMs: durationMs(config.string('mqtt.bridge.reconnect_policy.maximum_interval')),
-      resetWindowMs: durationMs(config.string('mqtt.bridge.reconnect_policy.reset_window')),
+  return {
+    abandon: () => outbox.close(),
+    async connect(stop?: AbortSignal): Promise<BridgeService> {
+      const local = await MqttBus.connect({
+        ...(stop !== undefined ? { signal: stop } : {}),
+        host: config.string('mqtt.client.host'),
+        port: config.number('mqtt.client.port'),
+        clientId: name,
+        // Persistent: while the mapper is down the broker keeps what it owes the bridge.
+        cleanSession: false,
+        manualAck: true,
+        will: { topic: topics.health, payload: healthPayload('down', process.pid, clock.now(), timestampFormat), qos: 1, retain: true },
+      });
+      return new BridgeService({
+        name,
+        rules: profile.rules,
+        local,
+        connectCloud,
+        outbox,
+        policy: {
+          initialMs: durationMs(config.string('mqtt.bridge.reconnect_policy.initial_interval')),
+          maximumMs: durationMs(config.string('mqtt.bridge.reconnect_policy.maximum_interval')),
+          resetWindowMs: durationMs(config.string('mqtt.bridge.reconnect_policy.reset_window')),
+        },
+        topics,
+        clock,
+        timers,
+        logger: log,
+        pid: process.pid,
+        timestampFormat,
+        onConnect: cloud === 'c8y' ? [{ topic: 's/us', payload: Buffer.from('500'), qos: 1, retain: false }] : [],
+      });
     },
-    topics,
-    clock,
-    timers,
-    logger: log,
-    pid: process.pid,
-    timestampFormat,
-    onConnect: cloud === 'c8y' ? [{ topic: 's/us', payload: Buffer.from('500'), qos: 1, retain: false }] : [],
-  });
+  };
 }
 
-/**
- * The mapper with its built-in bridge, when there is one. The bridge starts first, so its session
- * holds the mapper's first messages, and stops last, after the mapper's final messages are stored.
- */
-export async function withBuiltInBridge(config: TedgeConfig, logger: Logger, cloud: Cloud, mapper: Lifecycle): Promise<Lifecycle> {
-  const bridge = await buildBuiltInBridge(config, logger, cloud);
+/** The bridge's and the mapper's services in start order: the bridge first, so its session holds the
+ * mapper's first messages, and it stops last, after the mapper's final messages are stored. */
+export async function withBuiltInBridge(bridge: PreparedBridge | undefined, logger: Logger, mapper: Lifecycle, stop?: AbortSignal): Promise<Lifecycle> {
   if (bridge === undefined) return mapper;
+  const service = await bridge.connect(stop);
   const mapperService: Service = { name: 'mapper', start: () => mapper.start(), stop: () => mapper.stop() };
-  return new Lifecycle([bridge, mapperService], logger);
+  return new Lifecycle([service, mapperService], logger);
 }

@@ -12,8 +12,11 @@ export interface BridgeBus extends Bus {
 }
 
 export interface CloudLinkDeps {
-  /** One connection attempt: resolves connected, or rejects with one clear line (DNS, TCP, TLS, refused, timeout). */
-  readonly connect: () => Promise<BridgeBus>;
+  /**
+   * One connection attempt: resolves connected, or rejects with one clear line (DNS, TCP, TLS, refused,
+   * timeout). `signal` aborts it: a stop must not wait for a handshake that never completes.
+   */
+  readonly connect: (signal: AbortSignal) => Promise<BridgeBus>;
   readonly policy: ReconnectPolicy;
   readonly clock: Clock;
   readonly timers: Timers;
@@ -36,6 +39,8 @@ export class CloudLink {
   private cancelTimer: (() => void) | undefined;
   private stopped = true;
   private lastError: string | undefined;
+  /** The attempt in progress, if any. */
+  private attempting: AbortController | undefined;
 
   constructor(private readonly deps: CloudLinkDeps) {
     this.nextMs = deps.policy.initialMs;
@@ -59,6 +64,7 @@ export class CloudLink {
     this.stopped = true;
     this.cancelTimer?.();
     this.cancelTimer = undefined;
+    this.attempting?.abort();
     const bus = this.current;
     this.current = undefined;
     if (bus === undefined) return;
@@ -74,15 +80,20 @@ export class CloudLink {
     this.cancelTimer = undefined;
     if (this.stopped) return;
     let bus: BridgeBus;
+    const attempt = new AbortController();
+    this.attempting = attempt;
     try {
-      bus = await this.deps.connect();
+      bus = await this.deps.connect(attempt.signal);
     } catch (err) {
+      if (this.stopped) return;
       const text = errorMessage(err);
       // The same failure every few minutes is one story: log it again only when it changes.
       if (text !== this.lastError) this.deps.logger.warn({ err: text }, 'cannot connect to the cloud');
       this.lastError = text;
       this.retry({ kind: 'attempt-failed' });
       return;
+    } finally {
+      this.attempting = undefined;
     }
     if (this.stopped) {
       await bus.abort();

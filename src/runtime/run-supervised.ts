@@ -26,7 +26,8 @@ const TERMINATION = ['SIGTERM', 'SIGINT', 'SIGQUIT'] as const;
 /**
  * Owns the process for a supervisor: starts it, tells systemd (READY, WATCHDOG, STOPPING), and resolves
  * with the exit code once it has drained:
- * - SIGTERM / SIGINT / SIGQUIT: drain every component, 0; a second signal or the shutdown timeout: 1 at once;
+ * - SIGTERM / SIGINT / SIGQUIT: drain every component, 0 (1 if one had to be abandoned); a second signal or
+ *   the shutdown timeout: 1 at once;
  * - a component requires a restart of the process: drain, EXIT_RESTART_REQUIRED (non-zero, for systemd to restart us);
  * - SIGUSR1: restart the mappers (only them);
  * - an error escaping to the process: the component that raised it is restarted; one no component owns is fatal (1).
@@ -34,7 +35,7 @@ const TERMINATION = ['SIGTERM', 'SIGINT', 'SIGQUIT'] as const;
  */
 export function runSupervised(opts: RunSupervisedOptions): Promise<number> {
   const { proc, supervisor, systemd, timers, logger } = opts;
-  const shutdownTimeoutMs = opts.shutdownTimeoutMs ?? 30_000;
+  const shutdownTimeoutMs = opts.shutdownTimeoutMs ?? 8_000;
   return new Promise<number>((resolve) => {
     let draining = false;
     let done = false;
@@ -63,7 +64,11 @@ export function runSupervised(opts: RunSupervisedOptions): Promise<number> {
         logger.error(`components still running after ${shutdownTimeoutMs} ms: exiting anyway`);
         finish(EXIT_FORCED);
       });
-      void supervisor.stop().then(() => finish(code));
+      void supervisor.stop().then(({ abandoned }) => {
+        // A component left running may not have finished its work: not a clean stop, whatever the cause.
+        if (abandoned.length > 0) logger.error({ abandoned }, 'components abandoned while stopping');
+        finish(abandoned.length > 0 && code === 0 ? EXIT_FORCED : code);
+      });
     };
 
     const onTerminate = (signal: string): void => {

@@ -52,7 +52,8 @@ export const DEFAULT_RESTART_POLICY: RestartPolicy = {
   maxDelayMs: 60_000,
   maxRestarts: 10,
   windowMs: 10 * 60_000,
-  stopTimeoutMs: 10_000,
+  // Each component's own stop is bounded (Lifecycle's deadline, 4.5 s); this is the backstop.
+  stopTimeoutMs: 5_000,
 };
 
 export type ComponentState = 'idle' | 'starting' | 'running' | 'restarting' | 'backoff' | 'stopping' | 'stopped' | 'given-up';
@@ -94,7 +95,7 @@ export class Supervisor {
   private readonly slots: Slot[];
   /** Which component (instance) the running code belongs to: errors that escape it are attributed by this. */
   private readonly scopes = new AsyncLocalStorage<Scope>();
-  private stopping: Promise<void> | undefined;
+  private stopping: Promise<{ readonly abandoned: readonly string[] }> | undefined;
   private exitRequested: SupervisorExit | undefined;
   private resolveExit: (exit: SupervisorExit) => void = () => {};
   /** Settles when the supervisor wants the process to end (a restart was required). */
@@ -155,22 +156,30 @@ export class Supervisor {
     await Promise.all(this.slots.map((s) => s.starting));
   }
 
-  /** Stops every component in reverse order of start; each gets `stopTimeoutMs`, then it is abandoned. */
-  stop(): Promise<void> {
+  /**
+   * Stops every component, all at once: each bounds its own stop, and one after the other their
+   * deadlines would add up past what systemd (and a user at a prompt) waits. A component that has not
+   * stopped after `stopTimeoutMs` is abandoned; resolves with the names of those abandoned.
+   */
+  stop(): Promise<{ readonly abandoned: readonly string[] }> {
     this.stopping ??= (async () => {
-      for (const slot of [...this.slots].reverse()) {
-        slot.cancelBackoff?.();
-        slot.cancelBackoff = undefined;
-        if (slot.state === 'given-up' || slot.state === 'idle') {
+      const abandoned: string[] = [];
+      await Promise.all(
+        [...this.slots].reverse().map(async (slot) => {
+          slot.cancelBackoff?.();
+          slot.cancelBackoff = undefined;
+          if (slot.state === 'given-up' || slot.state === 'idle') {
+            slot.state = 'stopped';
+            return;
+          }
+          slot.state = 'stopping';
+          this.changed();
+          if (!(await this.stopInstance(slot))) abandoned.push(slot.component.name);
           slot.state = 'stopped';
-          continue;
-        }
-        slot.state = 'stopping';
-        this.changed();
-        await this.stopInstance(slot);
-        slot.state = 'stopped';
-        this.changed();
-      }
+          this.changed();
+        }),
+      );
+      return { abandoned };
     })();
     return this.stopping;
   }
@@ -284,16 +293,22 @@ export class Supervisor {
     this.resolveExit(this.exitRequested);
   }
 
-  /** Waits for a start in progress, then stops the instance; never throws, never waits beyond the stop timeout. */
-  private async stopInstance(slot: Slot): Promise<void> {
+  /**
+   * Waits for a start in progress, then stops the instance; never throws, never waits beyond the stop
+   * timeout. False when the component was abandoned.
+   */
+  private async stopInstance(slot: Slot): Promise<boolean> {
     const pending = slot.starting;
-    if (pending) await this.withTimeout(pending, this.policy.stopTimeoutMs);
+    if (pending && (await this.withTimeout(pending, this.policy.stopTimeoutMs)) === 'timeout') {
+      this.deps.logger.error({ component: slot.component.name }, `still starting after ${this.policy.stopTimeoutMs} ms: abandoned`);
+      return false;
+    }
     const instance = slot.instance;
     slot.instance = undefined;
-    if (instance) await this.stopWithTimeout(slot.component.name, instance);
+    return instance === undefined || (await this.stopWithTimeout(slot.component.name, instance));
   }
 
-  private async stopWithTimeout(name: string, instance: ComponentInstance): Promise<void> {
+  private async stopWithTimeout(name: string, instance: ComponentInstance): Promise<boolean> {
     let stopped: Promise<void>;
     try {
       stopped = instance.stop();
@@ -311,6 +326,7 @@ export class Supervisor {
       this.policy.stopTimeoutMs,
     );
     if (outcome === 'timeout') this.deps.logger.error({ component: name }, `did not stop within ${this.policy.stopTimeoutMs} ms: abandoned`);
+    return outcome !== 'timeout';
   }
 
   private withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | 'timeout'> {
