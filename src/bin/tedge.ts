@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { readlinkSync } from 'node:fs';
 import { type Component, parseInvocation } from '../cli/invocation';
 import { extractSeaAddon } from '../runtime/sea-addon';
 import { tedgeVersion } from '../runtime/version';
@@ -17,6 +18,8 @@ function loadComponent(component: Component | 'run-all'): ComponentModule {
       return require('./tedge-mapper') as ComponentModule;
     case 'tedge-agent':
       return require('./tedge-agent') as ComponentModule;
+    case 'tedge-apt-plugin':
+      return require('./tedge-apt-plugin') as ComponentModule;
     case 'run-all':
       return require('../cli/run-all') as ComponentModule;
   }
@@ -34,6 +37,15 @@ async function runComponent(component: Component | 'run-all', args: string[]): P
   return mod.main(args, process.env);
 }
 
+/** For links named after something else than a component (`sm-plugins/apt -> tedge-apt-plugin`). */
+function readLink(path: string): string | undefined {
+  try {
+    return readlinkSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
 async function main(): Promise<number> {
   // `tedge config list | head`: a closed pipe ends the output, it is not an error worth a stack trace.
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
@@ -45,7 +57,7 @@ async function main(): Promise<number> {
     const addon = extractSeaAddon();
     if (addon !== undefined) process.env['TEDGE_NATIVE_PATH'] = addon;
   }
-  const invocation = parseInvocation(process.argv, process.argv0);
+  const invocation = parseInvocation(process.argv, process.argv0, readLink);
   if (invocation.kind === 'component' || invocation.kind === 'run-all') {
     // A daemon that has returned is done: a socket it could not close in time (a broker that is gone)
     // must not keep the process alive. Its word, like the supervisor's, is final.
