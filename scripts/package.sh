@@ -137,6 +137,10 @@ build_deb() {
   install -m 0755 "$sea" "$root/usr/bin/tedge"
   ln -s tedge "$root/usr/bin/tedge-agent"
   ln -s tedge "$root/usr/bin/tedge-mapper"
+  # The apt sm-plugin: the link's name is the software type (thin-edge's layout); tedge follows it to tedge-apt-plugin.
+  ln -s tedge "$root/usr/bin/tedge-apt-plugin"
+  install -d "$root/etc/tedge/sm-plugins"
+  ln -s /usr/bin/tedge-apt-plugin "$root/etc/tedge/sm-plugins/apt"
   install -m 0644 packaging/systemd/*.service "$root/lib/systemd/system/"
   install -m 0644 packaging/config/tedge.ini "$root/etc/tedge/tedge.ini"
   install -m 0644 packaging/config/tedge-mosquitto.conf "$root/etc/tedge/mosquitto-conf/tedge-mosquitto.conf"
