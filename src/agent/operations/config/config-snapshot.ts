@@ -1,0 +1,45 @@
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { errorMessage } from '../../../core/errors';
+import { uploadFile } from '../../transfer/upload';
+import type { CommandRun, Outcome } from '../operation';
+import { fileTransferUrl } from '../plugin-support/file-transfer-url';
+import { ConfigHandlerBase, commandType, safeName, unknownType } from './config-handler-base';
+import { configSettings } from './config-plugins';
+
+/**
+ * config_snapshot: the plugin's `get` of the type into a temp file, PUT to `tedgeUrl` (filled in with the
+ * agent's file transfer URL when the request has none). Successful adds `path` for a file type.
+ */
+export class ConfigSnapshotHandler extends ConfigHandlerBase {
+  readonly operation = 'config_snapshot';
+
+  async execute(run: CommandRun): Promise<Outcome> {
+    const ctx = run.context;
+    const type = commandType(run.payload, this.operation);
+    if (typeof type !== 'string') return { status: 'failed', ...type };
+    const resolved = this.plugins.resolve(ctx, type);
+    if (resolved === undefined || (resolved.plugin.name === 'file' && resolved.plugin.pathOf(resolved.type) === undefined)) return unknownType(this.plugins, ctx, type);
+
+    const given = run.payload['tedgeUrl'];
+    if (given !== undefined && typeof given !== 'string') return { status: 'failed', reason: "'tedgeUrl' must be a URL string" };
+    const tedgeUrl =
+      given ??
+      fileTransferUrl({ host: ctx.config.string('http.client.host'), port: ctx.config.number('http.client.port'), entity: run.entity, operation: this.operation, type, cmdId: run.cmdId });
+    if (tedgeUrl === undefined) return { status: 'failed', reason: `cannot build a tedgeUrl for ${run.entity}: give one in the request` };
+    if (given === undefined) await run.checkpoint({ tedgeUrl });
+
+    const tmp = join(configSettings(ctx).tmpDir, `config_snapshot-${safeName(type)}-${safeName(run.cmdId)}`);
+    const ctl = { signal: run.signal, log: (l: string) => run.log(l) };
+    try {
+      await resolved.plugin.get(resolved.type, tmp, ctl);
+      await uploadFile(tedgeUrl, tmp, ctl);
+    } catch (e) {
+      return { status: 'failed', reason: `config_snapshot of '${type}' failed: ${errorMessage(e)}`, payload: { tedgeUrl } };
+    } finally {
+      await rm(tmp, { force: true });
+    }
+    const path = resolved.plugin.pathOf(resolved.type);
+    return { status: 'successful', payload: { tedgeUrl, ...(path !== undefined ? { path } : {}) } };
+  }
+}
