@@ -1,5 +1,10 @@
 import type { Logger } from '../../log/logger';
 import { downloadFile } from '../transfer/download';
+import { ConfigPlugins } from './config/config-plugins';
+import { ConfigSnapshotHandler } from './config/config-snapshot';
+import { ConfigUpdateHandler } from './config/config-update';
+import { LogPlugins } from './log/log-plugins';
+import { LogUploadHandler } from './log/log-upload';
 import type { OperationHandler } from './operation';
 import { SoftwareListHandler } from './software/software-list';
 import { SoftwareUpdateHandler } from './software/software-update';
@@ -14,5 +19,13 @@ export interface BuiltinHandlerDeps {
  */
 export function builtinHandlers(deps: BuiltinHandlerDeps): OperationHandler[] {
   void deps;
-  return [new SoftwareListHandler(), new SoftwareUpdateHandler(downloadFile)];
+  // One set of config plugins for both config operations: same types, listed once per change.
+  const configPlugins = new ConfigPlugins();
+  return [
+    new SoftwareListHandler(),
+    new SoftwareUpdateHandler(downloadFile),
+    new ConfigSnapshotHandler(configPlugins),
+    new ConfigUpdateHandler(configPlugins),
+    new LogUploadHandler(new LogPlugins()),
+  ];
 }
