@@ -11,6 +11,8 @@ import type { Outbox } from './outbox/outbox';
 import type { OutboxMessage, OutboxRecord } from './outbox/record';
 import type { ReconnectPolicy } from './reconnect-policy';
 import type { BridgeRule } from './rules';
+import type { DeadLetterFile } from './dead-letter';
+import { PoisonDetector } from './poison';
 import { TopicMapper, subscriptions } from './topic-map';
 
 export interface BridgeServiceDeps {
@@ -34,6 +36,10 @@ export interface BridgeServiceDeps {
   readonly window?: number;
   /** Metrics are republished at most this often while they change. */
   readonly metricsIntervalMs?: number;
+  /** The cloud's payload limit and the key that sets it: larger messages are refused before the outbox. */
+  readonly maxPayload: { readonly bytes: number; readonly key: string };
+  /** Where records the cloud refuses are moved (see poison.ts). */
+  readonly deadLetters: DeadLetterFile;
 }
 
 /** Counters of the bridge itself; the outbox keeps its own. */
@@ -47,6 +53,8 @@ export interface BridgeCounters {
   /** Echoes of bidirectional rules, not bridged back. */
   echoes: number;
   connections: number;
+  /** Local messages over the cloud's payload limit: acknowledged, not stored, reported on te/errors. */
+  oversized: number;
 }
 
 /**
@@ -58,7 +66,7 @@ export interface BridgeCounters {
  */
 export class BridgeService implements Service {
   readonly name: string;
-  readonly counters: BridgeCounters = { localRedelivered: 0, received: 0, unmapped: 0, echoes: 0, connections: 0 };
+  readonly counters: BridgeCounters = { localRedelivered: 0, received: 0, unmapped: 0, echoes: 0, connections: 0, oversized: 0 };
   private readonly mapper: TopicMapper;
   private readonly link: CloudLink;
   private readonly localEcho = new EchoFilter();
@@ -66,7 +74,9 @@ export class BridgeService implements Service {
   private cloud: BridgeBus | undefined;
   /** Bumped at each connect and disconnect: results of an older connection are ignored. */
   private generation = 0;
-  private inflight = 0;
+  /** Records sent on the current connection and not yet acknowledged, by sequence number. */
+  private readonly sent = new Map<number, OutboxRecord>();
+  private readonly poison = new PoisonDetector();
   private pumping = false;
   private metricsDue = false;
   private cancelMetrics: (() => void) | undefined;
@@ -136,6 +146,15 @@ export class BridgeService implements Service {
       ack();
       return;
     }
+    const { bytes, key } = this.deps.maxPayload;
+    if (msg.payload.length > bytes) {
+      // The cloud would close the connection over it (Cumulocity) or drop it: refused here, said once.
+      this.counters.oversized++;
+      ack();
+      this.reportError(`A message on topic '${msg.topic}' is too large for the cloud: ${msg.payload.length} bytes, the limit is ${bytes} (${key}); not sent`);
+      this.publishMetrics();
+      return;
+    }
     this.deps.outbox.append({ topic: mapped.topic, payload: msg.payload, qos: minQos(mapped.qos, msg.qos), retain: msg.retain ?? false }).then(
       () => {
         ack();
@@ -190,21 +209,44 @@ export class BridgeService implements Service {
     const wasUp = this.cloud !== undefined;
     this.cloud = undefined;
     this.generation++;
-    this.inflight = 0;
+    const refused = this.poison.lost([...this.sent.keys()]);
+    if (refused !== undefined) this.moveAside(refused);
+    this.sent.clear();
     this.deps.outbox.rewind();
     if (wasUp && !this.stopped) this.publishStatus();
+  }
+
+  /** The cloud closed the connection over record `seq` every time it was sent alone: kept aside, not resent. */
+  private moveAside(seq: number): void {
+    const record = this.sent.get(seq);
+    if (record === undefined) return;
+    const reason = 'the cloud closed the connection each time this message was sent';
+    try {
+      this.deps.deadLetters.add(record, reason, this.deps.clock.now());
+    } catch (err) {
+      this.deps.logger.error({ err: errorMessage(err), path: this.deps.deadLetters.path }, 'cannot write the dead-letter file: the refused message is dropped');
+    }
+    this.deps.outbox.remove(seq);
+    this.poison.removed(seq);
+    this.deps.logger.warn({ topic: record.topic, bytes: record.payload.length, file: this.deps.deadLetters.path }, 'message refused by the cloud moved to the dead-letter file');
+    this.reportError(`A message on topic '${record.topic}' (${record.payload.length} bytes) was refused by the cloud: ${reason}; moved to ${this.deps.deadLetters.path}`);
+  }
+
+  private reportError(text: string): void {
+    void this.deps.local.publish(message(this.deps.topics.errors, text, { qos: 1 })).catch(() => {});
   }
 
   /** Sends the outbox in order while the cloud is up, keeping at most `window` records in flight. */
   private async pump(): Promise<void> {
     if (this.pumping) return;
     this.pumping = true;
-    const window = this.deps.window ?? 100;
     try {
-      while (this.cloud !== undefined && this.inflight < window) {
+      for (;;) {
+        const window = this.poison.window(this.deps.window ?? 100);
+        if (this.cloud === undefined || this.sent.size >= window) break;
         const cloud = this.cloud;
         const generation = this.generation;
-        const records = await this.deps.outbox.take(window - this.inflight);
+        const records = await this.deps.outbox.take(window - this.sent.size);
         if (generation !== this.generation) {
           this.deps.outbox.rewind(); // taken across a disconnect: put back
           continue;
@@ -220,17 +262,18 @@ export class BridgeService implements Service {
   }
 
   private send(cloud: BridgeBus, generation: number, r: OutboxRecord): void {
-    this.inflight++;
+    this.sent.set(r.seq, r);
     if (this.mapper.toLocal(r.topic)?.bidirectional) this.cloudEcho.expect(r.topic, r.payload);
     cloud.publish(message(r.topic, r.payload, { qos: r.qos, retain: r.retain })).then(
       () => {
         if (generation !== this.generation) return;
-        this.inflight--;
+        this.sent.delete(r.seq);
+        this.poison.delivered(r.seq);
         this.deps.outbox.ack(r.seq);
         this.noteChange();
         // Refill once a tenth of the window is free: the window stays nearly full, and each outbox read
         // (usually from the block already read) hands out several records.
-        if (this.inflight <= (this.deps.window ?? 100) * 0.9) void this.pump();
+        if (this.sent.size <= this.poison.window(this.deps.window ?? 100) * 0.9) void this.pump();
       },
       // The connection broke: cloudDown rewinds the outbox, and the record goes again.
       () => {},

@@ -10,18 +10,20 @@ import { Lifecycle } from '../runtime/lifecycle';
 import type { Service } from '../runtime/service';
 import { systemClock, systemTimers } from '../runtime/system-clock';
 import { BridgeService } from './bridge-service';
+import { DeadLetterFile } from './dead-letter';
 import { type FsyncPolicy, Outbox } from './outbox/outbox';
 import { type CloudProfile, cloudProfile } from './rules';
 import { healthPayload } from '../runtime/health';
 import { bridgeTopics } from './status';
+import { TopicMapper } from './topic-map';
 import { readTlsFiles } from './tls-files';
 
 export type Cloud = CloudProfile['cloud'];
 
 const KEYS = {
-  c8y: { url: 'c8y.url', mqtt: 'c8y.mqtt', rootCert: 'c8y.root_cert_path', prefix: 'c8y.bridge.topic_prefix' },
-  az: { url: 'az.url', mqtt: 'az.mqtt', rootCert: 'az.root_cert_path', prefix: 'az.bridge.topic_prefix' },
-  aws: { url: 'aws.url', mqtt: 'aws.mqtt', rootCert: 'aws.root_cert_path', prefix: 'aws.bridge.topic_prefix' },
+  c8y: { url: 'c8y.url', mqtt: 'c8y.mqtt', rootCert: 'c8y.root_cert_path', prefix: 'c8y.bridge.topic_prefix', maxPayload: 'c8y.mapper.mqtt.max_payload_size' },
+  az: { url: 'az.url', mqtt: 'az.mqtt', rootCert: 'az.root_cert_path', prefix: 'az.bridge.topic_prefix', maxPayload: 'az.mapper.mqtt.max_payload_size' },
+  aws: { url: 'aws.url', mqtt: 'aws.mqtt', rootCert: 'aws.root_cert_path', prefix: 'aws.bridge.topic_prefix', maxPayload: 'aws.mapper.mqtt.max_payload_size' },
 } as const;
 
 /** Where the outbox of the bridge with this topic prefix lives. */
@@ -29,9 +31,30 @@ export function outboxDir(dataPath: string, prefix: string): string {
   return join(dataPath, 'bridge', prefix, 'outbox');
 }
 
+/** Where the records the cloud refused are kept (beside the outbox, not in it: the outbox only holds what is to be sent). */
+export function deadLetterPath(dataPath: string, prefix: string): string {
+  return join(dataPath, 'bridge', prefix, 'dead-letter.jsonl');
+}
+
 function hostPort(text: string): { host: string; port: number } {
   const i = text.lastIndexOf(':');
   return { host: text.slice(0, i), port: Number(text.slice(i + 1)) };
+}
+
+/** The payload limit of a cloud, and which local topics it applies to (those its bridge rules send there). */
+export interface CloudPayloadLimit {
+  readonly bytes: number;
+  readonly key: string;
+  appliesTo(topic: string): boolean;
+}
+
+/** The limit the mapper applies to its outputs, whichever bridge (built-in or mosquitto's) carries them. */
+export function cloudPayloadLimit(config: TedgeConfig, cloud: Cloud): CloudPayloadLimit {
+  const keys = KEYS[cloud];
+  const mqtt = config.text(keys.mqtt);
+  const profile = cloudProfile(cloud, { prefix: config.string(keys.prefix), deviceId: config.text('device.id') ?? '', azHost: mqtt === undefined ? '' : hostPort(mqtt).host });
+  const mapper = new TopicMapper(profile.rules);
+  return { bytes: config.number(keys.maxPayload), key: keys.maxPayload, appliesTo: (topic) => mapper.toRemote(topic) !== undefined };
 }
 
 /** The built-in bridge checked and its outbox open, but no MQTT session yet. */
@@ -140,6 +163,8 @@ export function prepareBuiltInBridge(
         logger: log,
         pid: process.pid,
         timestampFormat,
+        maxPayload: { bytes: config.number(keys.maxPayload), key: keys.maxPayload },
+        deadLetters: new DeadLetterFile(deadLetterPath(config.string('data.path'), prefix)),
         onConnect: cloud === 'c8y' ? [{ topic: 's/us', payload: Buffer.from('500'), qos: 1, retain: false }] : [],
       });
     },

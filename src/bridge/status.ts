@@ -1,4 +1,4 @@
-import { serviceTopicId, topicFor } from '../core/topics';
+import { errorsTopic, serviceTopicId, topicFor } from '../core/topics';
 import { statusTimestamp } from '../runtime/health';
 import type { BridgeCounters } from './bridge-service';
 import type { OutboxStats } from './outbox/outbox';
@@ -11,6 +11,8 @@ export interface BridgeTopics {
   readonly metrics: string;
   /** `cmd/health/check` on the service and on its device: answered with the health. */
   readonly healthChecks: readonly string[];
+  /** `<root>/errors`: messages refused for the cloud are reported there, as the mappers' conversion errors. */
+  readonly errors: string;
 }
 
 export function bridgeTopics(root: string, device: string, service: string): BridgeTopics {
@@ -20,6 +22,7 @@ export function bridgeTopics(root: string, device: string, service: string): Bri
     health: topicFor(entity, { kind: 'health' }, root),
     metrics: topicFor(entity, { kind: 'metrics', name: 'outbox' }, root),
     healthChecks: [topicFor(entity, check, root), topicFor(`device/${device}//`, check, root)],
+    errors: errorsTopic(root),
   };
 }
 
@@ -38,6 +41,8 @@ export function metricsPayload(s: OutboxStats, c: BridgeCounters, connected: boo
     delivered_messages: s.delivered,
     dropped_messages: s.droppedRecords,
     dropped_bytes: s.droppedBytes,
+    refused_messages: s.refusedRecords,
+    oversized_messages: c.oversized,
     recovered_messages: s.recoveredRecords,
     local_redelivered_messages: c.localRedelivered,
     possible_duplicates: s.recoveredRecords + c.localRedelivered,

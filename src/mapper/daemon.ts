@@ -1,4 +1,4 @@
-import { type Cloud, type PreparedBridge, prepareBuiltInBridge, withBuiltInBridge } from '../bridge/build';
+import { type Cloud, type PreparedBridge, cloudPayloadLimit, prepareBuiltInBridge, withBuiltInBridge } from '../bridge/build';
 import { MqttBus } from '../bus/mqtt-bus';
 import type { Converter } from '../core/converter';
 import { serviceTopicId } from '../core/topics';
@@ -63,6 +63,7 @@ async function connectMapper(config: TedgeConfig, logger: Logger, opts: MapperDa
     health,
     logger: logger.child({ component: opts.component }),
     topicRoot,
+    ...(opts.cloud !== undefined ? { cloudLimit: cloudPayloadLimit(config, opts.cloud) } : {}),
   });
   const closeBus = { name: 'bus', start: async () => {}, stop: () => bus.close() };
   const mapper = new Lifecycle([closeBus, runtime], logger);

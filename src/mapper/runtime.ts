@@ -1,7 +1,8 @@
 import type { Bus } from '../bus/bus';
 import type { Clock, Timers } from '../core/clock';
 import type { Converter } from '../core/converter';
-import { errorMessage, isConversionError } from '../core/errors';
+import { ConversionError, errorMessage, isConversionError } from '../core/errors';
+import type { CloudPayloadLimit } from '../bridge/build';
 import { type Message, message } from '../core/message';
 import { errorsTopic } from '../core/topics';
 import type { Logger } from '../log/logger';
@@ -41,6 +42,8 @@ export class MapperRuntime implements Service {
       readonly topicRoot: string;
       /** Needed only by converters that batch (`flush`). */
       readonly timers?: Timers;
+      /** The cloud's payload limit: a larger output for the cloud is not published but reported on te/errors. */
+      readonly cloudLimit?: CloudPayloadLimit;
     },
   ) {
     this.name = deps.name;
@@ -83,7 +86,7 @@ export class MapperRuntime implements Service {
     }
     let outputs: Message[] = [];
     try {
-      outputs = this.deps.converter.convert(input, this.deps.clock.now());
+      outputs = this.withinCloudLimit(this.deps.converter.convert(input, this.deps.clock.now()));
     } catch (err) {
       outputs = [this.errorMessage(input, err)];
     }
@@ -131,6 +134,18 @@ export class MapperRuntime implements Service {
     // Their inputs were acknowledged when held; a stop still waits for them to reach the broker.
     for (const out of outputs) this.track(this.publish(out).then(() => {}));
     this.armFlush();
+  }
+
+  /** Throws for an output the cloud would refuse (every message kind: alarms, twin, registrations, events). */
+  private withinCloudLimit(outputs: Message[]): Message[] {
+    const limit = this.deps.cloudLimit;
+    if (limit === undefined) return outputs;
+    for (const out of outputs) {
+      if (out.payload.length > limit.bytes && limit.appliesTo(out.topic)) {
+        throw new ConversionError(`The message for '${out.topic}' is too large for the cloud: ${out.payload.length} bytes, the limit is ${limit.bytes} (${limit.key})`);
+      }
+    }
+    return outputs;
   }
 
   /** The te/errors message for an input that could not be converted. */

@@ -31,6 +31,8 @@ export interface OutboxStats {
   readonly delivered: number;
   /** Dropped by the bound, oldest first, plus records too large for the bound at all. */
   readonly droppedRecords: number;
+  /** Moved out because the cloud refuses them (see `remove`): kept in the dead-letter file, not sent. */
+  readonly refusedRecords: number;
   readonly droppedBytes: number;
   /** Pending at start: left by the previous run; those it had in flight may reach the cloud twice. */
   readonly recoveredRecords: number;
@@ -77,7 +79,7 @@ export class Outbox {
   private taking = false;
   private listener: () => void = () => {};
   private closed = false;
-  private readonly counters = { appended: 0, delivered: 0, droppedRecords: 0, droppedBytes: 0, recoveredRecords: 0, corruptRecords: 0, tornBytes: 0 };
+  private readonly counters = { appended: 0, delivered: 0, refusedRecords: 0, droppedRecords: 0, droppedBytes: 0, recoveredRecords: 0, corruptRecords: 0, tornBytes: 0 };
 
   private constructor(private readonly opts: OutboxOptions) {
     const r = recoverOutbox(opts.dir);
@@ -277,13 +279,22 @@ export class Outbox {
 
   /** The cloud acknowledged (or, for QoS 0, was handed) record `seq`. Unknown or stale seqs are ignored. */
   ack(seq: number): void {
+    if (this.retire(seq)) this.counters.delivered++;
+  }
+
+  /** Record `seq`, handed out, will never be accepted by the cloud: retired without delivery, counted. */
+  remove(seq: number): void {
+    if (this.retire(seq)) this.counters.refusedRecords++;
+  }
+
+  private retire(seq: number): boolean {
     const e = this.inflight.get(seq);
-    if (e === undefined || e.done) return;
+    if (e === undefined || e.done) return false;
     e.done = true;
     e.seg.liveBytes -= e.size;
     e.seg.liveRecords--;
-    this.counters.delivered++;
     this.popDone();
+    return true;
   }
 
   /** After a cloud disconnect: records handed out but not acknowledged will be taken again, in order. */

@@ -52,6 +52,20 @@ describe('tedge-mapper c8y on a real mosquitto', () => {
     await probe.waitForText('c8y/measurement/measurements/create', (t) => t.includes('"alive"'));
   });
 
+  it('applies the cloud payload limit to every message kind, not only measurements', async () => {
+    const big = 'x'.repeat(20_000);
+    await probe.publish('te/device/main///a/huge', JSON.stringify({ severity: 'major', text: big }), { retain: true });
+    await probe.publish('te/device/main///twin/huge', JSON.stringify({ text: big }), { retain: true });
+    await probe.publish('te/device/bigname//', JSON.stringify({ '@type': 'child-device', name: big }), { retain: true });
+    for (const input of ['te/device/main///a/huge', 'te/device/main///twin/huge', 'te/device/bigname//']) {
+      const error = await probe.waitForText('te/errors', (t) => t.includes(`'${input}'`));
+      assert.match(error, /too large for the cloud: \d+ bytes, the limit is 16184 \(c8y.mapper.mqtt.max_payload_size\)/);
+    }
+    await probe.publish('te/device/main///m/small', '{"t":1}');
+    await probe.waitForText('c8y/measurement/measurements/create', (t) => t.includes('"small"'));
+    assert.ok(!probe.received.some((m) => m.topic.startsWith('c8y/') && m.payload.length > 16184), 'nothing over the limit reached the cloud prefix');
+  });
+
   it('maps events and alarms', async () => {
     await probe.publish('te/device/main///e/login', '{"text":"hello","time":"2021-01-01T05:30:45+00:00"}');
     await probe.waitForText('c8y/s/us', (t) => t === '400,login,"hello",2021-01-01T05:30:45+00:00');

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { BridgeService } from '../../../src/bridge/bridge-service';
 import { Outbox } from '../../../src/bridge/outbox/outbox';
 import { c8yRules } from '../../../src/bridge/rules';
+import { DeadLetterFile } from '../../../src/bridge/dead-letter';
 import { bridgeTopics } from '../../../src/bridge/status';
 import { message } from '../../../src/core/message';
 import { silentLogger } from '../../../src/log/logger';
@@ -24,6 +25,8 @@ let script: boolean[];
 let attempts: number;
 let bridge: BridgeService;
 let outbox: Outbox;
+/** Shapes each new cloud connection (how the fake cloud answers). */
+let onNewCloud: ((cloud: FakeBridgeBus) => void) | undefined;
 
 function start(): Promise<void> {
   outbox = Outbox.open({ dir, maxBytes: 1 << 20, fsync: 'always', timers: time, logger: silentLogger() });
@@ -35,6 +38,7 @@ function start(): Promise<void> {
       attempts++;
       if (script.shift() === false) throw new Error('ECONNREFUSED');
       const cloud = new FakeBridgeBus();
+      onNewCloud?.(cloud);
       clouds.push(cloud);
       return cloud;
     },
@@ -47,6 +51,8 @@ function start(): Promise<void> {
     pid: 42,
     timestampFormat: 'unix',
     onConnect: [{ topic: 's/us', payload: Buffer.from('500'), qos: 1, retain: false }],
+    maxPayload: { bytes: 16184, key: 'c8y.mapper.mqtt.max_payload_size' },
+    deadLetters: new DeadLetterFile(join(dir, 'dead-letter.jsonl')),
   });
   return bridge.start();
 }
@@ -62,6 +68,7 @@ describe('built-in bridge service', () => {
     clouds = [];
     script = [];
     attempts = 0;
+    onNewCloud = undefined;
   });
   afterEach(async () => {
     await bridge.stop();
@@ -121,6 +128,50 @@ describe('built-in bridge service', () => {
     await until(() => cloud().texts('s/us').length === 201, 'the backlog');
     assert.deepEqual(cloud().texts('s/us'), ['500', ...Array.from({ length: 200 }, (_, i) => `200,c8y_T,T,${i}`)]);
     await until(() => outbox.stats.pendingRecords === 0, 'the outbox to empty');
+  });
+
+  it('refuses a message over the cloud payload limit before the outbox, says so on te/errors, and goes on', async () => {
+    await start();
+    await until(() => bridge.cloudConnected, 'the cloud connection');
+    const big = message('c8y/s/us', `301,c8y_Big,${'x'.repeat(20_000)}`, { qos: 1 });
+    local.deliver(big);
+    local.deliver(message('c8y/s/us', '400,c8y_Small,small', { qos: 1 }));
+    await until(() => local.acked.length === 2, 'both acknowledged locally');
+    await until(() => cloud().texts('s/us').length === 2, 'the small one delivered');
+    assert.deepEqual(cloud().texts('s/us'), ['500', '400,c8y_Small,small']);
+    assert.equal(bridge.counters.oversized, 1);
+    const [error] = local.texts(TOPICS.errors);
+    assert.match(error ?? '', /'c8y\/s\/us' is too large for the cloud: 20012 bytes, the limit is 16184 \(c8y.mapper.mqtt.max_payload_size\)/);
+  });
+
+  it('moves aside a record the cloud closes the connection over every time, and delivers the ones behind it', async () => {
+    onNewCloud = (c) => (c.autoPuback = false); // the test answers for the cloud
+    await start();
+    await until(() => bridge.cloudConnected, 'the cloud connection');
+    const poison = '302,c8y_Poison,refused';
+    for (const text of [poison, '400,c8y_A,a', '400,c8y_B,b']) local.deliver(message('c8y/s/us', text, { qos: 1 }));
+    await until(() => local.acked.length === 3, 'all stored');
+    let connections = 0;
+    for (; connections < 10; connections++) {
+      const c = cloud();
+      await until(() => c.texts('s/us').length >= 2, 'a record sent');
+      if (!c.texts('s/us').includes(poison)) break;
+      // A cloud that closes the connection whenever it gets the poison record, before any PUBACK.
+      c.drop();
+      time.advance(POLICY.maximumMs);
+      await until(() => clouds.length === connections + 2 && bridge.cloudConnected, 'the reconnection');
+    }
+    // One drop with all three in flight (no strike), then three with the poison record alone.
+    assert.equal(connections, 4);
+    assert.equal(outbox.stats.refusedRecords, 1, 'the poison record was moved aside');
+    const last = cloud();
+    last.autoPuback = true;
+    last.releasePublishes();
+    await until(() => outbox.stats.pendingRecords === 0, 'the records behind it delivered');
+    assert.deepEqual(last.texts('s/us'), ['500', '400,c8y_A,a', '400,c8y_B,b']);
+    const dead = readFileSync(join(dir, 'dead-letter.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { topic: string; payload_base64: string });
+    assert.deepEqual(dead.map((d) => [d.topic, Buffer.from(d.payload_base64, 'base64').toString()]), [['s/us', poison]]);
+    assert.ok(local.texts(TOPICS.errors).some((e) => /was refused by the cloud/.test(e)));
   });
 
   it('sends again what was in flight when the connection dropped', async () => {
