@@ -42,6 +42,9 @@ export function sendRequest(spec: RequestSpec): Promise<http.IncomingMessage> {
       headers: spec.headers,
       signal: spec.signal,
       timeout: spec.idleTimeoutMs,
+      // One connection per transfer: no idle socket outlives it, and a resumed download never reuses the
+      // socket that just broke (nor stacks idle-timeout listeners on a kept-alive one).
+      agent: false,
       ...(url.protocol === 'https:' && spec.tls ? spec.tls : {}),
     };
     const req = url.protocol === 'https:' ? https.request(url, options) : http.request(url, options);
