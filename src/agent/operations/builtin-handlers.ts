@@ -6,6 +6,7 @@ import { ConfigUpdateHandler } from './config/config-update';
 import { LogPlugins } from './log/log-plugins';
 import { LogUploadHandler } from './log/log-upload';
 import type { OperationHandler } from './operation';
+import { systemRestartHandler } from './restart/restart-handler';
 import { SoftwareListHandler } from './software/software-list';
 import { SoftwareUpdateHandler } from './software/software-update';
 
@@ -22,6 +23,7 @@ export function builtinHandlers(deps: BuiltinHandlerDeps): OperationHandler[] {
   // One set of config plugins for both config operations: same types, listed once per change.
   const configPlugins = new ConfigPlugins();
   return [
+    systemRestartHandler(),
     new SoftwareListHandler(),
     new SoftwareUpdateHandler(downloadFile),
     new ConfigSnapshotHandler(configPlugins),

@@ -24,6 +24,13 @@ export interface OperationHandler {
    */
   execute(run: CommandRun): Promise<Outcome>;
   /**
+   * Optional. Called once `executing` is persisted but before it is published or `execute` runs: records
+   * what a later `resume` needs to tell what happened (restart's reboot marker), so that nobody can see
+   * `executing` before that record exists. No effect on the device here. A rejection ends the command
+   * `failed` before `executing` is published.
+   */
+  prepare?(run: CommandRun): Promise<void>;
+  /**
    * After an agent restart, a command this handler was running (persisted `executing`): finish it
    * (restart checks whether the device rebooted) or say why it cannot go on. Without it the executor
    * ends such a command `failed` with "the agent restarted while the command was executing".

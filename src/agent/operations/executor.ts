@@ -1,0 +1,303 @@
+import type { Bus } from '../../bus/bus';
+import { parseCommand } from '../../core/commands';
+import { errorMessage } from '../../core/errors';
+import type { JsonObject } from '../../core/json';
+import { type Message, message, payloadText } from '../../core/message';
+import { type EntityTopicId, parseTopic } from '../../core/topics';
+import type { Logger } from '../../log/logger';
+import type { Service } from '../../runtime/service';
+import { CapabilityPublisher } from './capabilities';
+import type { CommandLogs } from './command-log';
+import type { CommandStore } from './command-store';
+import { type CommandEvent, type Effect, type Tracked, transition } from './command-transitions';
+import type { CommandRun, HandlerContext, OperationHandler, Outcome } from './operation';
+
+/** What every handler context shares; the executor adds each handler's own `capabilityChanged`. */
+export type HandlerEnvironment = Omit<HandlerContext, 'capabilityChanged'>;
+
+export interface CommandExecutorOptions {
+  readonly topicRoot: string;
+  /** The only entity whose commands this agent runs (mqtt.device_topic_id). */
+  readonly device: EntityTopicId;
+  /**
+   * Filters this service subscribes itself. Empty on the main agent, whose entity store already
+   * subscribes to `te/+/+/+/+/#`: an overlapping subscription would make mosquitto deliver twice.
+   */
+  readonly filters: readonly string[];
+  /** How long `stop()` waits for running handlers to honour their abort signal. */
+  readonly stopDeadlineMs?: number;
+}
+
+interface CommandKey {
+  readonly topic: string;
+  readonly operation: string;
+  readonly cmdId: string;
+}
+
+interface Entry {
+  state: Tracked | undefined;
+  /** Effects of successive events of one command run in order, one batch after the other. */
+  chain: Promise<void>;
+  logOpened: boolean;
+  run?: AbortController;
+}
+
+/**
+ * The agent's one command framework: runs `te/<device>/cmd/<op>/<id>` through the rules of
+ * command-transitions.ts with the handler registered for `<op>`. It owns everything on the MQTT side
+ * and on disk: states are persisted (CommandStore) before they are published and before a handler
+ * acts; a message is acknowledged to the broker only once its state is persisted; after a restart the
+ * persisted commands are resumed or failed before any new message is looked at.
+ *
+ * Ignored (acknowledged, nothing published): commands of other entities, and operations without a
+ * handler here (another component may serve them, e.g. a user's own executor).
+ */
+export class CommandExecutor implements Service {
+  readonly name = 'operations';
+  private readonly handlers = new Map<string, OperationHandler>();
+  private readonly contexts = new Map<string, HandlerContext>();
+  private readonly entries = new Map<string, Entry>();
+  private readonly runs = new Set<Promise<void>>();
+  private readonly capabilities: CapabilityPublisher;
+  /** Messages that arrive before the persisted commands are restored; undefined once started. */
+  private early: Array<{ msg: Message; ack: () => void }> | undefined = [];
+  private stopping = false;
+
+  constructor(
+    private readonly deps: {
+      readonly bus: Bus;
+      readonly handlers: readonly OperationHandler[];
+      readonly environment: HandlerEnvironment;
+      readonly store: CommandStore;
+      readonly logs: CommandLogs;
+      readonly logger: Logger;
+      readonly options: CommandExecutorOptions;
+    },
+  ) {
+    for (const h of deps.handlers) {
+      if (this.handlers.has(h.operation)) throw new Error(`two handlers for the operation '${h.operation}'`);
+      this.handlers.set(h.operation, h);
+    }
+    this.capabilities = new CapabilityPublisher(deps.bus, deps.options.topicRoot, deps.options.device, deps.logger);
+  }
+
+  /** The operations served, for logs and --help. */
+  get operations(): string[] {
+    return [...this.handlers.keys()];
+  }
+
+  async start(): Promise<void> {
+    const { bus, environment, options, logger } = this.deps;
+    for (const handler of this.handlers.values()) {
+      const ctx: HandlerContext = {
+        ...environment,
+        capabilityChanged: () => {
+          if (!this.stopping) this.capabilities.publish(handler, ctx).catch((err: unknown) => logger.warn({ err, operation: handler.operation }, 'cannot publish the capability'));
+        },
+      };
+      this.contexts.set(handler.operation, ctx);
+      await handler.start?.(ctx);
+      await this.capabilities.publish(handler, ctx);
+    }
+    this.restore();
+    await bus.subscribe(options.filters, 1);
+    const early = this.early ?? [];
+    this.early = undefined;
+    for (const { msg, ack } of early) this.handle(msg, ack);
+    logger.info({ operations: this.operations, device: options.device }, 'serving operations');
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    // A handler stopped here is resumed (or failed) at the next start: its persisted state is left as is.
+    for (const entry of this.entries.values()) entry.run?.abort();
+    await withDeadline(Promise.allSettled([...this.runs]), this.deps.options.stopDeadlineMs ?? 5000);
+    for (const handler of this.handlers.values()) {
+      try {
+        await handler.stop?.();
+      } catch (err) {
+        this.deps.logger.warn({ err, operation: handler.operation }, 'handler did not stop cleanly');
+      }
+    }
+    await withDeadline(Promise.allSettled([...this.entries.values()].map((e) => e.chain)), 2000);
+  }
+
+  /**
+   * Every message the agent receives. Calls `ack` once the message needs no redelivery: right away when it
+   * is not a command of ours, after the resulting state is persisted (and published) when it is.
+   */
+  handle(msg: Message, ack: () => void): void {
+    if (this.early) {
+      this.early.push({ msg, ack });
+      return;
+    }
+    const t = parseTopic(msg.topic, this.deps.options.topicRoot);
+    if (t?.channel.kind !== 'command' || t.entity !== this.deps.options.device || !this.handlers.has(t.channel.operation)) {
+      ack();
+      return;
+    }
+    // Stopping: no PUBACK, so the broker hands the message over again after the restart.
+    if (this.stopping) return;
+    const key = { topic: msg.topic, operation: t.channel.operation, cmdId: t.channel.cmdId };
+    this.dispatch(key, toEvent(msg)).then(ack, ack);
+  }
+
+  /** Persisted commands first, so that the echo of their retained states is recognised. */
+  private restore(): void {
+    const { store, logger, options, environment } = this.deps;
+    const report = store.load();
+    for (const bad of report.unreadable) {
+      environment.reportError(`cannot read the persisted command ${bad.file}: ${bad.reason}`);
+    }
+    let restored = 0;
+    for (const command of report.commands) {
+      const t = parseTopic(command.topic, options.topicRoot);
+      // Another agent's file in a shared state directory: not ours to touch.
+      if (t?.channel.kind !== 'command' || t.entity !== options.device) continue;
+      const handler = this.handlers.get(t.channel.operation);
+      restored++;
+      void this.dispatch({ topic: command.topic, operation: t.channel.operation, cmdId: t.channel.cmdId }, { kind: 'restored', payload: command.payload, resumable: handler?.resume !== undefined });
+    }
+    logger.info({ dir: store.dir, restored, unreadable: report.unreadable.length }, 'persisted commands restored');
+  }
+
+  /** Applies the event now; its effects run after those of the previous event of the same command. */
+  private dispatch(key: CommandKey, event: CommandEvent): Promise<void> {
+    const entry = this.entries.get(key.topic) ?? { state: undefined, chain: Promise.resolve(), logOpened: false };
+    this.entries.set(key.topic, entry);
+    const step = transition(entry.state, event);
+    entry.state = step.state;
+    const done = entry.chain.then(() => this.runEffects(key, entry, step.effects));
+    const settled = done.catch((err: unknown) => this.deps.logger.error({ err, topic: key.topic }, 'command effects failed'));
+    entry.chain = settled;
+    void settled.then(() => {
+      // Forgotten once nothing is pending: a later command with the same id starts afresh.
+      if (entry.chain === settled && entry.state === undefined && this.entries.get(key.topic) === entry) this.entries.delete(key.topic);
+    });
+    return done;
+  }
+
+  private async runEffects(key: CommandKey, entry: Entry, effects: readonly Effect[]): Promise<void> {
+    const { store, logs, bus, logger } = this.deps;
+    for (const effect of effects) {
+      switch (effect.kind) {
+        case 'log':
+          if (!entry.logOpened) {
+            logs.open(key.operation, key.cmdId);
+            entry.logOpened = true;
+          }
+          logs.append(key.operation, key.cmdId, effect.line);
+          break;
+        case 'persist':
+          try {
+            store.save(key.operation, key.cmdId, { topic: key.topic, payload: effect.payload });
+          } catch (err) {
+            const reason = `cannot persist the command state in ${store.dir}: ${errorMessage(err)}`;
+            logger.error({ err, topic: key.topic }, reason);
+            // Terminal: publish it anyway, the broker is then the only record. Otherwise never act unpersisted.
+            if (effect.payload['status'] !== 'successful' && effect.payload['status'] !== 'failed') {
+              void this.dispatch(key, { kind: 'finished', outcome: { status: 'failed', reason } });
+              return;
+            }
+          }
+          break;
+        case 'publish':
+          await bus.publish(message(key.topic, JSON.stringify(effect.payload), { qos: 1, retain: true }));
+          break;
+        case 'forget':
+          try {
+            store.remove(key.operation, key.cmdId);
+          } catch (err) {
+            logger.warn({ err, topic: key.topic }, 'cannot remove the command state file');
+          }
+          break;
+        case 'prepare': {
+          const handler = this.handlers.get(key.operation);
+          if (handler?.prepare === undefined) break;
+          try {
+            await handler.prepare(this.commandRun(key, entry, effect.payload));
+          } catch (err) {
+            void this.dispatch(key, { kind: 'finished', outcome: { status: 'failed', reason: errorMessage(err) } });
+            return;
+          }
+          break;
+        }
+        case 'run':
+          this.startRun(key, entry, effect.mode, effect.payload);
+          break;
+      }
+    }
+  }
+
+  private contextOf(operation: string): HandlerContext {
+    const ctx = this.contexts.get(operation);
+    // Contexts are made in start(), before any command is restored or handled.
+    if (ctx === undefined) throw new Error(`no context for the operation '${operation}': the executor is not started`);
+    return ctx;
+  }
+
+  /** The handler's view of one command; its signal aborts when the agent stops. */
+  private commandRun(key: CommandKey, entry: Entry, payload: JsonObject): CommandRun {
+    const controller = entry.run ?? new AbortController();
+    entry.run = controller;
+    return {
+      entity: this.deps.options.device,
+      operation: key.operation,
+      cmdId: key.cmdId,
+      payload,
+      log: (line: string): void => this.deps.logs.append(key.operation, key.cmdId, line),
+      checkpoint: (update) => this.dispatch(key, { kind: 'checkpoint', update }),
+      signal: controller.signal,
+      context: this.contextOf(key.operation),
+    };
+  }
+
+  private startRun(key: CommandKey, entry: Entry, mode: 'execute' | 'resume', payload: JsonObject): void {
+    const handler = this.handlers.get(key.operation);
+    if (handler === undefined) return;
+    const run = this.commandRun(key, entry, payload);
+    const controller = entry.run;
+    const running = (async () => {
+      let outcome: Outcome;
+      try {
+        outcome = checkedOutcome(await (mode === 'resume' && handler.resume ? handler.resume(run) : handler.execute(run)));
+      } catch (err) {
+        outcome = { status: 'failed', reason: errorMessage(err) };
+      }
+      if (entry.run === controller) delete entry.run;
+      if (this.stopping) {
+        run.log(`agent stopping: left in state '${String(payload['status'])}', taken up again at the next start`);
+        return;
+      }
+      await this.dispatch(key, { kind: 'finished', outcome });
+    })();
+    this.runs.add(running);
+    void running.finally(() => this.runs.delete(running));
+  }
+}
+
+/** The message as an event of the rules; a payload that cannot be a command is `malformed`. */
+export function toEvent(msg: Message): CommandEvent {
+  if (msg.payload.length === 0) return { kind: 'cleared' };
+  try {
+    const command = parseCommand(payloadText(msg));
+    return command === undefined ? { kind: 'cleared' } : { kind: 'request', payload: command.payload };
+  } catch (err) {
+    return { kind: 'malformed', reason: errorMessage(err) };
+  }
+}
+
+/** Handlers are ours, but an outcome is published: refuse anything but the two terminal shapes. */
+function checkedOutcome(outcome: Outcome): Outcome {
+  if (outcome.status === 'successful') return outcome.payload ? { status: 'successful', payload: outcome.payload } : { status: 'successful' };
+  if (outcome.status === 'failed' && typeof outcome.reason === 'string') return outcome;
+  throw new Error(`the handler returned an invalid outcome: ${JSON.stringify(outcome)}`);
+}
+
+function withDeadline(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  return Promise.race([work.then(() => {}), deadline]).finally(() => clearTimeout(timer));
+}
