@@ -1,9 +1,13 @@
+import { join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
+import type { Bus } from '../bus/bus';
 import { MqttBus } from '../bus/mqtt-bus';
+import { topicMatches } from '../bus/topic-filter';
 import { TedgeError, errorMessage } from '../core/errors';
-import { type EntityTopicId, MAIN_DEVICE, defaultSchemeParts, serviceTopicId } from '../core/topics';
+import { message } from '../core/message';
+import { type EntityTopicId, MAIN_DEVICE, defaultSchemeParts, errorsTopic, serviceTopicId, topicFor } from '../core/topics';
 import { envName } from '../config/keys';
-import { TedgeConfig, resolveConfigDir } from '../config/tedge-config';
+import { TedgeConfig, requireKey, resolveConfigDir } from '../config/tedge-config';
 import { type LogLevel, type Logger, createLogger } from '../log/logger';
 import { HealthReporter, healthLastWill } from '../runtime/health';
 import { Lifecycle } from '../runtime/lifecycle';
@@ -13,9 +17,27 @@ import { AgentInfo, agentVersion } from './agent-info';
 import { EntityPersistence } from './entities/entity-persistence';
 import { EntityService } from './entities/entity-service';
 import { EntityStore } from './entities/entity-store';
+import { buildAgentHttpService } from './http/build';
+import { InventoryPublisher } from './inventory';
+import { builtinHandlers } from './operations/builtin-handlers';
+import { CommandLogs } from './operations/command-log';
+import { CommandStore } from './operations/command-store';
+import { CommandExecutor, type HandlerEnvironment } from './operations/executor';
 import { activateNativeHotPath } from '../native/activate';
 
 const LOG_LEVELS: readonly LogLevel[] = ['error', 'warn', 'info', 'debug', 'trace'];
+
+const DESCRIPTION = `thin-edge.io agent: manages the device given by mqtt.device_topic_id (default device/main//).
+
+Runs the commands published on te/<device>/cmd/<operation>/<id> (restart, and the operations listed in its
+log at start), keeping every field of the request; each state is persisted under <agent.state.path>/workflows
+before it is published, and a command in flight when the agent stops is resumed (restart: successful once the
+device has rebooted) or ended "failed" with a reason at the next start. One log per command under
+<logs.path>/agent (logs.max_per_operation kept per operation).
+Publishes on start: health (down as last will), a capability per operation on te/<device>/cmd/<operation>,
+te/<device>/twin/agent, and <config-dir>/device/inventory.json as twin data; answers cmd/health/check.
+On the main device it also owns the entity store (registrations, auto-registration, twin data).
+A child agent (--mqtt-device-topic-id device/<child>//) serves the commands of its device only.`;
 
 interface AgentFlags {
   readonly configDir?: string;
@@ -27,7 +49,7 @@ interface AgentFlags {
 /** Parses the flags; throws CommanderError for --help, --version and usage errors (commander prints them). */
 function parseFlags(argv: readonly string[]): AgentFlags {
   const program = new Command('tedge-agent')
-    .description('thin-edge.io agent: entity store, health and (later) device management operations')
+    .description(DESCRIPTION)
     .version(agentVersion())
     .option('--config-dir <dir>', 'directory of tedge.ini (default: $TEDGE_CONFIG_DIR or /etc/tedge)')
     .option('--mqtt-device-topic-id <id>', 'entity topic id of the device this agent manages (mqtt.device_topic_id)')
@@ -93,16 +115,24 @@ async function run(flags: AgentFlags, env: NodeJS.ProcessEnv, logger: Logger): P
   logger.info({ native: native.active, detail: native.detail }, native.active ? 'native hot path in use' : 'TypeScript hot path in use');
   logger.info({ host, port, device, configDir: config.configDir }, 'connecting to the MQTT broker');
   // No connect timeout: a daemon waits for its broker, however long it takes to come up.
+  // Manual acks: a command is acknowledged to the broker only once its state is on disk.
   const bus = await MqttBus.connect({
     host,
     port,
     clientId: isMain ? 'tedge-agent' : `tedge-agent#${device}`,
     cleanSession: false,
     will: healthLastWill({ root, service }, pid),
+    manualAck: true,
   });
 
   const clock = systemClock;
+  /** A broken file or plugin: one line on te/errors and in the log; the agent goes on. */
+  const reportError = (text: string): void => {
+    logger.error(text);
+    bus.publish(message(errorsTopic(root), text, { qos: 1 })).catch(() => {});
+  };
   const health = new HealthReporter(bus, clock, { root, service, device, timestampFormat }, pid);
+
   // Only the agent of the main device owns the entity store (as in thin-edge); child agents report to it.
   const entities = isMain
     ? new EntityService({
@@ -119,21 +149,39 @@ async function run(flags: AgentFlags, env: NodeJS.ProcessEnv, logger: Logger): P
         },
       })
     : undefined;
+
+  // The entity store's `te/+/+/+/+/#` already brings the commands of the main device; a child agent
+  // subscribes to its own, and then needs a separate health-check subscription only for its service.
+  const commandFilter = topicFor(device, { kind: 'command', operation: '+', cmdId: '+' }, root);
+  const executor = operationsExecutor({ bus, config, device, root, logger, reportError, filters: entities ? [] : [commandFilter] });
   const info = new AgentInfo(bus, {
     topicRoot: root,
     device,
     service,
     serviceType: config.string('service.type'),
     version: agentVersion(),
-    extraFilters: entities ? [] : health.checkFilters(),
+    extraFilters: entities ? [] : health.checkFilters().filter((f) => !topicMatches(commandFilter, f)),
   });
-  bus.onMessage((msg) => {
-    if (health.handle(msg.topic)) return;
+  const inventory = new InventoryPublisher(bus, { configDir: config.configDir, device, topicRoot: root }, reportError);
+
+  bus.onMessageWithAck((msg, ack) => {
+    if (health.handle(msg.topic)) return ack();
     entities?.handle(msg);
+    // Acknowledges once the command state is persisted, or at once for anything else.
+    executor.handle(msg, ack);
   });
 
-  // Order matters: the entity store listens before the agent announces itself and reports `up`.
-  const services: Service[] = [...(entities ? [entities] : []), info, health];
+  // Started in this order, stopped in reverse:
+  // the entity store listens before the agent announces itself; persisted commands are restored and
+  // capabilities published before the agent reports `up`.
+  const services: Service[] = [
+    // HTTP (file transfer, entity API) only on the main device: child agents use its service.
+    ...(entities ? [entities, buildAgentHttpService(config, entities, logger)] : []),
+    executor,
+    info,
+    inventory,
+    health,
+  ];
   const lifecycle = new Lifecycle(services, logger);
   try {
     await lifecycle.runUntilSignal(process);
@@ -145,4 +193,39 @@ async function run(flags: AgentFlags, env: NodeJS.ProcessEnv, logger: Logger): P
   await bus.close();
   logger.info('stopped');
   return 0;
+}
+
+/** The command framework with the built-in operations, its state under agent.state.path and logs under logs.path. */
+function operationsExecutor(deps: {
+  readonly bus: Bus;
+  readonly config: TedgeConfig;
+  readonly device: EntityTopicId;
+  readonly root: string;
+  readonly logger: Logger;
+  readonly reportError: (text: string) => void;
+  readonly filters: readonly string[];
+}): CommandExecutor {
+  const { bus, config, device, root, logger, reportError, filters } = deps;
+  const environment: HandlerEnvironment = {
+    device,
+    configDir: config.configDir,
+    config: {
+      string: (key) => config.string(requireKey(key)),
+      text: (key) => config.text(requireKey(key)),
+      number: (key) => config.number(requireKey(key)),
+      boolean: (key) => config.boolean(requireKey(key)),
+      list: (key) => config.list(requireKey(key)),
+    },
+    reportError,
+  };
+  const log = logger.child({ component: 'operations' });
+  return new CommandExecutor({
+    bus,
+    handlers: builtinHandlers({ logger: log }),
+    environment,
+    store: new CommandStore(join(config.string('agent.state.path'), 'workflows')),
+    logs: new CommandLogs(join(config.string('logs.path'), 'agent'), config.number('logs.max_per_operation'), systemClock, (err) => log.warn({ err }, 'cannot write a command log')),
+    logger: log,
+    options: { topicRoot: root, device, filters, stopDeadlineMs: 2000 },
+  });
 }

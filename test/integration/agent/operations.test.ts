@@ -1,0 +1,220 @@
+import assert from 'node:assert/strict';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { BusProbe } from '../../helpers/bus-probe';
+import { Daemon } from '../../helpers/daemon';
+import { Mosquitto, freePort } from '../../helpers/mosquitto';
+
+/**
+ * The command framework and the restart operation of the real tedge-agent process, driven only
+ * through MQTT as a cloud mapper would: requests published retained, states read back.
+ */
+
+const MAIN_HEALTH = 'te/device/main/service/tedge-agent/status/health';
+const CHILD_HEALTH = 'te/device/child1/service/tedge-agent/status/health';
+const RESTART = (id: string, device = 'main'): string => `te/device/${device}///cmd/restart/${id}`;
+
+function json(text: string | undefined): Record<string, unknown> {
+  try {
+    return JSON.parse(text ?? '') as Record<string, unknown>;
+  } catch {
+    return {};
+  }
+}
+
+describe('tedge-agent operations (process, real mosquitto)', { timeout: 120_000 }, () => {
+  let broker: Mosquitto;
+  let dir: string;
+  let env: Record<string, string>;
+  const daemons: Daemon[] = [];
+  const probes: BusProbe[] = [];
+
+  async function probe(filters: readonly string[]): Promise<BusProbe> {
+    const p = await BusProbe.connect(broker.port, filters);
+    probes.push(p);
+    return p;
+  }
+
+  /** Starts an agent and waits until it reports `up` with its own pid (so it has restored its commands). */
+  async function startAgent(args: readonly string[] = [], extraEnv: Record<string, string> = {}, health = MAIN_HEALTH): Promise<Daemon> {
+    const watcher = await probe([health]);
+    const daemon = Daemon.start('tedge-agent', args, { ...env, ...extraEnv });
+    daemons.push(daemon);
+    const pid = daemon.process.pid;
+    await watcher.waitForText(health, (t) => json(t)['status'] === 'up' && json(t)['pid'] === pid, 20_000).catch((err: unknown) => {
+      throw new Error(`${String(err)}\nagent output:\n${daemon.output}`);
+    });
+    return daemon;
+  }
+
+  function exited(daemon: Daemon, timeoutMs = 15_000): Promise<void> {
+    if (daemon.exited) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`the agent did not exit\n${daemon.output}`)), timeoutMs);
+      daemon.process.once('exit', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  /** A health check round trip: the agent has handled every message published before it. */
+  async function settled(p: BusProbe, health = MAIN_HEALTH, device = 'main'): Promise<void> {
+    const before = p.texts(health).length;
+    await p.publish(`te/device/${device}///cmd/health/check`, '{}');
+    await p.waitFor(() => p.texts(health).length > before, 'a health status after the check');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+
+  function systemToml(reboot: readonly string[], timeoutSeconds: number): void {
+    writeFileSync(join(dir, 'config', 'system.toml'), `[system]\nreboot = ${JSON.stringify(reboot)}\nreboot_timeout_seconds = ${timeoutSeconds}\n`);
+  }
+
+  /** As a reboot would: /run is cleared and the agent is stopped (SIGTERM, as init does). */
+  function fakeReboot(): string {
+    const script = join(dir, 'fake-reboot.sh');
+    writeFileSync(script, '#!/bin/sh\nrm -rf "$1"\nkill -TERM "$PPID"\n');
+    chmodSync(script, 0o755);
+    return script;
+  }
+
+  beforeEach(async () => {
+    broker = await Mosquitto.start();
+    dir = mkdtempSync(join(tmpdir(), 'tedge-agent-ops-'));
+    mkdirSync(join(dir, 'config'));
+    mkdirSync(join(dir, 'run'));
+    env = {
+      TEDGE_CONFIG_DIR: join(dir, 'config'),
+      TEDGE_MQTT_CLIENT_PORT: String(broker.port),
+      TEDGE_AGENT_STATE_PATH: join(dir, 'state'),
+      TEDGE_LOGS_PATH: join(dir, 'logs'),
+      TEDGE_RUN_PATH: join(dir, 'run'),
+      TEDGE_DATA_PATH: join(dir, 'data'),
+      TEDGE_TMP_PATH: join(dir, 'tmp'),
+      TEDGE_SUDO_ENABLE: 'false',
+      TEDGE_HTTP_BIND_PORT: String(await freePort()),
+    };
+  });
+
+  afterEach(async () => {
+    await Promise.all(daemons.splice(0).map((d) => d.stop('SIGKILL')));
+    await Promise.all(probes.splice(0).map((p) => p.close()));
+    await broker.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('publishes its restart capability and the inventory.json fragments retained', async () => {
+    mkdirSync(join(dir, 'config', 'device'));
+    writeFileSync(join(dir, 'config', 'device', 'inventory.json'), '{"device_OS":{"family":"Debian","version":"12"},"subtype":"gateway-x"}');
+    await startAgent();
+    const late = await probe(['te/device/main///cmd/+', 'te/device/main///twin/+']);
+    await late.waitFor((r) => r.some((m) => m.topic === 'te/device/main///twin/subtype'), 'the inventory twin data');
+    assert.deepEqual(late.texts('te/device/main///cmd/restart'), ['{}']);
+    assert.ok(late.received.filter((m) => m.topic === 'te/device/main///cmd/restart').every((m) => m.retain === true));
+    assert.deepEqual(json(late.texts('te/device/main///twin/device_OS')[0]), { family: 'Debian', version: '12' });
+    assert.deepEqual(late.texts('te/device/main///twin/subtype'), ['"gateway-x"']);
+  });
+
+  it('restart: executing before the reboot, successful after it, unknown fields kept', async () => {
+    systemToml([fakeReboot(), join(dir, 'run')], 30);
+    const first = await startAgent();
+    const cloud = await probe([RESTART('r1')]);
+    await cloud.publish(RESTART('r1'), '{"status":"init","c8y":{"id":"42"}}', { retain: true });
+    await exited(first);
+    assert.deepEqual(cloud.texts(RESTART('r1')).map(json), [{ status: 'init', c8y: { id: '42' } }, { status: 'executing', c8y: { id: '42' } }]);
+
+    mkdirSync(join(dir, 'run')); // the new boot's empty /run
+    await startAgent();
+    const done = await cloud.waitForText(RESTART('r1'), (t) => json(t)['status'] === 'successful', 15_000);
+    assert.deepEqual(json(done), { status: 'successful', c8y: { id: '42' } });
+    assert.match(readFileSync(join(dir, 'logs', 'agent', 'workflow-restart-r1.log'), 'utf8'), /rebooting with .*fake-reboot\.sh/);
+    assert.deepEqual(readdirSync(join(dir, 'state', 'workflows')), [], 'nothing left in flight');
+  });
+
+  it('restart: failed with a reason when only the agent restarted', async () => {
+    systemToml(['true'], 60);
+    const first = await startAgent();
+    const cloud = await probe([RESTART('r2')]);
+    await cloud.publish(RESTART('r2'), '{"status":"init"}', { retain: true });
+    await cloud.waitForText(RESTART('r2'), (t) => json(t)['status'] === 'executing');
+    assert.equal(await first.stop('SIGTERM'), 0);
+    await startAgent();
+    const failed = json(await cloud.waitForText(RESTART('r2'), (t) => json(t)['status'] === 'failed'));
+    assert.match(String(failed['reason']), /the agent restarted but the device did not reboot/);
+  });
+
+  it('restart: failed when the device does not reboot within reboot_timeout_seconds', async () => {
+    systemToml(['true'], 1);
+    await startAgent();
+    const cloud = await probe([RESTART('r3')]);
+    await cloud.publish(RESTART('r3'), '{"status":"init"}', { retain: true });
+    const failed = json(await cloud.waitForText(RESTART('r3'), (t) => json(t)['status'] === 'failed'));
+    assert.equal(failed['reason'], 'the device did not reboot within 1 s (reboot_timeout_seconds) after true');
+  });
+
+  it('kill -9 while a command is executing: a terminal state after the next start', async () => {
+    systemToml(['true'], 60);
+    const first = await startAgent();
+    const cloud = await probe([RESTART('k1')]);
+    await cloud.publish(RESTART('k1'), '{"status":"init"}', { retain: true });
+    await cloud.waitForText(RESTART('k1'), (t) => json(t)['status'] === 'executing');
+    await first.stop('SIGKILL');
+    await startAgent();
+    const failed = json(await cloud.waitForText(RESTART('k1'), (t) => json(t)['status'] === 'failed'));
+    assert.match(String(failed['reason']), /did not reboot/);
+  });
+
+  it('runs an init request retained while it was down; ends a malformed one failed; ignores other entities', async () => {
+    const cloud = await probe(['te/+/+/+/+/cmd/+/+', MAIN_HEALTH]);
+    systemToml(['true'], 60);
+    await cloud.publish(RESTART('early'), '{}', { retain: true });
+    await startAgent();
+    await cloud.waitForText(RESTART('early'), (t) => json(t)['status'] === 'executing');
+
+    await cloud.publish(RESTART('bad'), '{"status":', { retain: true });
+    const failed = json(await cloud.waitForText(RESTART('bad'), (t) => json(t)['status'] === 'failed'));
+    assert.match(String(failed['reason']), /^Invalid JSON/);
+
+    await cloud.publish(RESTART('x', 'other'), '{"status":"init"}', { retain: true });
+    await cloud.publish('te/device/main///cmd/no_such_op/1', '{"status":"init"}', { retain: true });
+    await settled(cloud);
+    assert.deepEqual(cloud.texts(RESTART('x', 'other')), ['{"status":"init"}']);
+    assert.deepEqual(cloud.texts('te/device/main///cmd/no_such_op/1'), ['{"status":"init"}']);
+  });
+
+  it('forgets a cleared command: no state file, nothing published for it after a restart', async () => {
+    systemToml(['true'], 60);
+    const first = await startAgent();
+    const cloud = await probe([RESTART('c1'), MAIN_HEALTH]);
+    await cloud.publish(RESTART('c1'), '{"status":"init"}', { retain: true });
+    await cloud.waitForText(RESTART('c1'), (t) => json(t)['status'] === 'executing');
+    await cloud.publish(RESTART('c1'), '', { retain: true });
+    await settled(cloud);
+    assert.deepEqual(readdirSync(join(dir, 'state', 'workflows')), []);
+    await first.stop('SIGTERM');
+    const count = cloud.texts(RESTART('c1')).length;
+    await startAgent();
+    await settled(cloud);
+    assert.equal(cloud.texts(RESTART('c1')).length, count, `nothing new on the cleared command: ${cloud.texts(RESTART('c1')).join(' | ')}`);
+  });
+
+  it('a child agent serves the commands of its own device only, with its own capability and state', async () => {
+    systemToml(['true'], 60);
+    const childEnv = { TEDGE_AGENT_STATE_PATH: join(dir, 'child-state'), TEDGE_RUN_PATH: join(dir, 'child-run') };
+    mkdirSync(join(dir, 'child-run'));
+    await startAgent(['--mqtt-device-topic-id', 'device/child1//'], childEnv, CHILD_HEALTH);
+    const cloud = await probe(['te/+/+/+/+/cmd/+/+', 'te/device/child1///cmd/+', CHILD_HEALTH]);
+    await cloud.waitFor((r) => r.some((m) => m.topic === 'te/device/child1///cmd/restart'), 'the child capability');
+
+    await cloud.publish(RESTART('m1'), '{"status":"init"}', { retain: true });
+    await cloud.publish(RESTART('c1', 'child1'), '{"status":"init","who":"child"}', { retain: true });
+    await cloud.waitForText(RESTART('c1', 'child1'), (t) => json(t)['status'] === 'executing');
+    await settled(cloud, CHILD_HEALTH, 'child1');
+    assert.deepEqual(cloud.texts(RESTART('m1')), ['{"status":"init"}'], 'the main device command is not the child agent’s');
+    assert.ok(existsSync(join(dir, 'child-state', 'workflows', 'restart-c1.json')));
+    assert.ok(existsSync(join(dir, 'child-run', 'tedge_agent_restart')));
+    assert.equal(existsSync(join(dir, 'state')), false, 'nothing in the main agent’s state dir');
+  });
+});
