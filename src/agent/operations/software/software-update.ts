@@ -7,6 +7,8 @@ import { PluginDirWatch } from './plugin-watch';
 import { listModules, pluginFiles, pluginSettings } from './plugins';
 import { type TypeUpdates, assignPlugins, parseUpdateList } from './update-request';
 
+const PROBE_TIMEOUT_MS = 15_000;
+
 /**
  * software_update: the `updateList` split by plugin (`default` → software.plugin.default or the only
  * plugin), each plugin run through prepare / downloads / update-list (or per module) / finalize.
@@ -23,7 +25,9 @@ export class SoftwareUpdateHandler implements OperationHandler {
 
   /** `{"types":[…]}`: the plugins whose `list` works (thin-edge's test of "is a plugin"); others reported. */
   async capability(ctx: HandlerContext): Promise<JsonObject> {
-    const settings = pluginSettings(ctx);
+    // Probed when the agent starts and when plugins change: a hanging plugin must not hold the agent up for long.
+    const full = pluginSettings(ctx);
+    const settings = { ...full, timeoutMs: Math.min(full.timeoutMs, PROBE_TIMEOUT_MS) };
     const types: string[] = [];
     for (const plugin of pluginFiles(settings.dir)) {
       const listed = await listModules(plugin, settings, this.stopping.signal);
@@ -60,11 +64,6 @@ export class SoftwareUpdateHandler implements OperationHandler {
       settings.defaultType,
     );
     const report = new FailureReport();
-    for (const group of unknown) {
-      const reason = `Unknown software type: "${group.type}"${group.type === 'default' ? ' (set software.plugin.default)' : ''}`;
-      run.log(`error: ${reason}`);
-      report.add(group.type, reason, group.modules);
-    }
     for (const group of planned) {
       if (run.signal.aborted) break;
       const plugin = plugins.find((p) => p.type === group.type);
@@ -75,6 +74,12 @@ export class SoftwareUpdateHandler implements OperationHandler {
         log: (l) => run.log(l),
         download: this.download,
       });
+    }
+    // After the updates that could be tried, as they were not.
+    for (const group of unknown) {
+      const reason = `Unknown software type: "${group.type}"${group.type === 'default' ? ' (set software.plugin.default)' : ''}`;
+      run.log(`error: ${reason}`);
+      report.add(group.type, reason, group.modules);
     }
     if (run.signal.aborted && report.empty) return { status: 'failed', reason: 'interrupted: the agent stopped during the update' };
     const reason = report.reason();
