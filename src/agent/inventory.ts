@@ -30,7 +30,7 @@ export function inventoryMessages(text: string, device: EntityTopicId, topicRoot
   return { messages, refused };
 }
 
-/** Publishes the inventory fragments at start; a missing file is nothing to say, a broken one is reported. */
+/** Publishes the inventory fragments at start (and after a reconnection); a missing file is nothing to say, a broken one is reported. */
 export class InventoryPublisher implements Service {
   readonly name = 'inventory';
 
@@ -41,6 +41,16 @@ export class InventoryPublisher implements Service {
   ) {}
 
   async start(): Promise<void> {
+    // Retained twin data is lost with a broker restarted without persistence: published again on reconnection.
+    let connected = true;
+    this.bus.onConnectionChange((now) => {
+      if (now && !connected) this.publish().catch(() => {});
+      connected = now;
+    });
+    await this.publish();
+  }
+
+  private async publish(): Promise<void> {
     const file = inventoryPath(this.opts.configDir);
     let text: string;
     try {

@@ -91,14 +91,23 @@ export class CommandExecutor implements Service {
     for (const handler of this.handlers.values()) {
       const ctx: HandlerContext = {
         ...environment,
-        capabilityChanged: () => {
-          if (!this.stopping) this.capabilities.publish(handler, ctx).catch((err: unknown) => logger.warn({ err, operation: handler.operation }, 'cannot publish the capability'));
-        },
+        capabilityChanged: () => this.republish(handler, ctx),
       };
       this.contexts.set(handler.operation, ctx);
-      await handler.start?.(ctx);
+      try {
+        await handler.start?.(ctx);
+      } catch (err) {
+        // One broken operation (a plugin directory it cannot watch) does not take the others down.
+        environment.reportError(`the ${handler.operation} operation could not start: ${errorMessage(err)}`);
+      }
       await this.capabilities.publish(handler, ctx);
     }
+    // A broker restarted without persistence has lost the retained capabilities: say them again.
+    let connected = true;
+    bus.onConnectionChange((now) => {
+      if (now && !connected) for (const handler of this.handlers.values()) this.republish(handler, this.contextOf(handler.operation));
+      connected = now;
+    });
     this.restore();
     await bus.subscribe(options.filters, 1);
     const early = this.early ?? [];
@@ -227,6 +236,12 @@ export class CommandExecutor implements Service {
           break;
       }
     }
+  }
+
+  /** In the background: a capability that cannot be published now is published at the next reconnection. */
+  private republish(handler: OperationHandler, ctx: HandlerContext): void {
+    if (this.stopping) return;
+    this.capabilities.publish(handler, ctx).catch((err: unknown) => this.deps.logger.warn({ err, operation: handler.operation }, 'cannot publish the capability'));
   }
 
   private contextOf(operation: string): HandlerContext {

@@ -115,6 +115,12 @@ describe('tedge-agent operations (process, real mosquitto)', { timeout: 120_000 
     assert.ok(late.received.filter((m) => m.topic === 'te/device/main///cmd/restart').every((m) => m.retain === true));
     assert.deepEqual(json(late.texts('te/device/main///twin/device_OS')[0]), { family: 'Debian', version: '12' });
     assert.deepEqual(late.texts('te/device/main///twin/subtype'), ['"gateway-x"']);
+
+    // A broker restarted without persistence has lost them: the agent says them again.
+    await Promise.all(probes.splice(0).map((p) => p.close()));
+    await broker.restart();
+    const after = await probe(['te/device/main///cmd/restart', 'te/device/main///twin/subtype']);
+    await after.waitFor((r) => r.some((m) => m.topic === 'te/device/main///cmd/restart') && r.some((m) => m.topic === 'te/device/main///twin/subtype'), 'capability and inventory after the broker restart', 15_000);
   });
 
   it('restart: executing before the reboot, successful after it, unknown fields kept', async () => {

@@ -35,6 +35,17 @@ class ManualHandler implements OperationHandler {
     return this.capabilityValue;
   }
 
+  /** What had happened when `prepare` ran: the state file, the published states, the acks. */
+  prepared: Array<{ file: string | undefined; published: string[]; acked: number }> = [];
+  failPrepare = false;
+  acks: () => number = () => 0;
+
+  async prepare(): Promise<void> {
+    const seen = this.observe();
+    this.prepared.push({ ...seen, acked: this.acks() });
+    if (this.failPrepare) throw new Error('cannot write the marker');
+  }
+
   execute(run: CommandRun): Promise<Outcome> {
     return new Promise((finish) => {
       const seen = this.observe();
@@ -91,6 +102,7 @@ describe('the command executor (in-memory bus)', () => {
       const files = existsSync(stateDir()) ? readdirSync(stateDir()) : [];
       return { file: files[0] && readFileSync(join(stateDir(), files[0]), 'utf8'), published: texts(CMD) };
     });
+    handler.acks = () => acked.length;
     executor = makeExecutor();
     await executor.start();
   });
@@ -122,6 +134,22 @@ describe('the command executor (in-memory bus)', () => {
     assert.deepEqual(JSON.parse(texts(CMD).at(-1) ?? ''), { status: 'successful', extra: { k: [1, 2] }, result: 'ok' });
     assert.deepEqual(readdirSync(stateDir()), [], 'no state file once the result is published');
     assert.match(readFileSync(join(dir, 'logs', 'workflow-test_op-1.log'), 'utf8'), /received.*\n.*finished: successful/);
+  });
+
+  it('prepares after persisting and before publishing executing; the request is acknowledged only after that', async () => {
+    await requester.publish(message(CMD, '{"status":"init"}', { qos: 1, retain: true }));
+    await tick();
+    assert.deepEqual(handler.prepared, [{ file: `${JSON.stringify({ topic: CMD, payload: { status: 'executing' } })}\n`, published: ['{"status":"init"}'], acked: 0 }]);
+    assert.deepEqual(acked.map((m) => payloadText(m)), ['{"status":"init"}', '{"status":"executing"}'], 'the request, then our own echo');
+  });
+
+  it('fails a command whose prepare fails, before executing is published and without running it', async () => {
+    handler.failPrepare = true;
+    await requester.publish(message(CMD, '{"status":"init"}', { qos: 1, retain: true }));
+    await tick();
+    assert.deepEqual(texts(CMD), ['{"status":"init"}', '{"status":"failed","reason":"cannot write the marker"}']);
+    assert.equal(handler.runs.length, 0);
+    assert.deepEqual(readdirSync(stateDir()), []);
   });
 
   it('ends a malformed request failed with the reason', async () => {
