@@ -27,17 +27,15 @@ import { activateNativeHotPath } from '../native/activate';
 
 const LOG_LEVELS: readonly LogLevel[] = ['error', 'warn', 'info', 'debug', 'trace'];
 
-const DESCRIPTION = `thin-edge.io agent: manages the device given by mqtt.device_topic_id (default device/main//).
-
-Runs the commands published on te/<device>/cmd/<operation>/<id> (restart, and the operations listed in its
-log at start), keeping every field of the request; each state is persisted under <agent.state.path>/workflows
-before it is published, and a command in flight when the agent stops is resumed (restart: successful once the
-device has rebooted) or ended "failed" with a reason at the next start. One log per command under
-<logs.path>/agent (logs.max_per_operation kept per operation).
-Publishes on start: health (down as last will), a capability per operation on te/<device>/cmd/<operation>,
-te/<device>/twin/agent, and <config-dir>/device/inventory.json as twin data; answers cmd/health/check.
-On the main device it also owns the entity store (registrations, auto-registration, twin data).
-A child agent (--mqtt-device-topic-id device/<child>//) serves the commands of its device only.`;
+const DESCRIPTION = [
+  'thin-edge.io agent: manages the device given by mqtt.device_topic_id (default device/main//).',
+  '',
+  'Operations: runs the commands published on te/<device>/cmd/<operation>/<id> (restart, software_list, software_update, config_snapshot, config_update, log_upload), keeping every field of the request. Each state is persisted under <agent.state.path>/workflows before it is published; a command in flight when the agent stops is resumed at the next start (restart: successful once the device has rebooted) or ended "failed" with a reason. One log per command: <logs.path>/agent/workflow-<operation>-<id>.log (logs.max_per_operation kept per operation). restart runs sync and the [system] reboot command of <config-dir>/system.toml.',
+  '',
+  'At start: health on te/device/<name>/service/tedge-agent/status/health (down as last will; answers cmd/health/check), a retained capability per operation on te/<device>/cmd/<operation>, te/<device>/twin/agent, and the keys of <config-dir>/device/inventory.json as te/<device>/twin/<key>.',
+  '',
+  'On the main device it also owns the entity store (registrations, auto-registration, twin data). A child agent (--mqtt-device-topic-id device/<child>//) serves the commands of its own device only.',
+].join('\n');
 
 interface AgentFlags {
   readonly configDir?: string;

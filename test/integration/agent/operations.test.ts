@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { BusProbe } from '../../helpers/bus-probe';
-import { Daemon } from '../../helpers/daemon';
+import { Daemon, runCli } from '../../helpers/daemon';
 import { Mosquitto, freePort } from '../../helpers/mosquitto';
 
 /**
@@ -204,6 +204,12 @@ describe('tedge-agent operations (process, real mosquitto)', { timeout: 120_000 
     await startAgent();
     await settled(cloud);
     assert.equal(cloud.texts(RESTART('c1')).length, count, `nothing new on the cleared command: ${cloud.texts(RESTART('c1')).join(' | ')}`);
+  });
+
+  it('says in --help what it does', async () => {
+    const help = await runCli('tedge-agent', ['--help'], env);
+    assert.equal(help.code, 0);
+    for (const what of ['restart', 'software_update', 'workflows', 'inventory.json', 'logs.max_per_operation', '--mqtt-device-topic-id']) assert.ok(help.stdout.includes(what), what);
   });
 
   it('a child agent serves the commands of its own device only, with its own capability and state', async () => {
