@@ -3,7 +3,7 @@ import { parseCommand } from '../../core/commands';
 import { errorMessage } from '../../core/errors';
 import type { JsonObject } from '../../core/json';
 import { type Message, message, payloadText } from '../../core/message';
-import { type EntityTopicId, parseTopic } from '../../core/topics';
+import { type EntityTopicId, parseTopic, topicFor } from '../../core/topics';
 import type { Logger } from '../../log/logger';
 import type { Service } from '../../runtime/service';
 import { CapabilityPublisher } from './capabilities';
@@ -62,6 +62,8 @@ export class CommandExecutor implements Service {
   /** Messages that arrive before the persisted commands are restored; undefined once started. */
   private early: Array<{ msg: Message; ack: () => void }> | undefined = [];
   private stopping = false;
+  /** `te/<device>/cmd/`: every command topic of this agent starts with it. */
+  private readonly commandPrefix: string;
 
   constructor(
     private readonly deps: {
@@ -78,6 +80,7 @@ export class CommandExecutor implements Service {
       if (this.handlers.has(h.operation)) throw new Error(`two handlers for the operation '${h.operation}'`);
       this.handlers.set(h.operation, h);
     }
+    this.commandPrefix = topicFor(deps.options.device, { kind: 'command-capability', operation: '' }, deps.options.topicRoot);
     this.capabilities = new CapabilityPublisher(deps.bus, deps.options.topicRoot, deps.options.device, deps.logger);
   }
 
@@ -140,7 +143,8 @@ export class CommandExecutor implements Service {
       this.early.push({ msg, ack });
       return;
     }
-    const t = parseTopic(msg.topic, this.deps.options.topicRoot);
+    // The main agent sees all the telemetry of the bus: one string comparison turns it away.
+    const t = msg.topic.startsWith(this.commandPrefix) ? parseTopic(msg.topic, this.deps.options.topicRoot) : undefined;
     if (t?.channel.kind !== 'command' || t.entity !== this.deps.options.device || !this.handlers.has(t.channel.operation)) {
       ack();
       return;

@@ -212,21 +212,26 @@ describe('tedge-agent operations (process, real mosquitto)', { timeout: 120_000 
     for (const what of ['restart', 'software_update', 'workflows', 'inventory.json', 'logs.max_per_operation', '--mqtt-device-topic-id']) assert.ok(help.stdout.includes(what), what);
   });
 
-  it('a child agent serves the commands of its own device only, with its own capability and state', async () => {
+  it('a child agent serves the commands of its own device only, with its own capability and state, next to the main agent', async () => {
     systemToml(['true'], 60);
+    await startAgent();
     const childEnv = { TEDGE_AGENT_STATE_PATH: join(dir, 'child-state'), TEDGE_RUN_PATH: join(dir, 'child-run') };
     mkdirSync(join(dir, 'child-run'));
     await startAgent(['--mqtt-device-topic-id', 'device/child1//'], childEnv, CHILD_HEALTH);
-    const cloud = await probe(['te/+/+/+/+/cmd/+/+', 'te/device/child1///cmd/+', CHILD_HEALTH]);
+    const cloud = await probe(['te/+/+/+/+/cmd/+/+', 'te/device/child1///cmd/+', CHILD_HEALTH, MAIN_HEALTH]);
     await cloud.waitFor((r) => r.some((m) => m.topic === 'te/device/child1///cmd/restart'), 'the child capability');
 
-    await cloud.publish(RESTART('m1'), '{"status":"init"}', { retain: true });
+    await cloud.publish(RESTART('m1'), '{"status":"init","who":"main"}', { retain: true });
     await cloud.publish(RESTART('c1', 'child1'), '{"status":"init","who":"child"}', { retain: true });
     await cloud.waitForText(RESTART('c1', 'child1'), (t) => json(t)['status'] === 'executing');
+    await cloud.waitForText(RESTART('m1'), (t) => json(t)['status'] === 'executing');
     await settled(cloud, CHILD_HEALTH, 'child1');
-    assert.deepEqual(cloud.texts(RESTART('m1')), ['{"status":"init"}'], 'the main device command is not the child agent’s');
-    assert.ok(existsSync(join(dir, 'child-state', 'workflows', 'restart-c1.json')));
+    await settled(cloud);
+    // Each command handled once, by the agent of its device.
+    assert.deepEqual(cloud.texts(RESTART('c1', 'child1')).map(json), [{ status: 'init', who: 'child' }, { status: 'executing', who: 'child' }]);
+    assert.deepEqual(cloud.texts(RESTART('m1')).map(json), [{ status: 'init', who: 'main' }, { status: 'executing', who: 'main' }]);
+    assert.deepEqual(readdirSync(join(dir, 'child-state', 'workflows')), ['restart-c1.json']);
+    assert.deepEqual(readdirSync(join(dir, 'state', 'workflows')), ['restart-m1.json']);
     assert.ok(existsSync(join(dir, 'child-run', 'tedge_agent_restart')));
-    assert.equal(existsSync(join(dir, 'state')), false, 'nothing in the main agent’s state dir');
   });
 });
