@@ -139,6 +139,8 @@ build_deb() {
   ln -s tedge "$root/usr/bin/tedge-mapper"
   # The apt sm-plugin: the link's name is the software type (thin-edge's layout); tedge follows it to tedge-apt-plugin.
   ln -s tedge "$root/usr/bin/tedge-apt-plugin"
+  # The agent writes files it may not write itself through `sudo tedge-write DEST` (sudoers: /usr/bin/tedge-write /etc/*).
+  ln -s tedge "$root/usr/bin/tedge-write"
   install -d "$root/etc/tedge/sm-plugins"
   ln -s /usr/bin/tedge-apt-plugin "$root/etc/tedge/sm-plugins/apt"
   install -m 0644 packaging/systemd/*.service "$root/lib/systemd/system/"
