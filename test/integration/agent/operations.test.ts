@@ -128,6 +128,7 @@ describe('tedge-agent operations (process, real mosquitto)', { timeout: 120_000 
     const first = await startAgent();
     const cloud = await probe([RESTART('r1')]);
     await cloud.publish(RESTART('r1'), '{"status":"init","c8y":{"id":"42"}}', { retain: true });
+    await cloud.waitForText(RESTART('r1'), (t) => json(t)['status'] === 'executing');
     await exited(first);
     assert.deepEqual(cloud.texts(RESTART('r1')).map(json), [{ status: 'init', c8y: { id: '42' } }, { status: 'executing', c8y: { id: '42' } }]);
 
