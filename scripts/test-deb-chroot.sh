@@ -12,22 +12,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 ARCH=${1:-amd64}
-CHROOT=$ROOT/build/chroot-$ARCH
 WORK=$ROOT/build/system-test-$ARCH
-# The Debian mirror apt already uses on this machine (deb822 sources, else the classic sources.list).
-MIRROR=${DEBIAN_MIRROR:-$(awk '/^URIs:/{print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)}
-MIRROR=${MIRROR:-$(awk '$1 == "deb" {print ($2 ~ /^\[/) ? $3 : $2; exit}' /etc/apt/sources.list 2>/dev/null || true)}
-INCLUDE=systemd,adduser,mosquitto
-# The armv7l Node binary links libatomic.so.1 (the package Depends on libatomic1 there).
-[ "$ARCH" = armhf ] && INCLUDE=$INCLUDE,libatomic1
+# The cached chroot (CHROOT, ensure_debian_chroot, in_chroot), shared with the apt plugin test.
+# shellcheck source=scripts/lib/debian-chroot.sh
+. "$ROOT/scripts/lib/debian-chroot.sh"
 STEP=0
 MOSQUITTO_PID=
 TEDGE_PID=
 
 say() { STEP=$((STEP + 1)); printf '[deb-chroot %s %s] %d. %s\n' "$ARCH" "$(date +%T)" "$STEP" "$*"; }
 fail() { printf '[deb-chroot %s] FAIL: %s\n' "$ARCH" "$*" >&2; exit 1; }
-# A command in the chroot with a clean environment (the host's NODE_EXTRA_CA_CERTS, NODE_OPTIONS... stay out).
-in_chroot() { chroot "$CHROOT" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 "$@"; }
 
 [ "$(id -u)" = 0 ] || fail "needs root (debootstrap, chroot, dpkg)"
 DEB=$(ls -t "$ROOT"/dist/packages/tedge_*_"$ARCH".deb 2>/dev/null | head -1 || true)
@@ -37,21 +31,12 @@ VERSION=$(dpkg-deb -f "$DEB" Version)
 cleanup() {
   [ -n "$TEDGE_PID" ] && kill "$TEDGE_PID" 2>/dev/null || true
   [ -n "$MOSQUITTO_PID" ] && kill "$MOSQUITTO_PID" 2>/dev/null || true
-  mountpoint -q "$CHROOT/proc" && umount "$CHROOT/proc" || true
+  [ -n "${CHROOT:-}" ] && release_debian_chroot
 }
 trap cleanup EXIT
 
 # ---- the chroot, cached ----
-if [ "${TEDGE_CHROOT_REFRESH:-0}" = 1 ] || [ ! -f "$CHROOT/.tedge-chroot-ok" ] || [ "$(cat "$CHROOT/.tedge-chroot-ok")" != "$INCLUDE" ]; then
-  [ -n "$MIRROR" ] || fail "no Debian mirror found in apt's sources; set DEBIAN_MIRROR"
-  say "debootstrap bookworm ($ARCH, minbase + $INCLUDE) from the mirror apt uses"
-  mountpoint -q "$CHROOT/proc" && umount "$CHROOT/proc"
-  rm -rf --one-file-system "$CHROOT"
-  debootstrap --arch="$ARCH" --variant=minbase --include="$INCLUDE" bookworm "$CHROOT" "$MIRROR" >"$ROOT/build/debootstrap-$ARCH.log" 2>&1 ||
-    fail "debootstrap failed: see build/debootstrap-$ARCH.log"
-  echo "$INCLUDE" >"$CHROOT/.tedge-chroot-ok"
-fi
-mountpoint -q "$CHROOT/proc" || mount -t proc proc "$CHROOT/proc"
+ensure_debian_chroot "$ARCH" || fail "no chroot"
 rm -rf "$WORK" && mkdir -p "$WORK"
 
 # A previous run that failed half-way may have left the package in.
