@@ -161,6 +161,27 @@ describe('config and log handlers (fake executor, real files and HTTP)', () => {
     assert.equal(fts.stored.get('/te/v1/files/main/config_snapshot/db::dbplugin-s1')?.toString(), 'v2');
   });
 
+  it('config_update restarts the entry\'s service with system.toml\'s command; a service that does not come up is rolled back', async () => {
+    const calls = join(dir, 'service.calls');
+    const svc = (action: string, code: number): string => `["/bin/sh", "-c", "echo ${action} $0 >> ${calls}; exit ${code}", "{}"]`;
+    const system = (active: number): string =>
+      `[init]\nname = "test"\n${['restart', 'stop', 'start', 'enable', 'disable'].map((a) => `${a} = ${svc(a, 0)}`).join('\n')}\nis_active = ${svc('is_active', active)}\n`;
+    writeFileSync(join(dir, 'plugins', 'tedge-configuration-plugin.toml'), `files = [ { path = '${dir}/etc/app.conf', type = 'app', service = 'appd' } ]\n`);
+    fts.stored.set('/cfg/svc', Buffer.from('port=3\n'));
+    writeFileSync(join(dir, 'system.toml'), system(0));
+    const h = new ConfigUpdateHandler(plugins());
+    const ok = await h.execute(fakeRun(ctx, 'config_update', 's1', { type: 'app', remoteUrl: `${fts.base}/cfg/svc` }));
+    assert.equal(ok.status, 'successful', JSON.stringify(ok));
+    assert.deepEqual(readFileSync(calls, 'utf8').trim().split('\n'), ['restart appd', 'is_active appd']);
+    writeFileSync(join(dir, 'system.toml'), system(3));
+    fts.stored.set('/cfg/svc', Buffer.from('port=4\n'));
+    const bad = await h.execute(fakeRun(ctx, 'config_update', 's2', { type: 'app', remoteUrl: `${fts.base}/cfg/svc` }));
+    assert.equal(bad.status, 'failed');
+    assert.match(bad.status === 'failed' ? bad.reason : '', /failed at verify: service appd is not running after the update of .*app\.conf \(rolled back\)/);
+    assert.equal(readFileSync(join(dir, 'etc', 'app.conf'), 'utf8'), 'port=3\n', 'the previous file is back');
+    assert.equal(statSync(join(dir, 'etc', 'app.conf')).mode & 0o777, 0o640);
+  });
+
   it('log_upload: globbed files, dateFrom by mtime, searchText and the tail of lines', async () => {
     const logs = join(dir, 'logs', 'app');
     mkdirSync(logs);
