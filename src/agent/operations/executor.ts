@@ -123,7 +123,7 @@ export class CommandExecutor implements Service {
     this.stopping = true;
     // A handler stopped here is resumed (or failed) at the next start: its persisted state is left as is.
     for (const entry of this.entries.values()) entry.run?.abort();
-    await withDeadline(Promise.allSettled([...this.runs]), this.deps.options.stopDeadlineMs ?? 5000);
+    await withDeadline(Promise.allSettled([...this.runs]), this.deps.options.stopDeadlineMs ?? 2000);
     for (const handler of this.handlers.values()) {
       try {
         await handler.stop?.();
@@ -200,6 +200,7 @@ export class CommandExecutor implements Service {
             entry.logOpened = true;
           }
           logs.append(key.operation, key.cmdId, effect.line);
+          logger.info({ topic: key.topic }, effect.line);
           break;
         case 'persist':
           try {
