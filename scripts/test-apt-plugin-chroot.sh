@@ -101,4 +101,7 @@ plugin remove tedge-test-beta --module-version 2.0 || fail "remove exited $? ($(
 expect_state tedge-test-beta absent "after remove"
 in_chroot "$PLUGIN" list | grep -q '^tedge-test-' && fail "list still shows a test package"
 
+say "finalize (apt-get autoremove)"
+plugin finalize || fail "finalize exited $? ($(tail -5 "$WORK/plugin.log"))"
+
 say "OK ($(basename "$DEB"))"

@@ -282,6 +282,19 @@ describe('tedge-agent software management (process, real mosquitto)', { timeout:
     assert.match(failures[0]?.modules[0]?.reason ?? '', /Failed to download .*nope\.deb.*404/);
   });
 
+  it('runs plugins as `sudo -n <plugin> …` when sudo.enable=true and sudo is on PATH', async () => {
+    addPlugin('alpha', { updateList: 'supported' }, 'a\t1\n');
+    const bin = join(dir, 'bin');
+    mkdirSync(bin);
+    // A stand-in for sudo: records its arguments, drops -n and runs the rest.
+    writeFileSync(join(bin, 'sudo'), `#!/bin/sh\necho "$*" >> ${join(dir, 'sudo.calls')}\n[ "$1" = -n ] && shift\nexec "$@"\n`);
+    chmodSync(join(bin, 'sudo'), 0o755);
+    await startAgent({ TEDGE_SUDO_ENABLE: 'true', PATH: `${bin}:${process.env['PATH'] ?? ''}` });
+    const done = await command(LIST('s1'), {});
+    assert.deepEqual(done['currentSoftwareList'], [{ type: 'alpha', modules: [{ name: 'a', version: '1' }] }]);
+    assert.ok(readFileSync(join(dir, 'sudo.calls'), 'utf8').split('\n').includes(`-n ${join(plugins, 'alpha')} list`));
+  });
+
   it('software_update: an agent killed with SIGKILL mid-update leaves a terminal state after the next start', async () => {
     addPlugin('slow', { updateList: 'supported', hangOn: 'update-list' });
     const first = await startAgent();
