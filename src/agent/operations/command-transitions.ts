@@ -34,7 +34,12 @@ export type CommandEvent =
   /** The handler's result, or why it could not run (e.g. the state could not be persisted). */
   | { readonly kind: 'finished'; readonly outcome: Outcome }
   /** The handler saves progress (still running) before an effect that may restart the process. */
-  | { readonly kind: 'checkpoint'; readonly update: JsonObject };
+  | { readonly kind: 'checkpoint'; readonly update: JsonObject }
+  /**
+   * Moves a running command to another non-terminal state (a workflow's `scheduled`, `download`, …):
+   * persisted, then published. The built-in operations never do; the workflow engine (issue 11) will.
+   */
+  | { readonly kind: 'advance'; readonly status: string; readonly update: JsonObject };
 
 export type Effect =
   /** Write the state file atomically; always before the same payload is published. */
@@ -152,6 +157,14 @@ export function transition(state: Tracked | undefined, event: CommandEvent): Ste
       if (state?.phase !== 'running') return IGNORE(state);
       const payload: JsonObject = { ...state.payload, ...event.update, status: statusOf(state.payload) };
       return { state: { phase: 'running', payload }, effects: [{ kind: 'persist', payload }] };
+    }
+    case 'advance': {
+      if (state?.phase !== 'running' || isTerminal(event.status) || event.status === 'init') return IGNORE(state);
+      const payload: JsonObject = { ...state.payload, ...event.update, status: event.status };
+      return {
+        state: { phase: 'running', payload },
+        effects: [{ kind: 'log', line: `moved to '${event.status}'` }, { kind: 'persist', payload }, { kind: 'publish', payload }],
+      };
     }
   }
 }

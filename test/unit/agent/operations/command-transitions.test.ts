@@ -61,6 +61,9 @@ const TABLE: ReadonlyArray<readonly [string, Tracked | undefined, CommandEvent, 
   ['restored init: run', undefined, { kind: 'restored', payload: { status: 'init' }, resumable: false }, 'running:executing', 'log persist:executing prepare publish:executing run:execute'],
   ['checkpoint while running: persisted only', running({ status: 'executing' }), { kind: 'checkpoint', update: { step: 2 } }, 'running:executing', 'persist:executing'],
   ['checkpoint after the end: nothing', { phase: 'finished', status: 'successful' }, { kind: 'checkpoint', update: { step: 2 } }, 'finished:successful', ''],
+  ['a workflow moves to an intermediate state: persisted, then published', running({ status: 'executing' }), { kind: 'advance', status: 'download', update: { url: 'u' } }, 'running:download', 'log persist:download publish:download'],
+  ['advance never reaches a terminal state (that is finished)', running({ status: 'executing' }), { kind: 'advance', status: 'successful', update: {} }, 'running:executing', ''],
+  ['advance of a command that is not running', undefined, { kind: 'advance', status: 'download', update: {} }, '-', ''],
   ['a result when nothing runs: nothing', undefined, { kind: 'finished', outcome: { status: 'successful' } }, '-', ''],
 ];
 
