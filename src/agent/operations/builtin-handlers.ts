@@ -7,6 +7,7 @@ import { LogPlugins } from './log/log-plugins';
 import { LogUploadHandler } from './log/log-upload';
 import type { OperationHandler } from './operation';
 import { systemRestartHandler } from './restart/restart-handler';
+import { SoftwareSerial } from './software/serial';
 import { SoftwareListHandler } from './software/software-list';
 import { SoftwareUpdateHandler } from './software/software-update';
 
@@ -22,10 +23,12 @@ export function builtinHandlers(deps: BuiltinHandlerDeps): OperationHandler[] {
   void deps;
   // One set of config plugins for both config operations: same types, listed once per change.
   const configPlugins = new ConfigPlugins();
+  // software_list and software_update take turns: one package manager transaction at a time.
+  const software = new SoftwareSerial();
   return [
     systemRestartHandler(),
-    new SoftwareListHandler(),
-    new SoftwareUpdateHandler(downloadFile),
+    new SoftwareListHandler(software),
+    new SoftwareUpdateHandler(downloadFile, software),
     new ConfigSnapshotHandler(configPlugins),
     new ConfigUpdateHandler(configPlugins),
     new LogUploadHandler(new LogPlugins()),

@@ -27,6 +27,8 @@ export interface ModuleUpdate {
  * else than the protocol: that is an error, not an empty name in the software list.
  */
 export function parseModuleList(stdout: string): SoftwareModule[] {
+  // U+FFFD: bytes that were not UTF-8 (the output was decoded leniently).
+  if (stdout.includes('\uFFFD')) throw new Error('the list output is not UTF-8 text');
   const modules: SoftwareModule[] = [];
   const lines = stdout.split('\n');
   for (let i = 0; i < lines.length; i++) {
@@ -34,6 +36,7 @@ export function parseModuleList(stdout: string): SoftwareModule[] {
     if (line.trim() === '') continue;
     const [name = '', version = ''] = line.split('\t');
     if (name.trim() === '') throw new Error(`line ${i + 1} of the list output has no module name: ${JSON.stringify(line.slice(0, 80))}`);
+    if (/[\u0000-\u001f\u007f]/.test(name + version)) throw new Error(`line ${i + 1} of the list output has control characters: ${JSON.stringify(line.slice(0, 80))}`);
     modules.push(version === '' ? { name } : { name, version });
   }
   return modules;

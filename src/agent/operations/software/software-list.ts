@@ -1,6 +1,7 @@
 import type { JsonObject } from '../../../core/json';
 import type { CommandRun, HandlerContext, OperationHandler, Outcome } from '../operation';
 import { listModules, pluginFiles, pluginSettings } from './plugins';
+import { SoftwareSerial } from './serial';
 
 /**
  * software_list: every plugin's `list`, by type in name order → `currentSoftwareList`. A plugin that
@@ -9,11 +10,17 @@ import { listModules, pluginFiles, pluginSettings } from './plugins';
 export class SoftwareListHandler implements OperationHandler {
   readonly operation = 'software_list';
 
+  constructor(private readonly serial = new SoftwareSerial()) {}
+
   capability(_ctx: HandlerContext): Promise<JsonObject> {
     return Promise.resolve({});
   }
 
-  async execute(run: CommandRun): Promise<Outcome> {
+  execute(run: CommandRun): Promise<Outcome> {
+    return this.serial.run(() => this.list(run), () => run.log('waiting for the software operation in progress'));
+  }
+
+  private async list(run: CommandRun): Promise<Outcome> {
     const settings = pluginSettings(run.context);
     const current: JsonObject[] = [];
     const errors: string[] = [];

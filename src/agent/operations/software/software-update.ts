@@ -5,6 +5,7 @@ import { type DownloadFn, applyUpdates } from './apply';
 import { FailureReport } from './failures';
 import { PluginDirWatch } from './plugin-watch';
 import { listModules, pluginFiles, pluginSettings } from './plugins';
+import { SoftwareSerial } from './serial';
 import { type TypeUpdates, assignPlugins, parseUpdateList } from './update-request';
 
 const PROBE_TIMEOUT_MS = 15_000;
@@ -21,7 +22,10 @@ export class SoftwareUpdateHandler implements OperationHandler {
   /** Aborts capability probes (`list`) when the agent stops. */
   private readonly stopping = new AbortController();
 
-  constructor(private readonly download: DownloadFn) {}
+  constructor(
+    private readonly download: DownloadFn,
+    private readonly serial = new SoftwareSerial(),
+  ) {}
 
   /** `{"types":[…]}`: the plugins whose `list` works (thin-edge's test of "is a plugin"); others reported. */
   async capability(ctx: HandlerContext): Promise<JsonObject> {
@@ -49,7 +53,11 @@ export class SoftwareUpdateHandler implements OperationHandler {
     return Promise.resolve();
   }
 
-  async execute(run: CommandRun): Promise<Outcome> {
+  execute(run: CommandRun): Promise<Outcome> {
+    return this.serial.run(() => this.update(run), () => run.log('waiting for the software operation in progress'));
+  }
+
+  private async update(run: CommandRun): Promise<Outcome> {
     const settings = pluginSettings(run.context);
     let groups: TypeUpdates[];
     try {

@@ -4,6 +4,7 @@ import { FailureReport } from '../../../../src/agent/operations/software/failure
 import { type SoftwareModule, configRegex, filterModules, parseModuleList } from '../../../../src/agent/operations/software/modules';
 import { type PluginExit, describeExit, moduleArgs, renderUpdateList, verdictOf } from '../../../../src/agent/operations/software/protocol';
 import { downloadPath } from '../../../../src/agent/operations/software/apply';
+import { SoftwareSerial } from '../../../../src/agent/operations/software/serial';
 
 describe('sm-plugin list output (TSV)', () => {
   const table: [string, string, SoftwareModule[]][] = [
@@ -16,6 +17,11 @@ describe('sm-plugin list output (TSV)', () => {
     ['extra columns ignored', 'a\t1\tmaintainer\n', [{ name: 'a', version: '1' }]],
   ];
   for (const [what, stdout, expected] of table) it(what, () => assert.deepEqual(parseModuleList(stdout), expected));
+
+  it('refuses output that is not text', () => {
+    assert.throws(() => parseModuleList(Buffer.from([0x61, 0x09, 0xff, 0xfe, 0x0a]).toString('utf8')), /not UTF-8/);
+    assert.throws(() => parseModuleList('a\u0000b\t1\n'), /line 1 .*control characters/);
+  });
 
   it('refuses a line without a name', () => {
     assert.throws(() => parseModuleList('a\t1\n\t2\n'), /line 2 .*no module name/);
@@ -128,5 +134,31 @@ describe('failure aggregation', () => {
       { type: 'apt', modules: [{ name: 'a', action: 'remove', reason: 'a failed' }] },
       { type: 'docker', modules: [] },
     ]);
+  });
+});
+
+describe('software operations take turns', () => {
+  it('runs them one after the other, in order, a failure not blocking the next', async () => {
+    const serial = new SoftwareSerial();
+    const events: string[] = [];
+    let release: () => void = () => undefined;
+    const first = serial.run(async () => {
+      events.push('first start');
+      await new Promise<void>((r) => (release = r));
+      events.push('first end');
+      throw new Error('boom');
+    });
+    const second = serial.run(
+      async () => {
+        events.push('second');
+        return 2;
+      },
+      () => events.push('second waits'),
+    );
+    await new Promise((r) => setImmediate(r));
+    release();
+    await assert.rejects(first, /boom/);
+    assert.equal(await second, 2);
+    assert.deepEqual(events, ['second waits', 'first start', 'first end', 'second']);
   });
 });
