@@ -8,6 +8,8 @@ import { type JsonObject, isJsonObject, parseJson } from '../../core/json';
 export interface PersistedCommand {
   readonly topic: string;
   readonly payload: JsonObject;
+  /** A terminal payload the broker has acknowledged. */
+  readonly delivered?: boolean;
 }
 
 export interface LoadReport {
@@ -22,7 +24,8 @@ const SUFFIX = '.json';
  * The in-flight commands of the agent on disk: one JSON file per command under
  * `<agent.state.path>/workflows/`, written atomically (temp file + fsync + rename + fsync of the
  * directory) so that after a crash each file holds the last state in full or the one before it.
- * Files are named `<op>-<id>.json`; the topic inside is what counts.
+ * Files are named `<op>-<id>.json`; the topic inside is what counts. A file lives from `executing`
+ * until the requester clears the command.
  */
 export class CommandStore {
   constructor(readonly dir: string) {}
@@ -73,8 +76,8 @@ function escape(segment: string): string {
 export function parsePersisted(text: string): PersistedCommand {
   const value = parseJson(text);
   if (!isJsonObject(value)) throw new Error('not a JSON object');
-  const { topic, payload } = value;
+  const { topic, payload, delivered } = value;
   if (typeof topic !== 'string') throw new Error('no "topic" string');
   if (!isJsonObject(payload)) throw new Error('no "payload" object');
-  return { topic, payload };
+  return delivered === true ? { topic, payload, delivered } : { topic, payload };
 }

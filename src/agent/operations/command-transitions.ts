@@ -11,15 +11,16 @@ import type { Outcome } from './operation';
  * `scheduled` or `download` restores and resumes through the same rules.
  *
  * A command id is used once: a payload arriving for a command the executor already knows is its own
- * echo or a duplicate and is ignored; only a clear (empty retained payload) forgets it.
+ * echo or a duplicate and is ignored; only a clear (empty retained payload) forgets it. Finished
+ * commands stay on disk until then, so that a request the broker hands over again (its PUBACK was
+ * lost with the connection) is recognised after the result, not run twice.
  */
 export type Tracked =
   /** Persisted with this (non-terminal) payload; the handler is running or being resumed. */
   | { readonly phase: 'running'; readonly payload: JsonObject }
   /** Cleared by the requester while running: its state file is gone and its result will be dropped. */
   | { readonly phase: 'abandoned' }
-  /** The terminal state is published; kept until its echo or a clear comes back, so that a late echo of
-   *  our own `executing` is not taken for a command nobody runs. */
+  /** Terminal: persisted and published, kept until the requester clears it. */
   | { readonly phase: 'finished'; readonly status: string };
 
 export type CommandEvent =
@@ -29,8 +30,11 @@ export type CommandEvent =
   | { readonly kind: 'malformed'; readonly reason: string }
   /** The empty retained payload: the requester is done with the command. */
   | { readonly kind: 'cleared' }
-  /** Found in the state directory at start. `resumable`: the handler has a `resume`. */
-  | { readonly kind: 'restored'; readonly payload: JsonObject; readonly resumable: boolean }
+  /**
+   * Found in the state directory at start. `resumable`: the handler has a `resume`. `delivered`: a
+   * terminal state the broker acknowledged before the agent stopped.
+   */
+  | { readonly kind: 'restored'; readonly payload: JsonObject; readonly resumable: boolean; readonly delivered?: boolean }
   /** The handler's result, or why it could not run (e.g. the state could not be persisted). */
   | { readonly kind: 'finished'; readonly outcome: Outcome }
   /** The handler saves progress (still running) before an effect that may restart the process. */
@@ -42,8 +46,11 @@ export type CommandEvent =
   | { readonly kind: 'advance'; readonly status: string; readonly update: JsonObject };
 
 export type Effect =
-  /** Write the state file atomically; always before the same payload is published. */
-  | { readonly kind: 'persist'; readonly payload: JsonObject }
+  /**
+   * Write the state file atomically; always before the same payload is published. `delivered`: the
+   * terminal payload is now on the broker, so a restart need not publish it again.
+   */
+  | { readonly kind: 'persist'; readonly payload: JsonObject; readonly delivered?: boolean }
   /** Retained, QoS 1, on the command topic. */
   | { readonly kind: 'publish'; readonly payload: JsonObject }
   /** Remove the state file. */
@@ -76,13 +83,13 @@ export function terminalPayload(payload: JsonObject, outcome: Outcome): JsonObje
   return merged;
 }
 
-/** Persist, publish, then forget: a terminal state is on disk until the broker has it. */
+/** Persist, publish, then note that the broker has it: a crash in between publishes it again at start. */
 function finish(payload: JsonObject, outcome: Outcome, why: string): Step {
   const done = terminalPayload(payload, outcome);
   const line = outcome.status === 'failed' ? `${why}: failed: ${outcome.reason}` : `${why}: successful`;
   return {
     state: { phase: 'finished', status: outcome.status },
-    effects: [{ kind: 'log', line }, { kind: 'persist', payload: done }, { kind: 'publish', payload: done }, { kind: 'forget' }],
+    effects: [{ kind: 'log', line }, { kind: 'persist', payload: done }, { kind: 'publish', payload: done }, { kind: 'persist', payload: done, delivered: true }],
   };
 }
 
@@ -107,10 +114,7 @@ export function transition(state: Tracked | undefined, event: CommandEvent): Ste
   switch (event.kind) {
     case 'request': {
       const status = statusOf(event.payload);
-      if (state?.phase === 'finished') {
-        // Our own terminal echo: every earlier echo has passed (MQTT keeps the order of one topic).
-        return status === state.status ? { state: undefined, effects: [] } : IGNORE(state);
-      }
+      // Our own echoes, and duplicates of the request.
       if (state !== undefined) return IGNORE(state);
       if (status === 'init') return start(event.payload);
       // A terminal state nobody cleared yet: the requester's business.
@@ -135,7 +139,8 @@ export function transition(state: Tracked | undefined, event: CommandEvent): Ste
       const status = statusOf(event.payload);
       if (isTerminal(status)) {
         // Crashed after persisting the terminal state, maybe before publishing it.
-        return { state: { phase: 'finished', status }, effects: [{ kind: 'publish', payload: event.payload }, { kind: 'forget' }] };
+        if (event.delivered === true) return { state: { phase: 'finished', status }, effects: [] };
+        return { state: { phase: 'finished', status }, effects: [{ kind: 'publish', payload: event.payload }, { kind: 'persist', payload: event.payload, delivered: true }] };
       }
       if (status === 'init') return start(event.payload);
       if (!event.resumable) return finish(event.payload, { status: 'failed', reason: AGENT_RESTARTED_REASON }, 'restored');

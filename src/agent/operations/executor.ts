@@ -169,7 +169,7 @@ export class CommandExecutor implements Service {
       if (t?.channel.kind !== 'command' || t.entity !== options.device) continue;
       const handler = this.handlers.get(t.channel.operation);
       restored++;
-      void this.dispatch({ topic: command.topic, operation: t.channel.operation, cmdId: t.channel.cmdId }, { kind: 'restored', payload: command.payload, resumable: handler?.resume !== undefined });
+      void this.dispatch({ topic: command.topic, operation: t.channel.operation, cmdId: t.channel.cmdId }, { kind: 'restored', payload: command.payload, resumable: handler?.resume !== undefined, delivered: command.delivered === true });
     }
     logger.info({ dir: store.dir, restored, unreadable: report.unreadable.length }, 'persisted commands restored');
   }
@@ -204,7 +204,7 @@ export class CommandExecutor implements Service {
           break;
         case 'persist':
           try {
-            store.save(key.operation, key.cmdId, { topic: key.topic, payload: effect.payload });
+            store.save(key.operation, key.cmdId, { topic: key.topic, payload: effect.payload, ...(effect.delivered === true && { delivered: true }) });
           } catch (err) {
             const reason = `cannot persist the command state in ${store.dir}: ${errorMessage(err)}`;
             logger.error({ err, topic: key.topic }, reason);

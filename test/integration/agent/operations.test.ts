@@ -126,7 +126,7 @@ describe('tedge-agent operations (process, real mosquitto)', { timeout: 120_000 
   it('restart: executing before the reboot, successful after it, unknown fields kept', async () => {
     systemToml([fakeReboot(), join(dir, 'run')], 30);
     const first = await startAgent();
-    const cloud = await probe([RESTART('r1')]);
+    const cloud = await probe([RESTART('r1'), MAIN_HEALTH]);
     await cloud.publish(RESTART('r1'), '{"status":"init","c8y":{"id":"42"}}', { retain: true });
     await cloud.waitForText(RESTART('r1'), (t) => json(t)['status'] === 'executing');
     await exited(first);
@@ -137,7 +137,11 @@ describe('tedge-agent operations (process, real mosquitto)', { timeout: 120_000 
     const done = await cloud.waitForText(RESTART('r1'), (t) => json(t)['status'] === 'successful', 15_000);
     assert.deepEqual(json(done), { status: 'successful', c8y: { id: '42' } });
     assert.match(readFileSync(join(dir, 'logs', 'agent', 'workflow-restart-r1.log'), 'utf8'), /rebooting with .*fake-reboot\.sh/);
-    assert.deepEqual(readdirSync(join(dir, 'state', 'workflows')), [], 'nothing left in flight');
+    // Kept until the requester clears it, as a mapper does once it has reported the result.
+    assert.equal(json(readFileSync(join(dir, 'state', 'workflows', 'restart-r1.json'), 'utf8'))['delivered'], true);
+    await cloud.publish(RESTART('r1'), '', { retain: true });
+    await settled(cloud);
+    assert.deepEqual(readdirSync(join(dir, 'state', 'workflows')), [], 'forgotten once cleared');
   });
 
   it('restart: failed with a reason when only the agent restarted', async () => {

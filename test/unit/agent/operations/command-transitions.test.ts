@@ -22,8 +22,9 @@ function show(e: Effect): string {
     case 'run':
       return `run:${e.mode}`;
     case 'persist':
+      return `persist:${String(e.payload['status'])}${e.delivered === true ? '(delivered)' : ''}`;
     case 'publish':
-      return `${e.kind}:${String(e.payload['status'])}`;
+      return `publish:${String(e.payload['status'])}`;
   }
 }
 
@@ -42,22 +43,24 @@ const TABLE: ReadonlyArray<readonly [string, Tracked | undefined, CommandEvent, 
   ['our own executing echo', running({ status: 'executing' }), req({ status: 'executing' }), 'running:executing', ''],
   ['a duplicate init while running', running({ status: 'executing' }), req({ status: 'init' }), 'running:executing', ''],
   ['a terminal state nobody cleared yet', undefined, req({ status: 'successful' }), '-', ''],
-  ['executing that nobody persisted: failed, never left hanging', undefined, req({ status: 'executing' }), 'finished:failed', 'log persist:failed publish:failed forget'],
-  ['an unknown intermediate state nobody persisted', undefined, req({ status: 'scheduled' }), 'finished:failed', 'log persist:failed publish:failed forget'],
-  ['malformed: failed with the reason', undefined, { kind: 'malformed', reason: 'Invalid JSON: x' }, 'finished:failed', 'log persist:failed publish:failed forget'],
+  ['executing that nobody persisted: failed, never left hanging', undefined, req({ status: 'executing' }), 'finished:failed', 'log persist:failed publish:failed persist:failed(delivered)'],
+  ['an unknown intermediate state nobody persisted', undefined, req({ status: 'scheduled' }), 'finished:failed', 'log persist:failed publish:failed persist:failed(delivered)'],
+  ['malformed: failed with the reason', undefined, { kind: 'malformed', reason: 'Invalid JSON: x' }, 'finished:failed', 'log persist:failed publish:failed persist:failed(delivered)'],
   ['malformed over a running command is only logged', running({ status: 'executing' }), { kind: 'malformed', reason: 'x' }, 'running:executing', 'log'],
-  ['handler done: persisted, published, then the file goes', running({ status: 'executing' }), { kind: 'finished', outcome: { status: 'successful' } }, 'finished:successful', 'log persist:successful publish:successful forget'],
-  ['handler failed', running({ status: 'executing' }), { kind: 'finished', outcome: { status: 'failed', reason: 'no' } }, 'finished:failed', 'log persist:failed publish:failed forget'],
-  ['our terminal echo: forgotten', { phase: 'finished', status: 'successful' }, req({ status: 'successful' }), '-', ''],
+  ['handler done: persisted, published, then noted as delivered', running({ status: 'executing' }), { kind: 'finished', outcome: { status: 'successful' } }, 'finished:successful', 'log persist:successful publish:successful persist:successful(delivered)'],
+  ['handler failed', running({ status: 'executing' }), { kind: 'finished', outcome: { status: 'failed', reason: 'no' } }, 'finished:failed', 'log persist:failed publish:failed persist:failed(delivered)'],
+  ['our terminal echo', { phase: 'finished', status: 'successful' }, req({ status: 'successful' }), 'finished:successful', ''],
+  ['the request handed over again after the result (lost PUBACK): not run twice', { phase: 'finished', status: 'successful' }, req({ status: 'init' }), 'finished:successful', ''],
   ['a late executing echo after the result: kept', { phase: 'finished', status: 'successful' }, req({ status: 'executing' }), 'finished:successful', ''],
   ['cleared after the result', { phase: 'finished', status: 'failed' }, { kind: 'cleared' }, '-', 'forget'],
   ['cleared, unknown: any leftover file goes', undefined, { kind: 'cleared' }, '-', 'forget'],
   ['cleared while running: file gone, result dropped', running({ status: 'executing' }), { kind: 'cleared' }, 'abandoned', 'log forget'],
   ['result of an abandoned command', { phase: 'abandoned' }, { kind: 'finished', outcome: { status: 'successful' } }, '-', 'log'],
   ['restored executing with resume', undefined, { kind: 'restored', payload: { status: 'executing' }, resumable: true }, 'running:executing', 'log publish:executing run:resume'],
-  ['restored executing without resume: failed', undefined, { kind: 'restored', payload: { status: 'executing' }, resumable: false }, 'finished:failed', 'log persist:failed publish:failed forget'],
+  ['restored executing without resume: failed', undefined, { kind: 'restored', payload: { status: 'executing' }, resumable: false }, 'finished:failed', 'log persist:failed publish:failed persist:failed(delivered)'],
   ['restored intermediate state (workflow) resumes the same way', undefined, { kind: 'restored', payload: { status: 'download' }, resumable: true }, 'running:download', 'log publish:download run:resume'],
-  ['restored terminal: published again, then forgotten', undefined, { kind: 'restored', payload: { status: 'successful' }, resumable: true }, 'finished:successful', 'publish:successful forget'],
+  ['restored terminal, maybe never published: published again', undefined, { kind: 'restored', payload: { status: 'successful' }, resumable: true }, 'finished:successful', 'publish:successful persist:successful(delivered)'],
+  ['restored terminal the broker has: kept until cleared', undefined, { kind: 'restored', payload: { status: 'failed' }, resumable: true, delivered: true }, 'finished:failed', ''],
   ['restored init: run', undefined, { kind: 'restored', payload: { status: 'init' }, resumable: false }, 'running:executing', 'log persist:executing prepare publish:executing run:execute'],
   ['checkpoint while running: persisted only', running({ status: 'executing' }), { kind: 'checkpoint', update: { step: 2 } }, 'running:executing', 'persist:executing'],
   ['checkpoint after the end: nothing', { phase: 'finished', status: 'successful' }, { kind: 'checkpoint', update: { step: 2 } }, 'finished:successful', ''],

@@ -132,7 +132,15 @@ describe('the command executor (in-memory bus)', () => {
     first.finish({ status: 'successful', payload: { result: 'ok' } });
     await tick();
     assert.deepEqual(JSON.parse(texts(CMD).at(-1) ?? ''), { status: 'successful', extra: { k: [1, 2] }, result: 'ok' });
-    assert.deepEqual(readdirSync(stateDir()), [], 'no state file once the result is published');
+    const kept = JSON.parse(readFileSync(join(stateDir(), 'test_op-1.json'), 'utf8')) as { delivered?: boolean; payload: JsonObject };
+    assert.deepEqual(kept, { topic: CMD, payload: { status: 'successful', extra: { k: [1, 2] }, result: 'ok' }, delivered: true }, 'kept until cleared');
+    // Handed over again by the broker (its PUBACK lost with a connection): recognised, not run twice.
+    await requester.publish(message(CMD, '{"status":"init","extra":{"k":[1,2]}}', { qos: 1 }));
+    await tick();
+    assert.equal(handler.runs.length, 1);
+    await requester.publish(message(CMD, '', { qos: 1, retain: true }));
+    await tick();
+    assert.deepEqual(readdirSync(stateDir()), [], 'cleared: forgotten');
     assert.match(readFileSync(join(dir, 'logs', 'workflow-test_op-1.log'), 'utf8'), /received.*\n.*finished: successful/);
   });
 
@@ -149,7 +157,6 @@ describe('the command executor (in-memory bus)', () => {
     await tick();
     assert.deepEqual(texts(CMD), ['{"status":"init"}', '{"status":"failed","reason":"cannot write the marker"}']);
     assert.equal(handler.runs.length, 0);
-    assert.deepEqual(readdirSync(stateDir()), []);
   });
 
   it('ends a malformed request failed with the reason', async () => {
@@ -190,7 +197,7 @@ describe('the command executor (in-memory bus)', () => {
     await executor.start();
     await tick();
     assert.deepEqual(JSON.parse(texts(CMD).at(-1) ?? ''), { status: 'failed', a: 1, reason: AGENT_RESTARTED_REASON });
-    assert.deepEqual(readdirSync(stateDir()), []);
+    await requester.publish(message(CMD, '', { qos: 1, retain: true }));
 
     await requester.publish(message('te/device/main///cmd/test_op/2', '{"status":"init"}', { qos: 1, retain: true }));
     await tick();
@@ -200,6 +207,19 @@ describe('the command executor (in-memory bus)', () => {
     await executor.start();
     await tick();
     assert.deepEqual(JSON.parse(texts('te/device/main///cmd/test_op/2').at(-1) ?? ''), { status: 'successful', resumedFrom: 'executing' });
+  });
+
+  it('at start publishes again a result the broker may not have got, and only that one', async () => {
+    await executor.stop();
+    const store = new CommandStore(stateDir());
+    store.save('test_op', 'sent', { topic: 'te/device/main///cmd/test_op/sent', payload: { status: 'successful' }, delivered: true });
+    store.save('test_op', 'unsent', { topic: 'te/device/main///cmd/test_op/unsent', payload: { status: 'failed', reason: 'r' } });
+    executor = makeExecutor();
+    await executor.start();
+    await tick();
+    assert.deepEqual(texts('te/device/main///cmd/test_op/sent'), []);
+    assert.deepEqual(texts('te/device/main///cmd/test_op/unsent'), ['{"status":"failed","reason":"r"}']);
+    assert.equal(store.load().commands.find((c) => c.topic.endsWith('unsent'))?.delivered, true);
   });
 
   it('runs an init request retained while the agent was down', async () => {
