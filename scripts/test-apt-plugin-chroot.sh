@@ -5,7 +5,10 @@
 # Installs the .deb, builds two tiny local packages with dpkg-deb --build, then calls
 # /etc/tedge/sm-plugins/apt (the link the .deb ships) as the agent does: list, install --file,
 # update-list (a downloaded file without .deb extension + a removal), remove, and the refusals
-# (a file that is another package, a usage error); each checked with dpkg-query in the chroot.
+# (a file that is another package, a usage error); each checked with dpkg-query in the chroot. Then the whole
+# path: tedge-agent in the chroot (root, no sudo there) against a host mosquitto, a software_update whose module
+# URL is served over HTTP from the host, and a software_list, driven over MQTT as the cloud mapper would.
+# Needs mosquitto and mosquitto-clients on the host (the chroot shares the network).
 # Leaves the chroot as it found it (tedge and the test packages purged).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,10 +31,16 @@ state() {
 expect_state() { [ "$(state "$1")" = "$2" ] || fail "$1: expected '$2', dpkg says '$(state "$1")' ($3)"; }
 # Runs the plugin in the chroot; the exit status is checked by the caller.
 plugin() { in_chroot "$PLUGIN" "$@" >>"$WORK/plugin.log" 2>&1; }
+MOSQUITTO_PID=
+AGENT_PID=
+HTTP_PID=
 purge_all() { in_chroot dpkg --purge tedge-test-alpha tedge-test-beta tedge >/dev/null 2>&1 || true; }
 
 cleanup() {
+  for pid in $AGENT_PID $HTTP_PID $MOSQUITTO_PID; do kill "$pid" 2>/dev/null || true; done
   if [ -n "${CHROOT:-}" ]; then
+    # The agent step hides apt's sources so that `prepare` (apt-get update) needs no network.
+    [ -f "$CHROOT/etc/apt/sources.list.tedge-test" ] && mv "$CHROOT/etc/apt/sources.list.tedge-test" "$CHROOT/etc/apt/sources.list"
     purge_all
     rm -f "$CHROOT"/tmp/tedge-test-* "$CHROOT/tmp/tedge.deb"
     release_debian_chroot
@@ -103,5 +112,45 @@ in_chroot "$PLUGIN" list | grep -q '^tedge-test-' && fail "list still shows a te
 
 say "finalize (apt-get autoremove)"
 plugin finalize || fail "finalize exited $? ($(tail -5 "$WORK/plugin.log"))"
+
+say "tedge-agent in the chroot: software_update of a module URL, then software_list, over MQTT"
+free_port() { node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"; }
+PORT=$(free_port)
+printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\n' "$PORT" >"$WORK/mosquitto.conf"
+"$(command -v mosquitto || echo /usr/sbin/mosquitto)" -c "$WORK/mosquitto.conf" >"$WORK/mosquitto.log" 2>&1 &
+MOSQUITTO_PID=$!
+for _ in $(seq 50); do mosquitto_pub -p "$PORT" -t probe -m x 2>/dev/null && break; sleep 0.1; done
+# The module "repository": the test packages over HTTP.
+HTTP=$(free_port)
+node -e "const fs=require('fs'),path=require('path');require('http').createServer((q,r)=>fs.createReadStream(path.join(process.argv[1],path.basename(q.url))).on('error',()=>r.writeHead(404).end()).pipe(r)).listen(Number(process.argv[2]),'127.0.0.1')" "$WORK" "$HTTP" &
+HTTP_PID=$!
+[ -f "$CHROOT/etc/apt/sources.list" ] && mv "$CHROOT/etc/apt/sources.list" "$CHROOT/etc/apt/sources.list.tedge-test"
+chroot "$CHROOT" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 TEDGE_MQTT_CLIENT_PORT="$PORT" \
+  TEDGE_HTTP_BIND_PORT="$(free_port)" /usr/bin/tedge-agent >"$WORK/agent.log" 2>&1 &
+AGENT_PID=$!
+# wait_for TOPIC PATTERN SECONDS: the retained message of TOPIC once it matches PATTERN (commands and
+# capabilities are retained, so polling the current one sees every state that lasts).
+wait_for() {
+  local deadline=$((SECONDS + $3)) current=
+  while [ "$SECONDS" -lt "$deadline" ]; do
+    current=$(mosquitto_sub -p "$PORT" -t "$1" -C 1 -W 1 2>/dev/null || true)
+    if echo "$current" | grep -qE "$2"; then echo "$current"; return 0; fi
+    sleep 0.2
+  done
+  cat "$WORK/agent.log" >&2
+  fail "nothing like '$2' on $1 within $3 s (last: $current)"
+}
+wait_for te/device/main///cmd/software_update '"apt"' 30 >/dev/null
+UPDATE=te/device/main///cmd/software_update/chroot-1
+mosquitto_pub -p "$PORT" -r -q 1 -t "$UPDATE" -m "{\"status\":\"init\",\"updateList\":[{\"type\":\"apt\",\"modules\":[{\"name\":\"tedge-test-alpha\",\"version\":\"1.0\",\"url\":\"http://127.0.0.1:$HTTP/tedge-test-alpha_1.0.deb\",\"action\":\"install\"}]}]}"
+done=$(wait_for "$UPDATE" '"(successful|failed)"' 90)
+echo "$done" | grep -q '"successful"' || { cat "$WORK/agent.log"; fail "software_update: $done"; }
+expect_state tedge-test-alpha "installed 1.0" "after the agent's software_update"
+LIST=te/device/main///cmd/software_list/chroot-2
+mosquitto_pub -p "$PORT" -r -q 1 -t "$LIST" -m '{"status":"init"}'
+listed=$(wait_for "$LIST" '"(successful|failed)"' 60)
+echo "$listed" | grep -q '"successful"' || fail "software_list: $listed"
+echo "$listed" | grep -q '{"name":"tedge-test-alpha","version":"1.0"}' || fail "software_list lacks tedge-test-alpha 1.0: $listed"
+kill "$AGENT_PID"; wait "$AGENT_PID" 2>/dev/null || true; AGENT_PID=
 
 say "OK ($(basename "$DEB"))"
