@@ -7,7 +7,8 @@ import { REPO_ROOT } from '../helpers/paths';
 /**
  * tedge-apt-plugin (the .deb's /etc/tedge/sm-plugins/apt) driving the real apt-get and dpkg in the
  * cached debootstrap chroot of the package tests (scripts/test-apt-plugin-chroot.sh): list, install --file,
- * update-list, remove of two local .deb files, checked with dpkg-query. Opt-in, needs root and a built package:
+ * update-list, remove of two local .deb files, checked with dpkg-query; then tedge-agent in the chroot doing a
+ * software_update of a module URL and a software_list through it, over MQTT. Opt-in, needs root and a built package:
  *   PACKAGE_ARCHS=x86_64 npm run package && TEDGE_SYSTEM_TESTS=1 node --test dist/test/system/
  * amd64 only: the plugin logic does not depend on the architecture and qemu would make it slow.
  */
