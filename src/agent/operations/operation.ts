@@ -46,7 +46,7 @@ export type Outcome =
   | { readonly status: 'successful'; readonly payload?: JsonObject }
   | { readonly status: 'failed'; readonly reason: string; readonly payload?: JsonObject };
 
-/** What every handler may use; built once by the agent's composition root. */
+/** What a handler may use: the composition root builds what they share, the executor adds each one's `capabilityChanged`. */
 export interface HandlerContext {
   /** The device this agent serves (mqtt.device_topic_id), e.g. `device/main//` or `device/child1//`. */
   readonly device: EntityTopicId;
@@ -72,7 +72,7 @@ export interface CommandRun {
   readonly cmdId: string;
   /** The full command payload as received (status `executing`), unknown fields included. */
   readonly payload: JsonObject;
-  /** Appends a line to `<logs.path>/workflow-<op>-<id>.log`. */
+  /** Appends a line to `<logs.path>/agent/workflow-<op>-<id>.log`. */
   log(line: string): void;
   /** Persist a progress payload (merged, still `executing`) before an effect that may restart the process. */
   checkpoint(update: JsonObject): Promise<void>;
