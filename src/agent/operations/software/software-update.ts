@@ -53,6 +53,14 @@ export class SoftwareUpdateHandler implements OperationHandler {
     return Promise.resolve();
   }
 
+  /**
+   * Killed mid-update, the agent cannot tell which modules the plugin applied: thin-edge's answer and
+   * wording. The request is kept in the payload, so the cloud can send it again.
+   */
+  resume(_run: CommandRun): Promise<Outcome> {
+    return Promise.resolve({ status: 'failed', reason: 'Software Update command cancelled due to unexpected agent restart' });
+  }
+
   execute(run: CommandRun): Promise<Outcome> {
     return this.serial.run(() => this.update(run), () => run.log('waiting for the software operation in progress'));
   }
