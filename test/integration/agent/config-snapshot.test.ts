@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { ConfigLogDevice } from './config-log-setup';
 
@@ -32,6 +32,16 @@ describe('config_snapshot (agent process, real mosquitto, MQTT and HTTP only)', 
     await p.waitForText(UPDATE_CAP, (t) => t === want);
     writeFileSync(dev.path('config', 'plugins', 'tedge-configuration-plugin.toml'), `files = [ { path = '/etc/hosts', type = 'hosts' } ]\n`);
     await p.waitForText(SNAPSHOT_CAP, (t) => t === JSON.stringify({ types: ['hosts', 'settings::myplugin', 'tedge-configuration-plugin'] }));
+  });
+
+  it('creates the toml with the agent\'s own files when there is none', async () => {
+    rmSync(dev.path('config', 'plugins', 'tedge-configuration-plugin.toml'));
+    const p = await dev.probe([SNAPSHOT_CAP]);
+    await dev.startAgent();
+    await p.waitForText(SNAPSHOT_CAP, (t) => t === JSON.stringify({ types: ['settings::myplugin', 'tedge-configuration-plugin', 'tedge-log-plugin', 'tedge.ini'] }));
+    const done = await dev.command('config_snapshot', 'snap-0', { type: 'tedge-configuration-plugin' });
+    assert.equal(done['status'], 'successful');
+    assert.match(dev.files.stored.get('/te/v1/files/main/config_snapshot/tedge-configuration-plugin-snap-0')?.toString() ?? '', /type = "tedge.ini"/);
   });
 
   it('uploads the file to the tedgeUrl it fills in; success adds path', async () => {

@@ -1,9 +1,11 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { errorMessage } from '../../../core/errors';
 import type { JsonObject } from '../../../core/json';
 import type { CommandRun, HandlerContext, OperationHandler, Outcome } from '../operation';
 import { PathsWatch } from '../plugin-support/paths-watch';
 import { type ConfigPlugins, configSettings } from './config-plugins';
+import { defaultConfigToml } from './config-toml';
 
 /**
  * What config_snapshot and config_update share: the capability `{"types":[…]}` from the shared plugins,
@@ -20,9 +22,16 @@ export abstract class ConfigHandlerBase implements OperationHandler {
     return { types: await this.plugins.types(ctx) };
   }
 
+  /** Creates the toml with the agent's own files when there is none (as thin-edge), then watches it. */
   async start(ctx: HandlerContext): Promise<void> {
-    // The directory of the toml exists, so a file created later is seen by the watch at once.
-    await mkdir(dirname(configSettings(ctx).tomlPath), { recursive: true }).catch(() => undefined);
+    const toml = configSettings(ctx).tomlPath;
+    try {
+      await mkdir(dirname(toml), { recursive: true });
+      // 'wx': both config handlers start; the first one writes it, and a user's file is never replaced.
+      await writeFile(toml, defaultConfigToml(ctx.configDir), { flag: 'wx' });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') ctx.reportError(`cannot create ${toml}: ${errorMessage(e)}`);
+    }
     this.watch = new PathsWatch(this.plugins.watchedPaths(ctx), () => ctx.capabilityChanged());
     this.watch.start();
   }

@@ -95,3 +95,23 @@ function modeOf(v: unknown, what: string): number | undefined | string {
   if (typeof v === 'string' && /^(0o)?[0-7]{1,4}$/.test(v)) return parseInt(v.replace(/^0o/, ''), 8);
   return `${what} must be an octal mode such as 0o644`;
 }
+
+/** The file written when there is none (thin-edge creates one too): the agent's own config files. */
+export function defaultConfigToml(configDir: string): string {
+  const dir = configDir.replace(/\/$/, '');
+  return [
+    '# Configuration types served by config_snapshot and config_update: path = the file, type = its name in',
+    '# the cloud (default: the path); user, group, mode = owner and mode of a file created by an update;',
+    '# service = restarted after an update. Only these files can be updated. Edits count at once.',
+    '',
+    '[[files]]',
+    `path = "${dir}/tedge.ini"`,
+    'type = "tedge.ini"',
+    '',
+    '[[files]]',
+    `path = "${dir}/plugins/tedge-log-plugin.toml"`,
+    'type = "tedge-log-plugin"',
+    'mode = 0o644',
+    '',
+  ].join('\n');
+}

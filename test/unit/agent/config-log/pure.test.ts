@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { parseConfigToml } from '../../../../src/agent/operations/config/config-toml';
+import { defaultConfigToml, parseConfigToml } from '../../../../src/agent/operations/config/config-toml';
 import { getArgs } from '../../../../src/agent/operations/log/external-log-plugin';
 import { selectLogFiles } from '../../../../src/agent/operations/log/file-log-plugin';
 import { expandGlob, segmentRegExp } from '../../../../src/agent/operations/log/glob';
@@ -63,6 +63,17 @@ describe('tedge-configuration-plugin.toml', () => {
     assert.deepEqual(broken.entries.map((e) => e.type), ['tedge-configuration-plugin']);
     assert.deepEqual(parseConfigToml(undefined, SRC), { entries: [{ type: 'tedge-configuration-plugin', path: SRC }], errors: [] });
     assert.match(parseConfigToml(`files = 3`, SRC).errors[0] ?? '', /'files' must be an array/);
+  });
+});
+
+describe('default tedge-configuration-plugin.toml', () => {
+  it('parses, and declares tedge.ini and the log plugin toml', () => {
+    const t = parseConfigToml(defaultConfigToml('/etc/tedge/'), SRC);
+    assert.deepEqual(t.errors, []);
+    assert.deepEqual(t.entries.slice(1), [
+      { type: 'tedge.ini', path: '/etc/tedge/tedge.ini' },
+      { type: 'tedge-log-plugin', path: '/etc/tedge/plugins/tedge-log-plugin.toml', mode: 0o644 },
+    ]);
   });
 });
 
