@@ -122,6 +122,10 @@ const TABLE = {
   'http.bind.port': { type: 'port', doc: 'Port of the agent HTTP service', default: '8000' },
   'http.client.host': { type: 'string', doc: 'Host clients use to reach the agent HTTP service', default: '127.0.0.1' },
   'http.client.port': { type: 'port', doc: 'Port clients use to reach the agent HTTP service', default: (c) => c.get('http.bind.port') },
+  'http.cert_path': { type: 'path', doc: 'Server certificate (PEM) of the agent HTTP service; with http.key_path it serves HTTPS (plain HTTP requests are redirected)', example: '/etc/tedge/device-certs/file_transfer_certificate.pem' },
+  'http.key_path': { type: 'path', doc: 'Private key (PEM) of the agent HTTP service certificate', example: '/etc/tedge/device-certs/file_transfer_key.pem' },
+  'http.ca_path': { type: 'path', doc: 'CA certificates (a PEM file or a directory of them) trusted for client certificates; set, HTTPS clients must present one', example: '/etc/ssl/certs' },
+  'http.file_transfer.max_bytes': { type: 'integer', doc: 'Largest file the file transfer service accepts, in bytes (tedge-ts addition; thin-edge has no bound)', default: String(1024 * 1024 * 1024) },
 
   'agent.state.path': { type: 'path', doc: 'Agent state: entity store, in-flight operations', default: '/data/tedge/agent' },
   'agent.entity_store.auto_register': { type: 'boolean', doc: 'Register device/<d>/service/<s> entities from their first message', default: 'true' },

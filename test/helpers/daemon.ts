@@ -4,6 +4,17 @@ import { join } from 'node:path';
 /** Where the built entry points are (tests run from dist/test/...). */
 export const BIN_DIR = join(__dirname, '..', '..', 'src', 'bin');
 
+/**
+ * The agent binds http.bind.port (8000 by default): tests running side by side would fight over it, so
+ * an agent (or `tedge run all`) started without an explicit TEDGE_HTTP_BIND_PORT gets a random port
+ * below the OS's ephemeral range (where freePort() and outgoing connections live).
+ */
+function agentHttpPort(bin: string, args: readonly string[], env: Record<string, string>): Record<string, string> {
+  const runsAgent = bin === 'tedge-agent' || (bin === 'tedge' && args[0] === 'run');
+  if (!runsAgent || env['TEDGE_HTTP_BIND_PORT'] !== undefined) return {};
+  return { TEDGE_HTTP_BIND_PORT: String(20_000 + Math.floor(Math.random() * 12_000)) };
+}
+
 /** A daemon run as its own process, the way a user runs it; stderr (pino JSON) kept for failure messages. */
 export class Daemon {
   output = '';
@@ -15,7 +26,7 @@ export class Daemon {
 
   static start(bin: 'tedge' | 'tedge-mapper' | 'tedge-agent', args: readonly string[], env: Record<string, string>): Daemon {
     const proc = spawn(process.execPath, [join(BIN_DIR, `${bin}.js`), ...args], {
-      env: { ...process.env, ...env },
+      env: { ...process.env, ...agentHttpPort(bin, args, env), ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     return new Daemon(proc);

@@ -2,13 +2,15 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Bus } from '../../bus/bus';
 import { type EntityRegistration, autoRegistrations, parseRegistration, registrationToJson } from '../../core/entity';
 import { errorMessage } from '../../core/errors';
-import type { JsonValue } from '../../core/json';
+import { type JsonObject, type JsonValue, parseJson } from '../../core/json';
 import { type Message, message, payloadText } from '../../core/message';
 import { type ChannelKind, type EntityTopicId, errorsTopic, parseTopic, topicFor } from '../../core/topics';
 import type { Logger } from '../../log/logger';
 import type { Service } from '../../runtime/service';
 import type { EntityEvent, EntityPersistence } from './entity-persistence';
+import { type EntityUpdate, EntityRequestError, type ListFilters, listEntities, unknownEntity, unknownParent } from './entity-requests';
 import type { EntityStore, RegisterOutcome } from './entity-store';
+import { TwinData, invalidTwinKey } from './twin-data';
 
 export interface EntityServiceOptions {
   readonly topicRoot: string;
@@ -74,6 +76,11 @@ const MAX_REPORTED_UNKNOWN = 10_000;
  * - After every (re)connection the service resubscribes, waits for its sync message to come back (so
  *   every retained registration has been seen) and republishes the registrations the broker did not
  *   have; entities the broker still has are not rewritten.
+ * - Twin fragments (`te/<id>/twin/<key>`) of known entities are tracked for the HTTP API; deregistering
+ *   an entity clears the retained twin fragments it had, as thin-edge does.
+ * - The request methods (create, update, remove, twin…) serve the HTTP entity API: they change the store
+ *   and publish on the bus exactly what an MQTT client would have published, so the echo is a no-op and
+ *   MQTT subscribers see HTTP changes; they throw EntityRequestError for what is refused.
  */
 export class EntityService implements Service {
   readonly name = 'entity-store';
@@ -88,6 +95,7 @@ export class EntityService implements Service {
     publishFailures: 0,
   };
   private readonly reportedUnknown = new Set<EntityTopicId>();
+  private readonly twins = new TwinData();
   /** Registrations the broker delivered since the current sync began. */
   private seen = new Set<EntityTopicId>();
   private generation = 0;
@@ -150,6 +158,117 @@ export class EntityService implements Service {
     if (t === undefined) return;
     if (t.channel.kind === 'registration') return this.onRegistration(t.entity, msg);
     if (DATA_CHANNELS.has(t.channel.kind) && msg.payload.length > 0) this.onData(t.entity, msg.topic);
+    if (t.channel.kind === 'twin') this.onTwin(t.entity, t.channel.fragment, msg);
+  }
+
+  // ---- requests of the HTTP entity API ----
+
+  /** A registered entity (not one waiting for its parent). */
+  entity(topicId: EntityTopicId): EntityRegistration | undefined {
+    return this.deps.store.get(topicId);
+  }
+
+  list(filters: ListFilters): EntityRegistration[] {
+    return listEntities(this.deps.store, filters);
+  }
+
+  /**
+   * Registers a new entity and publishes its retained registration (and twin data). Unlike MQTT, which
+   * holds an orphan until its parent comes, a request gets an answer now: the parent must be registered.
+   */
+  create(reg: EntityRegistration): void {
+    const { store } = this.deps;
+    if (store.isRegistered(reg.topicId)) throw new EntityRequestError('conflict', `An entity with topic id: ${reg.topicId} is already registered`);
+    if (reg.parent !== undefined && !store.isRegistered(reg.parent)) throw unknownParent(reg.parent);
+    const outcome = this.apply(reg, true);
+    if (outcome.kind === 'rejected') throw new EntityRequestError('invalid', outcome.reason);
+  }
+
+  /** Changes `@parent` and/or `@health` (thin-edge's checks and wording) and republishes the registration. */
+  update(topicId: EntityTopicId, change: EntityUpdate): EntityRegistration {
+    const { store } = this.deps;
+    const existing = store.get(topicId);
+    if (!existing) throw unknownEntity(topicId);
+    if (change.parent !== undefined) {
+      const parent = change.parent;
+      if (parent === topicId) throw new EntityRequestError('invalid', `Entity: '${topicId}' can not be its own parent`);
+      if (topicId === store.mainDevice) throw new EntityRequestError('invalid', 'The parent of main device can not be updated');
+      const p = store.get(parent);
+      if (!p) throw unknownParent(parent);
+      if (p.type === 'service') {
+        throw new EntityRequestError('invalid', `Entity: '${parent}' can not be a parent of '${topicId}' because it is a service. Only devices can be parents`);
+      }
+      if (store.descendants(topicId).some((d) => d.topicId === parent)) {
+        throw new EntityRequestError('invalid', `Entity: '${parent}' can not be a parent of '${topicId}' because '${parent}' is a descendent of '${topicId}'`);
+      }
+    }
+    if (change.health !== undefined) {
+      const h = store.get(change.health);
+      if (!h) throw new EntityRequestError('invalid', `The specified health endpoint: ${change.health} does not exist in the entity store`);
+      if (h.type !== 'service') {
+        throw new EntityRequestError('invalid', `Entity: '${change.health}' can not be a health endpoint of '${topicId}' because it is not a service. Only services can be health endpoints`);
+      }
+    }
+    const next: EntityRegistration = {
+      ...existing,
+      ...(change.parent !== undefined ? { parent: change.parent } : {}),
+      ...(change.health !== undefined ? { health: change.health } : {}),
+    };
+    const outcome = this.apply(next, false);
+    if (outcome.kind === 'rejected') throw new EntityRequestError('invalid', outcome.reason);
+    if (outcome.kind === 'updated') this.publishRegistration(outcome.entity);
+    return store.get(topicId) ?? next;
+  }
+
+  /** Deregisters an entity and its descendants, clearing their retained registrations; returns them. */
+  remove(topicId: EntityTopicId): EntityRegistration[] {
+    return this.deregister(topicId, true);
+  }
+
+  /** Twin fragments of a registered entity, keys sorted. */
+  twin(topicId: EntityTopicId): JsonObject {
+    if (!this.deps.store.isRegistered(topicId)) throw unknownEntity(topicId);
+    return this.twins.fragments(topicId);
+  }
+
+  twinFragment(topicId: EntityTopicId, key: string): JsonValue | undefined {
+    return this.deps.store.isRegistered(topicId) ? this.twins.get(topicId, key) : undefined;
+  }
+
+  /** Sets one fragment (null deletes it) and publishes it retained when it changed. */
+  setTwinFragment(topicId: EntityTopicId, key: string, value: JsonValue): void {
+    const bad = invalidTwinKey(key);
+    if (bad) throw new EntityRequestError('invalid', bad);
+    if (!this.deps.store.isRegistered(topicId)) throw unknownEntity(topicId);
+    if (this.twins.set(topicId, key, value)) this.publishTwinFragment(topicId, key, value);
+  }
+
+  /** Replaces all fragments: keys not given (or null) are cleared, changed ones published. */
+  replaceTwin(topicId: EntityTopicId, fragments: JsonObject): JsonObject {
+    for (const key of Object.keys(fragments)) {
+      const bad = invalidTwinKey(key);
+      if (bad) throw new EntityRequestError('invalid', bad);
+    }
+    if (!this.deps.store.isRegistered(topicId)) throw unknownEntity(topicId);
+    for (const key of Object.keys(this.twins.fragments(topicId))) {
+      if (fragments[key] === undefined) this.setTwinFragment(topicId, key, null);
+    }
+    for (const [key, value] of Object.entries(fragments)) this.setTwinFragment(topicId, key, value);
+    return this.twins.fragments(topicId);
+  }
+
+  /** A twin message from the bus: tracked for entities the store knows (registered or waiting). */
+  private onTwin(topicId: EntityTopicId, key: string, msg: Message): void {
+    if (!this.deps.store.knows(topicId) || invalidTwinKey(key)) return;
+    if (msg.payload.length === 0) {
+      this.twins.set(topicId, key, null);
+      return;
+    }
+    try {
+      this.twins.set(topicId, key, parseJson(payloadText(msg)));
+    } catch (err) {
+      this.deps.logger.warn({ topic: msg.topic, err: errorMessage(err) }, 'twin fragment is not JSON; not tracked');
+    }
   }
 
   /**
@@ -182,7 +301,10 @@ export class EntityService implements Service {
   }
 
   private onRegistration(topicId: EntityTopicId, msg: Message): void {
-    if (msg.payload.length === 0) return this.deregister(topicId);
+    if (msg.payload.length === 0) {
+      this.deregister(topicId);
+      return;
+    }
     this.seen.add(topicId);
     let reg: EntityRegistration | undefined;
     try {
@@ -209,7 +331,10 @@ export class EntityService implements Service {
           this.deps.logger.info({ entity: e.topicId, type: e.type, parent: e.parent }, 'entity registered');
         }
         this.stats.registered += outcome.entities.length;
-        for (const d of outcome.dropped) this.reportError(`Failed to register the entity '${d.topicId}': ${d.reason}`);
+        for (const d of outcome.dropped) {
+          this.twins.forget(d.topicId);
+          this.reportError(`Failed to register the entity '${d.topicId}': ${d.reason}`);
+        }
         break;
       case 'updated': {
         this.persist({ op: 'register', registration: outcome.entity });
@@ -231,18 +356,21 @@ export class EntityService implements Service {
     return outcome;
   }
 
-  private deregister(topicId: EntityTopicId): void {
+  /** `clearOwn`: the request did not come as an empty retained registration, so clear that one too. */
+  private deregister(topicId: EntityTopicId, clearOwn = false): EntityRegistration[] {
     this.seen.delete(topicId);
     const removed = this.deps.store.deregister(topicId);
     // Nothing known, or the echo of a descendant we just cleared.
-    if (removed.length === 0) return;
+    if (removed.length === 0) return removed;
     this.persist({ op: 'deregister', topicId });
     for (const r of removed) {
       this.reportedUnknown.delete(r.topicId);
-      if (r.topicId !== topicId) this.publish(message(this.registrationTopic(r.topicId), '', { qos: 1, retain: true }));
+      for (const key of this.twins.forget(r.topicId)) this.publishTwinFragment(r.topicId, key, null);
+      if (clearOwn || r.topicId !== topicId) this.publish(message(this.registrationTopic(r.topicId), '', { qos: 1, retain: true }));
     }
     this.stats.deregistered += removed.length;
     this.deps.logger.info({ entity: topicId, removed: removed.map((r) => r.topicId) }, 'entity deregistered');
+    return removed;
   }
 
   private onData(topicId: EntityTopicId, topic: string): void {
@@ -284,13 +412,18 @@ export class EntityService implements Service {
     for (const key of keys) {
       const value = reg.twin[key];
       if (value === undefined) continue;
-      if (!/^[^/+#\u0000]+$/.test(key)) {
+      if (invalidTwinKey(key)) {
         this.deps.logger.warn({ entity: reg.topicId, key }, 'twin key cannot be a topic level; not republished');
         continue;
       }
-      const topic = topicFor(reg.topicId, { kind: 'twin', fragment: key }, this.deps.options.topicRoot);
-      this.publish(message(topic, value === null ? '' : JSON.stringify(value), { qos: 1, retain: true }));
+      this.twins.set(reg.topicId, key, value);
+      this.publishTwinFragment(reg.topicId, key, value);
     }
+  }
+
+  private publishTwinFragment(topicId: EntityTopicId, key: string, value: JsonValue): void {
+    const topic = topicFor(topicId, { kind: 'twin', fragment: key }, this.deps.options.topicRoot);
+    this.publish(message(topic, value === null ? '' : JSON.stringify(value), { qos: 1, retain: true }));
   }
 
   /** The store in memory stays authoritative when the disk fails; the failure is logged and counted. */
