@@ -17,7 +17,6 @@ import { AgentInfo, agentVersion } from './agent-info';
 import { EntityPersistence } from './entities/entity-persistence';
 import { EntityService } from './entities/entity-service';
 import { EntityStore } from './entities/entity-store';
-import { buildAgentHttpService } from './http/build';
 import { InventoryPublisher } from './inventory';
 import { builtinHandlers } from './operations/builtin-handlers';
 import { CommandLogs } from './operations/command-log';
@@ -170,12 +169,13 @@ async function run(flags: AgentFlags, env: NodeJS.ProcessEnv, logger: Logger): P
   });
 
   // Started in this order, stopped in reverse:
-  // the entity store listens before the agent announces itself; persisted commands are restored and
-  // capabilities published before the agent reports `up`.
+  // - the executor first: until it has restored the persisted commands it holds back the PUBACKs of
+  //   command messages, and mosquitto sends only so many unacknowledged QoS 1 messages, which would
+  //   starve the entity store's start (it waits for its own sync message);
+  // - the entity store listens before the agent announces itself and reports `up`.
   const services: Service[] = [
-    // HTTP (file transfer, entity API) only on the main device: child agents use its service.
-    ...(entities ? [entities, buildAgentHttpService(config, entities, logger)] : []),
     executor,
+    ...(entities ? [entities] : []),
     info,
     inventory,
     health,

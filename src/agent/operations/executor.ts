@@ -139,14 +139,15 @@ export class CommandExecutor implements Service {
    * is not a command of ours, after the resulting state is persisted (and published) when it is.
    */
   handle(msg: Message, ack: () => void): void {
-    if (this.early) {
-      this.early.push({ msg, ack });
-      return;
-    }
     // The main agent sees all the telemetry of the bus: one string comparison turns it away.
     const t = msg.topic.startsWith(this.commandPrefix) ? parseTopic(msg.topic, this.deps.options.topicRoot) : undefined;
     if (t?.channel.kind !== 'command' || t.entity !== this.deps.options.device || !this.handlers.has(t.channel.operation)) {
+      // At once, even before start: the broker sends only so many QoS 1 messages without their PUBACK.
       ack();
+      return;
+    }
+    if (this.early) {
+      this.early.push({ msg, ack });
       return;
     }
     // Stopping: no PUBACK, so the broker hands the message over again after the restart.
