@@ -195,6 +195,18 @@ describe('tedge-agent operations (process, real mosquitto)', { timeout: 120_000 
     assert.deepEqual(cloud.texts('te/device/main///cmd/no_such_op/1'), ['{"status":"init"}']);
   });
 
+  it('starts with many retained commands and registrations on the broker (more than mosquitto sends unacknowledged)', async () => {
+    systemToml(['true'], 60);
+    const cloud = await probe([RESTART('fresh')]);
+    for (let i = 0; i < 40; i++) {
+      await cloud.publish(RESTART(`old-${i}`), '{"status":"successful"}', { retain: true });
+      await cloud.publish(`te/device/sensor${i}//`, '{"@type":"child-device"}', { retain: true });
+    }
+    await startAgent();
+    await cloud.publish(RESTART('fresh'), '{"status":"init"}', { retain: true });
+    await cloud.waitForText(RESTART('fresh'), (t) => json(t)['status'] === 'executing');
+  });
+
   it('forgets a cleared command: no state file, nothing published for it after a restart', async () => {
     systemToml(['true'], 60);
     const first = await startAgent();
