@@ -96,6 +96,7 @@ export class EntityService implements Service {
   };
   private readonly reportedUnknown = new Set<EntityTopicId>();
   private readonly twins = new TwinData();
+  private readonly inflight = new Set<Promise<void>>();
   /** Registrations the broker delivered since the current sync began. */
   private seen = new Set<EntityTopicId>();
   private generation = 0;
@@ -444,10 +445,20 @@ export class EntityService implements Service {
 
   private publish(msg: Message): void {
     // Not awaited: MQTT.js keeps publish order, and awaiting would serialise the handler on PUBACKs.
-    this.deps.bus.publish(msg).catch((err: unknown) => {
+    const done = this.deps.bus.publish(msg).catch((err: unknown) => {
       this.stats.publishFailures++;
       this.deps.logger.error({ err, topic: msg.topic }, 'publish failed');
     });
+    this.inflight.add(done);
+    void done.finally(() => this.inflight.delete(done));
+  }
+
+  /**
+   * Resolves once everything published so far is acknowledged by the broker (or failed): an HTTP
+   * request answers after this, so a client that then subscribes sees the retained result.
+   */
+  async settled(): Promise<void> {
+    await Promise.all([...this.inflight]);
   }
 }
 

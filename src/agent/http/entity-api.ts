@@ -13,7 +13,7 @@ import { handleTwin } from './twin-api';
 /** What the HTTP API asks of the entity store: the request methods of the agent's EntityService. */
 export type EntityRequests = Pick<
   EntityService,
-  'entity' | 'list' | 'create' | 'update' | 'remove' | 'twin' | 'twinFragment' | 'setTwinFragment' | 'replaceTwin'
+  'entity' | 'list' | 'create' | 'update' | 'remove' | 'twin' | 'twinFragment' | 'setTwinFragment' | 'replaceTwin' | 'settled'
 >;
 
 /** An entity as thin-edge serves it: metadata only, keys in its order, twin data under `/twin`. */
@@ -75,6 +75,7 @@ async function create(entities: EntityRequests, req: IncomingMessage, res: Serve
     throw new HttpError(400, `An entity topic identifier has exactly 4 segments, e.g. 'device/child01//': '${topicId}'`);
   }
   entities.create(registrationFromJson(topicId, fields));
+  await entities.settled();
   sendJson(res, 201, { '@topic-id': topicId });
 }
 
@@ -102,11 +103,14 @@ function entityUpdate(body: JsonValue): EntityUpdate {
 
 async function update(entities: EntityRequests, req: IncomingMessage, res: ServerResponse, topicId: EntityTopicId): Promise<void> {
   const change = entityUpdate(await readJson(req));
-  sendJson(res, 200, entityJson(entities.update(topicId, change)));
+  const updated = entities.update(topicId, change);
+  await entities.settled();
+  sendJson(res, 200, entityJson(updated));
 }
 
-function remove(entities: EntityRequests, res: ServerResponse, topicId: EntityTopicId): void {
+async function remove(entities: EntityRequests, res: ServerResponse, topicId: EntityTopicId): Promise<void> {
   const removed = entities.remove(topicId);
+  await entities.settled();
   if (removed.length === 0) return sendEmpty(res, 204);
   sendJson(res, 200, removed.map(entityJson));
 }

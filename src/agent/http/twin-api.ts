@@ -9,7 +9,8 @@ type TwinResource = { readonly kind: 'twin'; readonly topicId: EntityTopicId } |
 /**
  * `/te/v1/entities/<id>/twin[/<key>]` (thin-edge's REST API): GET 200 (404 for an unknown entity or
  * fragment), PUT 200 with the value now held (`null` deletes), DELETE 204 whether or not it existed.
- * Every change is published retained on `te/<id>/twin/<key>` by the entity service, so MQTT agrees.
+ * Every change is published retained on `te/<id>/twin/<key>` by the entity service, so MQTT agrees;
+ * the answer comes once the broker has acknowledged it.
  */
 export async function handleTwin(entities: EntityRequests, req: IncomingMessage, res: ServerResponse, resource: TwinResource): Promise<void> {
   const { topicId } = resource;
@@ -20,10 +21,13 @@ export async function handleTwin(entities: EntityRequests, req: IncomingMessage,
       case 'PUT': {
         const body = await readJson(req);
         if (!isJsonObject(body)) throw new HttpError(400, `invalid type: ${jsonTypeName(body)}, expected a map`);
-        return sendJson(res, 200, entities.replaceTwin(topicId, body));
+        const now = entities.replaceTwin(topicId, body);
+        await entities.settled();
+        return sendJson(res, 200, now);
       }
       case 'DELETE':
         entities.replaceTwin(topicId, {});
+        await entities.settled();
         return sendEmpty(res, 204);
       default:
         res.setHeader('allow', 'GET, PUT, DELETE');
@@ -40,10 +44,12 @@ export async function handleTwin(entities: EntityRequests, req: IncomingMessage,
     case 'PUT': {
       const value = await readJson(req);
       entities.setTwinFragment(topicId, key, value);
+      await entities.settled();
       return sendJson(res, 200, value);
     }
     case 'DELETE':
       entities.setTwinFragment(topicId, key, null);
+      await entities.settled();
       return sendEmpty(res, 204);
     default:
       res.setHeader('allow', 'GET, PUT, DELETE');
