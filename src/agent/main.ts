@@ -17,6 +17,7 @@ import { AgentInfo, agentVersion } from './agent-info';
 import { EntityPersistence } from './entities/entity-persistence';
 import { EntityService } from './entities/entity-service';
 import { EntityStore } from './entities/entity-store';
+import { buildAgentHttpService } from './http/build';
 import { InventoryPublisher } from './inventory';
 import { builtinHandlers } from './operations/builtin-handlers';
 import { CommandLogs } from './operations/command-log';
@@ -175,7 +176,8 @@ async function run(flags: AgentFlags, env: NodeJS.ProcessEnv, logger: Logger): P
   // - the entity store listens before the agent announces itself and reports `up`.
   const services: Service[] = [
     executor,
-    ...(entities ? [entities] : []),
+    // HTTP (file transfer, entity API) only on the main device: child agents use its service.
+    ...(entities ? [entities, buildAgentHttpService(config, entities, logger)] : []),
     info,
     inventory,
     health,
