@@ -62,6 +62,8 @@ export class AgentUnderTest {
     readonly dir: string,
     readonly httpPort: number,
     readonly agent: Daemon,
+    /** The environment the agent runs with (for starting more processes on the same device). */
+    readonly env: Record<string, string>,
   ) {}
 
   /** `<data.path>/file-transfer` */
@@ -69,7 +71,8 @@ export class AgentUnderTest {
     return join(this.dir, 'data', 'file-transfer');
   }
 
-  static async start(extraEnv: Record<string, string> = {}): Promise<AgentUnderTest> {
+  /** `extraEnv` may be a function of the device directory (for files the test makes there first). */
+  static async start(extraEnv: Record<string, string> | ((dir: string) => Record<string, string>) = {}): Promise<AgentUnderTest> {
     const broker = await Mosquitto.start();
     const dir = mkdtempSync(join(tmpdir(), 'tedge-agent-http-'));
     mkdirSync(join(dir, 'config'));
@@ -83,12 +86,12 @@ export class AgentUnderTest {
       TEDGE_RUN_PATH: join(dir, 'run'),
       TEDGE_TMP_PATH: join(dir, 'tmp'),
       TEDGE_HTTP_BIND_PORT: String(httpPort),
-      ...extraEnv,
+      ...(typeof extraEnv === 'function' ? extraEnv(dir) : extraEnv),
     };
     const watcher = await BusProbe.connect(broker.port, [HEALTH]);
     const agent = Daemon.start('tedge-agent', [], env);
     const pid = agent.process.pid;
-    const under = new AgentUnderTest(broker, dir, httpPort, agent);
+    const under = new AgentUnderTest(broker, dir, httpPort, agent, env);
     under.probes.push(watcher);
     // The HTTP service starts before the agent reports `up`: `up` means it listens.
     await watcher
