@@ -155,7 +155,8 @@ export function transition(state: Tracked | undefined, event: CommandEvent): Ste
       };
     }
     case 'finished':
-      if (state?.phase === 'abandoned') return { state: undefined, effects: [{ kind: 'log', line: `${event.outcome.status} (not published: the command was cleared)` }] };
+      // Remembered (in memory only: the file went with the clear) so that a late duplicate of the request is not run again.
+      if (state?.phase === 'abandoned') return { state: { phase: 'finished', status: event.outcome.status }, effects: [{ kind: 'log', line: `${event.outcome.status} (not published: the command was cleared)` }] };
       if (state?.phase !== 'running') return IGNORE(state);
       return finish(state.payload, event.outcome, 'finished');
     case 'checkpoint': {
