@@ -77,6 +77,8 @@ export class AgentHttpService implements Service {
     }
     listener.on('connection', (socket: Socket) => {
       this.sockets.add(socket);
+      // A reset before the HTTP(S) server owns the socket (the TLS sniffing) must not be an uncaught error.
+      socket.on('error', () => socket.destroy());
       socket.setTimeout(IDLE_TIMEOUT_MS, () => socket.destroy());
       socket.once('close', () => this.sockets.delete(socket));
     });

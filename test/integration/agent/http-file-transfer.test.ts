@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { join, relative } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
@@ -167,6 +168,23 @@ describe('file transfer service (tedge-agent process, real mosquitto, HTTP only)
     // A link that stays inside the root is followed.
     assert.equal((await t.request('PUT', '/te/v1/files/link-in/ok.txt', { body: 'fine' })).status, 201);
     assert.equal(readFileSync(join(t.fileRoot, 'real', 'ok.txt'), 'utf8'), 'fine');
+  });
+
+  it('an upload aborted by the client leaves the previous file and no temp file', async () => {
+    assert.equal((await t.request('PUT', '/te/v1/files/aborted/file', { body: 'previous' })).status, 201);
+    await new Promise<void>((resolve) => {
+      const req = request({ host: '127.0.0.1', port: t.httpPort, method: 'PUT', path: '/te/v1/files/aborted/file', headers: { 'content-length': '1000000' } });
+      req.on('error', () => resolve());
+      req.write(Buffer.alloc(300_000, 7));
+      setTimeout(() => {
+        req.destroy();
+        resolve();
+      }, 200);
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(readdirSync(join(t.fileRoot, 'aborted')), ['file']);
+    assert.equal(readFileSync(join(t.fileRoot, 'aborted', 'file'), 'utf8'), 'previous');
+    assert.equal(t.agent.exited, false);
   });
 
   it('answers unknown paths and methods with a JSON error and keeps serving', async () => {

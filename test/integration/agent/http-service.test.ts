@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -68,6 +68,24 @@ describe('agent HTTP service over HTTPS, with and without client certificates', 
       const r = await t.request('GET', '/te/v1/files/secure.txt');
       assert.equal(r.status, 307);
       assert.equal(r.headers.location, `https://127.0.0.1:${t.httpPort}/te/v1/files/secure.txt`);
+    });
+
+    it('survives connections reset before and during the TLS handshake', async () => {
+      for (const first of ['', 'GE', '\x16\x03\x01\x00']) {
+        await new Promise<void>((resolve) => {
+          const s = connect(t.httpPort, '127.0.0.1', () => {
+            if (first !== '') s.write(first, 'latin1');
+            setTimeout(() => {
+              s.resetAndDestroy();
+              resolve();
+            }, 50);
+          });
+          s.on('error', () => resolve());
+        });
+      }
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal(t.agent.exited, false, t.agent.output);
+      assert.equal((await t.request('GET', '/te/v1/files/secure.txt', { tls: { ca } })).status, 200);
     });
 
     it('a client that does not trust the certificate fails the handshake', async () => {
