@@ -2,7 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Bus } from '../../bus/bus';
 import { type EntityRegistration, autoRegistrations, parseRegistration, registrationToJson } from '../../core/entity';
 import { errorMessage } from '../../core/errors';
-import { type JsonObject, type JsonValue, parseJson } from '../../core/json';
+import { type JsonObject, type JsonValue, isJsonObject, parseJson } from '../../core/json';
 import { type Message, message, payloadText } from '../../core/message';
 import { type ChannelKind, type EntityTopicId, errorsTopic, parseTopic, topicFor } from '../../core/topics';
 import type { Logger } from '../../log/logger';
@@ -97,6 +97,8 @@ export class EntityService implements Service {
   private readonly reportedUnknown = new Set<EntityTopicId>();
   private readonly twins = new TwinData();
   private readonly inflight = new Set<Promise<void>>();
+  /** What each entity exposes of its configuration on `te/<id>/config` (retained), for GET …/config. */
+  private readonly configs = new Map<EntityTopicId, JsonObject>();
   /** Registrations the broker delivered since the current sync began. */
   private seen = new Set<EntityTopicId>();
   private generation = 0;
@@ -160,6 +162,7 @@ export class EntityService implements Service {
     if (t.channel.kind === 'registration') return this.onRegistration(t.entity, msg);
     if (DATA_CHANNELS.has(t.channel.kind) && msg.payload.length > 0) this.onData(t.entity, msg.topic);
     if (t.channel.kind === 'twin') this.onTwin(t.entity, t.channel.fragment, msg);
+    if (t.channel.kind === 'config') this.onConfig(t.entity, msg);
   }
 
   // ---- requests of the HTTP entity API ----
@@ -256,6 +259,27 @@ export class EntityService implements Service {
     }
     for (const [key, value] of Object.entries(fragments)) this.setTwinFragment(topicId, key, value);
     return this.twins.fragments(topicId);
+  }
+
+  /** The configuration a registered entity exposes (empty when it published none). */
+  exposedConfig(topicId: EntityTopicId): JsonObject {
+    if (!this.deps.store.isRegistered(topicId)) throw unknownEntity(topicId);
+    return this.configs.get(topicId) ?? {};
+  }
+
+  private onConfig(topicId: EntityTopicId, msg: Message): void {
+    if (!this.deps.store.knows(topicId)) return;
+    if (msg.payload.length === 0) {
+      this.configs.delete(topicId);
+      return;
+    }
+    try {
+      const value = parseJson(payloadText(msg));
+      if (isJsonObject(value)) this.configs.set(topicId, value);
+      else this.deps.logger.warn({ topic: msg.topic }, 'exposed configuration is not a JSON object; not tracked');
+    } catch (err) {
+      this.deps.logger.warn({ topic: msg.topic, err: errorMessage(err) }, 'exposed configuration is not JSON; not tracked');
+    }
   }
 
   /** A twin message from the bus: tracked for entities the store knows (registered or waiting). */
@@ -367,6 +391,7 @@ export class EntityService implements Service {
     for (const r of removed) {
       this.reportedUnknown.delete(r.topicId);
       for (const key of this.twins.forget(r.topicId)) this.publishTwinFragment(r.topicId, key, null);
+      this.configs.delete(r.topicId);
       if (clearOwn || r.topicId !== topicId) this.publish(message(this.registrationTopic(r.topicId), '', { qos: 1, retain: true }));
     }
     this.stats.deregistered += removed.length;

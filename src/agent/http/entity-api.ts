@@ -13,7 +13,7 @@ import { handleTwin } from './twin-api';
 /** What the HTTP API asks of the entity store: the request methods of the agent's EntityService. */
 export type EntityRequests = Pick<
   EntityService,
-  'entity' | 'list' | 'create' | 'update' | 'remove' | 'twin' | 'twinFragment' | 'setTwinFragment' | 'replaceTwin' | 'settled'
+  'entity' | 'list' | 'create' | 'update' | 'remove' | 'twin' | 'twinFragment' | 'setTwinFragment' | 'replaceTwin' | 'settled' | 'exposedConfig'
 >;
 
 /** An entity as thin-edge serves it: metadata only, keys in its order, twin data under `/twin`. */
@@ -57,6 +57,9 @@ export async function handleEntities(entities: EntityRequests, req: IncomingMess
     case 'twin':
     case 'twin-fragment':
       return handleTwin(entities, req, res, resource);
+    case 'config':
+      if (req.method !== 'GET') return methodNotAllowed(res, 'GET');
+      return exposedConfig(entities, res, resource.topicId, resource.key);
   }
 }
 
@@ -113,4 +116,13 @@ async function remove(entities: EntityRequests, res: ServerResponse, topicId: En
   await entities.settled();
   if (removed.length === 0) return sendEmpty(res, 204);
   sendJson(res, 200, removed.map(entityJson));
+}
+
+/** `GET …/config[/<key>]`: what the entity published on `te/<id>/config`; values keep their JSON type. */
+function exposedConfig(entities: EntityRequests, res: ServerResponse, topicId: EntityTopicId, key: string | undefined): void {
+  const config = entities.exposedConfig(topicId);
+  if (key === undefined) return sendJson(res, 200, config);
+  const value = config[key];
+  if (value === undefined) throw new HttpError(404, `Configuration value for entity: ${topicId} with key: ${key} not found`);
+  sendJson(res, 200, value);
 }

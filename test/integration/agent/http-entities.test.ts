@@ -276,6 +276,24 @@ describe('entity and twin HTTP API (tedge-agent process, real mosquitto)', () =>
     assert.equal(await retained(t, 'te/device/twinny///twin/name'), undefined);
   });
 
+  it('GET …/config serves what an entity exposes on te/<id>/config (read-only)', async () => {
+    const base = '/te/v1/entities/device/main/service/tedge-agent/config';
+    await bus.publish('te/device/main/service/tedge-agent/config', '{"device.id":"my-device-01","mqtt.client.port":1883}', { retain: true });
+    let all = await t.request('GET', base);
+    for (let i = 0; i < 50 && all.text() === '{}'; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      all = await t.request('GET', base);
+    }
+    assert.deepEqual(all.json(), { 'device.id': 'my-device-01', 'mqtt.client.port': 1883 });
+    assert.equal((await t.request('GET', `${base}/mqtt.client.port`)).text(), '1883');
+    const missing = await t.request('GET', `${base}/nope`);
+    assert.equal(missing.status, 404);
+    assert.deepEqual(missing.json(), { error: 'Configuration value for entity: device/main/service/tedge-agent with key: nope not found' });
+    assert.equal((await t.request('PUT', `${base}/device.id`, { body: '"x"' })).status, 405);
+    assert.equal((await t.request('GET', '/te/v1/entities/device/nobody///config')).status, 404);
+    await bus.publish('te/device/main/service/tedge-agent/config', '', { retain: true });
+  });
+
   it('the agent is still up after all of it', async () => {
     assert.equal(t.agent.exited, false);
     assert.equal((await t.request('GET', '/te/v1/entities/device/main//')).status, 200);
