@@ -125,6 +125,8 @@ const TABLE = {
   'http.cert_path': { type: 'path', doc: 'Server certificate (PEM) of the agent HTTP service; with http.key_path it serves HTTPS (plain HTTP requests are redirected)', example: '/etc/tedge/device-certs/file_transfer_certificate.pem' },
   'http.key_path': { type: 'path', doc: 'Private key (PEM) of the agent HTTP service certificate', example: '/etc/tedge/device-certs/file_transfer_key.pem' },
   'http.ca_path': { type: 'path', doc: 'CA certificates (a PEM file or a directory of them) trusted for client certificates; set, HTTPS clients must present one', example: '/etc/ssl/certs' },
+  'http.client.auth.cert_file': { type: 'path', doc: 'Client certificate (PEM) the agent presents to an HTTPS file transfer service asking for one', example: '/etc/tedge/device-certs/local-tedge.crt' },
+  'http.client.auth.key_file': { type: 'path', doc: 'Private key (PEM) of http.client.auth.cert_file', example: '/etc/tedge/device-certs/local-tedge.key' },
   'http.file_transfer.max_bytes': { type: 'integer', doc: 'Largest file the file transfer service accepts, in bytes (tedge-ts addition; thin-edge has no bound)', default: String(1024 * 1024 * 1024) },
 
   'agent.state.path': { type: 'path', doc: 'Agent state: entity store, in-flight operations', default: '/data/tedge/agent' },

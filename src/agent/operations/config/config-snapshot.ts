@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { errorMessage } from '../../../core/errors';
 import { uploadFile } from '../../transfer/upload';
 import type { CommandRun, Outcome } from '../operation';
-import { fileTransferUrl } from '../plugin-support/file-transfer-url';
+import { defaultTedgeUrl } from '../plugin-support/command-url';
+import { clientTls } from '../../transfer/client-tls';
 import { ConfigHandlerBase, commandType, safeName, unknownType } from './config-handler-base';
 import { configSettings } from './config-plugins';
 
@@ -25,7 +26,7 @@ export class ConfigSnapshotHandler extends ConfigHandlerBase {
     if (given !== undefined && typeof given !== 'string') return { status: 'failed', reason: "'tedgeUrl' must be a URL string" };
     const tedgeUrl =
       given ??
-      fileTransferUrl({ host: ctx.config.string('http.client.host'), port: ctx.config.number('http.client.port'), entity: run.entity, operation: this.operation, type, cmdId: run.cmdId });
+      defaultTedgeUrl(ctx, run, this.operation, type);
     if (tedgeUrl === undefined) return { status: 'failed', reason: `cannot build a tedgeUrl for ${run.entity}: give one in the request` };
     if (given === undefined) await run.checkpoint({ tedgeUrl });
 
@@ -33,7 +34,8 @@ export class ConfigSnapshotHandler extends ConfigHandlerBase {
     const ctl = { signal: run.signal, log: (l: string) => run.log(l) };
     try {
       await resolved.plugin.get(resolved.type, tmp, ctl);
-      await uploadFile(tedgeUrl, tmp, ctl);
+      const tls = clientTls(ctx.config);
+      await uploadFile(tedgeUrl, tmp, { ...ctl, ...(tls ? { tls } : {}) });
     } catch (e) {
       return { status: 'failed', reason: `config_snapshot of '${type}' failed: ${errorMessage(e)}`, payload: { tedgeUrl } };
     } finally {

@@ -2,6 +2,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errorMessage } from '../../../core/errors';
 import type { JsonObject } from '../../../core/json';
+import { clientTls } from '../../transfer/client-tls';
 import { downloadFile } from '../../transfer/download';
 import type { CommandRun, Outcome } from '../operation';
 import type { CallControl, ConfigPlugin, StepOutput } from './config-plugin';
@@ -37,7 +38,8 @@ export class ConfigUpdateHandler extends ConfigHandlerBase {
     };
     try {
       await mkdir(workDir, { recursive: true });
-      await downloadFile(url, newFile, ctl);
+      const tls = clientTls(ctx.config);
+      await downloadFile(url, newFile, { ...ctl, ...(tls ? { tls } : {}) });
       merge(await plugin.prepare(resolved.type, newFile, workDir, ctl));
     } catch (e) {
       return this.end(run, workDir, { status: 'failed', reason: `config_update of '${type}' failed: ${errorMessage(e)}` });

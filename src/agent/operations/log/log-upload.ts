@@ -7,7 +7,8 @@ import { errorMessage } from '../../../core/errors';
 import type { JsonObject } from '../../../core/json';
 import { uploadFile } from '../../transfer/upload';
 import type { CommandRun, HandlerContext, OperationHandler, Outcome } from '../operation';
-import { fileTransferUrl } from '../plugin-support/file-transfer-url';
+import { defaultTedgeUrl } from '../plugin-support/command-url';
+import { clientTls } from '../../transfer/client-tls';
 import { PathsWatch } from '../plugin-support/paths-watch';
 import { LineFilter, parseLogRequest } from './log-request';
 import { type LogPlugins, logSettings } from './log-plugins';
@@ -59,7 +60,7 @@ export class LogUploadHandler implements OperationHandler {
     }
     const tedgeUrl =
       request.tedgeUrl ??
-      fileTransferUrl({ host: ctx.config.string('http.client.host'), port: ctx.config.number('http.client.port'), entity: run.entity, operation: this.operation, type: request.type, cmdId: run.cmdId });
+      defaultTedgeUrl(ctx, run, this.operation, request.type);
     if (tedgeUrl === undefined) return { status: 'failed', reason: `cannot build a tedgeUrl for ${run.entity}: give one in the request` };
     if (request.tedgeUrl === undefined) await run.checkpoint({ tedgeUrl });
 
@@ -71,7 +72,8 @@ export class LogUploadHandler implements OperationHandler {
       await resolved.plugin.get(resolved.type, { ...(request.since !== undefined ? { since: request.since } : {}), ...(request.until !== undefined ? { until: request.until } : {}) }, raw, ctl);
       const kept = await filterFile(raw, out, new LineFilter({ ...(request.searchText !== undefined ? { searchText: request.searchText } : {}), ...(request.lines !== undefined ? { lines: request.lines } : {}) }));
       run.log(`uploading ${kept} lines`);
-      await uploadFile(tedgeUrl, out, { ...ctl, contentType: 'text/plain; charset=utf-8' });
+      const tls = clientTls(ctx.config);
+      await uploadFile(tedgeUrl, out, { ...ctl, contentType: 'text/plain; charset=utf-8', ...(tls ? { tls } : {}) });
     } catch (e) {
       return { status: 'failed', reason: `log_upload of '${request.type}' failed: ${errorMessage(e)}`, payload: { tedgeUrl } };
     } finally {
