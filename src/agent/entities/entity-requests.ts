@@ -60,3 +60,35 @@ export function listEntities(store: EntityStore, filters: ListFilters): EntityRe
   }
   return out;
 }
+
+/** What refuses a new registration over HTTP: it exists already, or its parent is not registered (yet). */
+export function checkCreate(store: EntityStore, reg: EntityRegistration): void {
+  if (store.isRegistered(reg.topicId)) throw new EntityRequestError('conflict', `An entity with topic id: ${reg.topicId} is already registered`);
+  if (reg.parent !== undefined && !store.isRegistered(reg.parent)) throw unknownParent(reg.parent);
+}
+
+/** The registration after a PATCH, with thin-edge's checks in its order and wording; throws what it refuses. */
+export function updatedRegistration(store: EntityStore, topicId: EntityTopicId, change: EntityUpdate): EntityRegistration {
+  const existing = store.get(topicId);
+  if (!existing) throw unknownEntity(topicId);
+  const invalid = (text: string): EntityRequestError => new EntityRequestError('invalid', text);
+  const { parent, health } = change;
+  if (parent !== undefined) {
+    if (parent === topicId) throw invalid(`Entity: '${topicId}' can not be its own parent`);
+    if (topicId === store.mainDevice) throw invalid('The parent of main device can not be updated');
+    const p = store.get(parent);
+    if (!p) throw unknownParent(parent);
+    if (p.type === 'service') throw invalid(`Entity: '${parent}' can not be a parent of '${topicId}' because it is a service. Only devices can be parents`);
+    if (store.descendants(topicId).some((d) => d.topicId === parent)) {
+      throw invalid(`Entity: '${parent}' can not be a parent of '${topicId}' because '${parent}' is a descendent of '${topicId}'`);
+    }
+  }
+  if (health !== undefined) {
+    const h = store.get(health);
+    if (!h) throw invalid(`The specified health endpoint: ${health} does not exist in the entity store`);
+    if (h.type !== 'service') {
+      throw invalid(`Entity: '${health}' can not be a health endpoint of '${topicId}' because it is not a service. Only services can be health endpoints`);
+    }
+  }
+  return { ...existing, ...(parent !== undefined ? { parent } : {}), ...(health !== undefined ? { health } : {}) };
+}

@@ -8,7 +8,7 @@ import { type ChannelKind, type EntityTopicId, errorsTopic, parseTopic, topicFor
 import type { Logger } from '../../log/logger';
 import type { Service } from '../../runtime/service';
 import type { EntityEvent, EntityPersistence } from './entity-persistence';
-import { type EntityUpdate, EntityRequestError, type ListFilters, listEntities, unknownEntity, unknownParent } from './entity-requests';
+import { type EntityUpdate, EntityRequestError, type ListFilters, checkCreate, listEntities, unknownEntity, updatedRegistration } from './entity-requests';
 import type { EntityStore, RegisterOutcome } from './entity-store';
 import { TwinData, invalidTwinKey } from './twin-data';
 
@@ -181,47 +181,18 @@ export class EntityService implements Service {
    * holds an orphan until its parent comes, a request gets an answer now: the parent must be registered.
    */
   create(reg: EntityRegistration): void {
-    const { store } = this.deps;
-    if (store.isRegistered(reg.topicId)) throw new EntityRequestError('conflict', `An entity with topic id: ${reg.topicId} is already registered`);
-    if (reg.parent !== undefined && !store.isRegistered(reg.parent)) throw unknownParent(reg.parent);
+    checkCreate(this.deps.store, reg);
     const outcome = this.apply(reg, true);
     if (outcome.kind === 'rejected') throw new EntityRequestError('invalid', outcome.reason);
   }
 
   /** Changes `@parent` and/or `@health` (thin-edge's checks and wording) and republishes the registration. */
   update(topicId: EntityTopicId, change: EntityUpdate): EntityRegistration {
-    const { store } = this.deps;
-    const existing = store.get(topicId);
-    if (!existing) throw unknownEntity(topicId);
-    if (change.parent !== undefined) {
-      const parent = change.parent;
-      if (parent === topicId) throw new EntityRequestError('invalid', `Entity: '${topicId}' can not be its own parent`);
-      if (topicId === store.mainDevice) throw new EntityRequestError('invalid', 'The parent of main device can not be updated');
-      const p = store.get(parent);
-      if (!p) throw unknownParent(parent);
-      if (p.type === 'service') {
-        throw new EntityRequestError('invalid', `Entity: '${parent}' can not be a parent of '${topicId}' because it is a service. Only devices can be parents`);
-      }
-      if (store.descendants(topicId).some((d) => d.topicId === parent)) {
-        throw new EntityRequestError('invalid', `Entity: '${parent}' can not be a parent of '${topicId}' because '${parent}' is a descendent of '${topicId}'`);
-      }
-    }
-    if (change.health !== undefined) {
-      const h = store.get(change.health);
-      if (!h) throw new EntityRequestError('invalid', `The specified health endpoint: ${change.health} does not exist in the entity store`);
-      if (h.type !== 'service') {
-        throw new EntityRequestError('invalid', `Entity: '${change.health}' can not be a health endpoint of '${topicId}' because it is not a service. Only services can be health endpoints`);
-      }
-    }
-    const next: EntityRegistration = {
-      ...existing,
-      ...(change.parent !== undefined ? { parent: change.parent } : {}),
-      ...(change.health !== undefined ? { health: change.health } : {}),
-    };
+    const next = updatedRegistration(this.deps.store, topicId, change);
     const outcome = this.apply(next, false);
     if (outcome.kind === 'rejected') throw new EntityRequestError('invalid', outcome.reason);
     if (outcome.kind === 'updated') this.publishRegistration(outcome.entity);
-    return store.get(topicId) ?? next;
+    return this.deps.store.get(topicId) ?? next;
   }
 
   /** Deregisters an entity and its descendants, clearing their retained registrations; returns them. */
