@@ -69,12 +69,13 @@ export class ConfigLogDevice {
     readonly env: Record<string, string>,
   ) {}
 
-  static async start(): Promise<ConfigLogDevice> {
+  /** `ownFileTransfer`: tedgeUrls the agent fills in point at its own HTTP service, not at the test's server. */
+  static async start(opts: { readonly ownFileTransfer?: boolean } = {}): Promise<ConfigLogDevice> {
     const broker = await Mosquitto.start();
     const files = await FileServer.start();
     const dir = mkdtempSync(join(tmpdir(), 'tedge-cfglog-it-'));
     for (const d of ['config/plugins', 'state', 'logs', 'tmp', 'data', 'config-plugins', 'log-plugins', 'etc']) mkdirSync(join(dir, d), { recursive: true });
-    const env = {
+    const env: Record<string, string> = {
       TEDGE_CONFIG_DIR: join(dir, 'config'),
       TEDGE_MQTT_CLIENT_PORT: String(broker.port),
       TEDGE_AGENT_STATE_PATH: join(dir, 'state'),
@@ -88,7 +89,7 @@ export class ConfigLogDevice {
       // The agent's own HTTP service (when it has one) on a free port; tedgeUrls it fills in point at
       // the test's file server, so the uploaded bytes can be checked either way.
       TEDGE_HTTP_BIND_PORT: String(await freePort()),
-      TEDGE_HTTP_CLIENT_PORT: String(files.port),
+      ...(opts.ownFileTransfer ? {} : { TEDGE_HTTP_CLIENT_PORT: String(files.port) }),
     };
     return new ConfigLogDevice(broker, files, dir, env);
   }
