@@ -34,7 +34,7 @@ const DESCRIPTION = [
   '',
   'At start: health on te/device/<name>/service/tedge-agent/status/health (down as last will; answers cmd/health/check), a retained capability per operation on te/<device>/cmd/<operation>, te/<device>/twin/agent, and the keys of <config-dir>/device/inventory.json as te/<device>/twin/<key>.',
   '',
-  'On the main device it also owns the entity store (registrations, auto-registration, twin data). A child agent (--mqtt-device-topic-id device/<child>//) serves the commands of its own device only.',
+  'On the main device it also owns the entity store (registrations, auto-registration, twin data) and serves HTTP on http.bind.address:http.bind.port (127.0.0.1:8000): file transfer /te/v1/files/<path> under <data.path>/file-transfer (at most http.file_transfer.max_bytes), the entity API /te/v1/entities[/<topic-id>[/twin[/<key>]]]; HTTPS with http.cert_path and http.key_path, client certificates with http.ca_path. A child agent (--mqtt-device-topic-id device/<child>//) serves the commands of its own device only and uses the main device\'s HTTP service (http.client.host, http.client.port).',
 ].join('\n');
 
 interface AgentFlags {
