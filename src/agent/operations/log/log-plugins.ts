@@ -9,7 +9,7 @@ import { ExternalLogPlugin } from './external-log-plugin';
 import { FileLogPlugin } from './file-log-plugin';
 import { JournaldLogPlugin } from './journald-log-plugin';
 import type { LogPlugin } from './log-plugin';
-import { LOG_PLUGIN_TOML, parseLogToml } from './log-toml';
+import { LOG_PLUGIN_TOML, type LogToml, filterTypes, parseLogToml } from './log-toml';
 
 export interface LogSettings {
   readonly tomlPath: string;
@@ -59,6 +59,10 @@ export class LogPlugins {
   }
 
   private load(ctx: HandlerContext, report: (text: string) => void): LogPlugin[] {
+    return this.read(ctx, report).plugins;
+  }
+
+  private read(ctx: HandlerContext, report: (text: string) => void): { plugins: LogPlugin[]; filters: LogToml['filters'] } {
     const s = logSettings(ctx);
     let text = '';
     try {
@@ -74,14 +78,15 @@ export class LogPlugins {
     if (journalctl !== undefined && !external.some((p) => p.name === 'journald')) {
       plugins.push(new JournaldLogPlugin({ journalctl, systemctl: this.programs.systemctl ?? findOnPath('systemctl') }, s.sudo));
     }
-    return plugins;
+    return { plugins, filters: toml.filters };
   }
 
   private async listTypes(ctx: HandlerContext): Promise<string[]> {
     const types: string[] = [];
-    for (const plugin of this.load(ctx, (t) => ctx.reportError(t))) {
+    const { plugins, filters } = this.read(ctx, (t) => ctx.reportError(t));
+    for (const plugin of plugins) {
       try {
-        const listed = await plugin.list({ signal: AbortSignal.timeout(LIST_TIMEOUT_MS) });
+        const listed = filterTypes(await plugin.list({ signal: AbortSignal.timeout(LIST_TIMEOUT_MS) }), filters[plugin.name]);
         types.push(...listed.map((t) => advertisedType(t, plugin.name)));
       } catch (e) {
         ctx.reportError(`log plugin ${plugin.name} skipped: ${errorMessage(e)}`);

@@ -9,7 +9,7 @@ import { selectLogFiles } from '../../../../src/agent/operations/log/file-log-pl
 import { expandGlob, segmentRegExp } from '../../../../src/agent/operations/log/glob';
 import { journalctlArgs, parseUnits } from '../../../../src/agent/operations/log/journald-log-plugin';
 import { LineFilter, dateSeconds, parseLogRequest } from '../../../../src/agent/operations/log/log-request';
-import { defaultLogToml, parseLogToml } from '../../../../src/agent/operations/log/log-toml';
+import { defaultLogToml, filterTypes, parseLogToml } from '../../../../src/agent/operations/log/log-toml';
 import { fileTransferUrl } from '../../../../src/agent/operations/plugin-support/file-transfer-url';
 import { scriptOutput } from '../../../../src/agent/operations/plugin-support/plugin-call';
 import { advertisedType, splitType } from '../../../../src/agent/operations/plugin-support/plugin-dirs';
@@ -85,6 +85,20 @@ describe('tedge-log-plugin.toml', () => {
     const d = parseLogToml(defaultLogToml('/var/log/tedge/'), '/p.toml');
     assert.deepEqual(d.errors, []);
     assert.deepEqual(d.entries[0], { type: 'software-management', path: '/var/log/tedge/agent/workflow-software_*' });
+  });
+});
+
+describe('log type filters ([plugins.<name>])', () => {
+  it('parses filters and applies thin-edge\'s include/exclude rule', () => {
+    const t = parseLogToml(`[plugins.journald]\nfilters = [ { include = "^tedge" }, { exclude = "mapper" } ]\n[plugins.other]\nfilters = [ { exclude = "^x" } ]\n[plugins.bad]\nfilters = [ { include = "(" } ]\n`, '/p.toml');
+    assert.equal(t.errors.length, 1);
+    assert.match(t.errors[0] ?? '', /\[plugins\.bad\]: invalid regex pattern '\('/);
+    assert.equal(t.filters['bad'], undefined);
+    const types = ['tedge-agent', 'tedge-mapper-c8y', 'ssh', 'mapper-x', 'xorg'];
+    assert.deepEqual(filterTypes(types, t.filters['journald']), ['tedge-agent', 'tedge-mapper-c8y', 'ssh', 'xorg']);
+    assert.deepEqual(filterTypes(types, t.filters['other']), ['tedge-agent', 'tedge-mapper-c8y', 'ssh', 'mapper-x']);
+    assert.deepEqual(filterTypes(types, { include: [/^ssh$/], exclude: [] }), ['ssh']);
+    assert.deepEqual(filterTypes(types, undefined), types);
   });
 });
 
