@@ -14,6 +14,7 @@ import { defaultConfigToml } from './config-toml';
 export abstract class ConfigHandlerBase implements OperationHandler {
   abstract readonly operation: 'config_snapshot' | 'config_update';
   private watch: PathsWatch | undefined;
+  private unlisten: (() => void) | undefined;
 
   constructor(protected readonly plugins: ConfigPlugins) {}
 
@@ -32,12 +33,14 @@ export abstract class ConfigHandlerBase implements OperationHandler {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') ctx.reportError(`cannot create ${toml}: ${errorMessage(e)}`);
     }
+    this.unlisten = this.plugins.onChange(() => ctx.capabilityChanged());
     this.watch = new PathsWatch(this.plugins.watchedPaths(ctx), () => ctx.capabilityChanged());
     this.watch.start();
   }
 
   stop(): Promise<void> {
     this.watch?.stop();
+    this.unlisten?.();
     return Promise.resolve();
   }
 

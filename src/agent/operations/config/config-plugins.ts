@@ -40,6 +40,7 @@ const LIST_TIMEOUT_MS = 60_000;
  */
 export class ConfigPlugins {
   private memo: { readonly key: string; readonly types: Promise<string[]> } | undefined;
+  private readonly listeners = new Set<() => void>();
 
   constructor(private readonly opts: { readonly tedgeWrite?: readonly string[] } = {}) {}
 
@@ -47,6 +48,21 @@ export class ConfigPlugins {
   watchedPaths(ctx: HandlerContext): string[] {
     const s = configSettings(ctx);
     return [s.tomlPath, ...s.pluginDirs];
+  }
+
+  /** `listener` (a handler's ctx.capabilityChanged) is called when the types may have changed. */
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * The types may have changed without any watched file changing (an update can change what a plugin
+   * lists): list them again and tell both config handlers.
+   */
+  changed(): void {
+    this.memo = undefined;
+    for (const l of this.listeners) l();
   }
 
   /** The advertised types, sorted: file types bare, the others `<type>::<plugin>`. Problems go to ctx.reportError. */

@@ -53,6 +53,8 @@ export class ConfigUpdateHandler extends ConfigHandlerBase {
       }
     }
     const path = plugin.pathOf(resolved.type);
+    // What the plugins list may depend on the file just written (thin-edge re-lists after an update too).
+    this.plugins.changed();
     return this.end(run, workDir, { status: 'successful', payload: { ...outputs, ...(path !== undefined ? { path } : {}) } });
   }
 

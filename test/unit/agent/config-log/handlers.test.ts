@@ -230,6 +230,27 @@ describe('config and log handlers (fake executor, real files and HTTP)', () => {
     }
   });
 
+  it('a successful config_update lists the types again and tells both config handlers', async () => {
+    writeFileSync(join(dir, 'config-plugins', 'dbplugin'), PLUGIN, { mode: 0o755 });
+    writeFileSync(join(dir, 'config-plugins', 'state'), 'v1');
+    fts.stored.set('/cfg/db', Buffer.from('v2'));
+    const shared = plugins();
+    const snapshot = new ConfigSnapshotHandler(shared);
+    const update = new ConfigUpdateHandler(shared);
+    await snapshot.start(ctx);
+    await update.start(ctx);
+    try {
+      await snapshot.capability(ctx);
+      const before = ctx.changes;
+      assert.equal((await update.execute(fakeRun(ctx, 'config_update', 'r1', { type: 'db::dbplugin', tedgeUrl: `${fts.base}/cfg/db` }))).status, 'successful');
+      // At least both handlers; the plugin's own state file in its directory may add a watch event.
+      assert.ok(ctx.changes - before >= 2, 'config_snapshot and config_update republish');
+    } finally {
+      await snapshot.stop();
+      await update.stop();
+    }
+  });
+
   after(() => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
