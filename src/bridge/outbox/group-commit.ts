@@ -106,7 +106,10 @@ export class GroupCommit {
       if (chunk.seg.deleted) continue;
       created ||= !chunk.seg.opened;
       const fh = await chunk.seg.file();
-      await fh.writev(chunk.bufs, chunk.position);
+      // A disk that fills up mid-write gives a short write, not an error: what did not fit is not stored,
+      // so nothing of the batch is acknowledged, and the retry writes it all again at the same position.
+      const { bytesWritten } = await fh.writev(chunk.bufs, chunk.position);
+      if (bytesWritten < chunk.bytes) throw new Error(`short write: ${bytesWritten} of ${chunk.bytes} bytes (disk full?)`);
       touched.add(chunk.seg);
     }
     if (this.opts.fsync === 'always') {
