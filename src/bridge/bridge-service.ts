@@ -123,6 +123,10 @@ export class BridgeService implements Service {
     await this.deps.outbox.close();
     this.publishMetrics();
     // Best effort: with the local broker gone the QoS 1 publish would wait for ever, and a stop must end.
+    if (!this.deps.local.isConnected) {
+      await this.deps.local.close();
+      return;
+    }
     const down = this.deps.local.publish(message(this.deps.topics.health, healthPayload('down', this.deps.pid, this.deps.clock.now(), this.deps.timestampFormat), { qos: 1, retain: true }));
     await within(down.catch(() => {}), STATUS_DEADLINE_MS, this.deps.timers);
     await this.deps.local.close();

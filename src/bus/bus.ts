@@ -21,6 +21,8 @@ export interface Bus {
   unsubscribe(filters: readonly string[]): Promise<void>;
   /** Resolves when the broker has the message (PUBACK for QoS 1). */
   publish(msg: Message): Promise<void>;
+  /** Whether the broker is reachable now: a stop does not wait for a final status it cannot take. */
+  readonly isConnected: boolean;
   /** Connection state changes, so services can republish their health after a broker restart. */
   onConnectionChange(handler: (connected: boolean) => void): void;
   close(): Promise<void>;

@@ -56,6 +56,8 @@ export class MemoryBus implements Bus {
     this.handler = (msg) => handler(msg, () => this.acked.push(msg), false);
   }
 
+  readonly isConnected = true;
+
   onConnectionChange(handler: (connected: boolean) => void): void {
     handler(true);
   }

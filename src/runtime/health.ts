@@ -76,8 +76,12 @@ export class HealthReporter implements Service {
     await this.publishUp();
   }
 
-  /** Publishes `down`, but does not wait more than `deadlineMs` for a broker that may be gone: a stop must end. */
+  /**
+   * Publishes `down`, but does not wait more than `deadlineMs` for a broker that may be gone: a stop must end.
+   * With the broker already gone there is no one to tell (its retained `up` stays until the next start).
+   */
   async stop(deadlineMs = 2000): Promise<void> {
+    if (!this.bus.isConnected) return;
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, deadlineMs);

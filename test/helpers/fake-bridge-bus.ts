@@ -28,6 +28,10 @@ export class FakeBridgeBus implements BridgeBus {
     this.handler = handler;
   }
 
+  get isConnected(): boolean {
+    return !this.closed;
+  }
+
   onConnectionChange(handler: (connected: boolean) => void): void {
     this.connectionHandlers.push(handler);
   }
