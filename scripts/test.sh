@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian machine (system packages, npm dependencies, build) and runs the whole test suite:
-# TypeScript unit, contract and real-mosquitto integration tests, then the C++ host tests with a leak
+# TypeScript unit, contract and real-mosquitto integration tests, the fault-injection suite, then the C++ host tests with a leak
 # check, then a bounded fuzz run of each libFuzzer harness.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,5 +8,7 @@ export TEDGE_FUZZ=1 TEDGE_NATIVE_REQUIRED=1
 bash scripts/setup.sh
 export PATH="$PATH:/usr/sbin"
 npm test
+# The fault-injection suite (test/faults): SIGTERM, kill -9, broker restarts, a refusing cloud, a full disk.
+npm run test:faults
 npm run test:native
 npm run fuzz -- "${TEDGE_FUZZ_SECONDS:-20}"

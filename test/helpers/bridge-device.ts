@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BusProbe } from './bus-probe';
-import { CloudSimulator } from './cloud-sim';
+import { CloudSimulator, type CloudSimOptions } from './cloud-sim';
 import { Daemon } from './daemon';
 import { Mosquitto } from './mosquitto';
 
@@ -19,6 +19,8 @@ export interface BridgeDeviceOptions {
   readonly probeTopics?: readonly string[];
   /** No certificate issued by the simulator: the test creates one (e.g. `tedge cert create`). */
   readonly noCertificate?: boolean;
+  /** Options of the simulated cloud (its broker's limits). */
+  readonly sim?: CloudSimOptions;
 }
 
 /**
@@ -40,7 +42,7 @@ export class BridgeDevice {
 
   static async start(opts: BridgeDeviceOptions = {}): Promise<BridgeDevice> {
     const deviceId = opts.deviceId ?? `bridge-it-${process.pid}`;
-    const sim = await CloudSimulator.start();
+    const sim = await CloudSimulator.start(opts.sim);
     const broker = await Mosquitto.start(opts.brokerConfig !== undefined ? { extraConfig: opts.brokerConfig } : {});
     const configDir = mkdtempSync(join(tmpdir(), 'tedge-bridge-it-'));
     mkdirSync(join(configDir, 'device-certs'));

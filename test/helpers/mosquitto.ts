@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -47,6 +47,7 @@ export class Mosquitto {
 
   static async start(opts: { port?: number; extraConfig?: string } = {}): Promise<Mosquitto> {
     const dir = mkdtempSync(join(tmpdir(), 'tedge-mosquitto-'));
+    chmodSync(dir, 0o777); // mosquitto started as root writes its log (and persistence) as user mosquitto
     const port = opts.port ?? (await freePort());
     const broker = new Mosquitto(port, Mosquitto.spawn(dir, port, opts.extraConfig ?? ''), dir, opts.extraConfig ?? '');
     await waitForPort(port, 10_000);
@@ -60,6 +61,11 @@ export class Mosquitto {
       [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', `log_dest file ${join(dir, 'mosquitto.log')}`, extraConfig].join('\n'),
     );
     return spawn(existsSync('/usr/sbin/mosquitto') ? '/usr/sbin/mosquitto' : 'mosquitto', ['-c', conf], { stdio: 'ignore' });
+  }
+
+  /** Its log (log_dest file): what a failing test shows of the broker's side. */
+  get logPath(): string {
+    return join(this.dir, 'mosquitto.log');
   }
 
   /** The broker's process id (for footprint measurements). */
@@ -78,7 +84,15 @@ export class Mosquitto {
     await waitForPort(this.port, 10_000);
   }
 
-  private kill(): Promise<void> {
+  /** Starts the broker again after `kill` (a broker that was down comes back). */
+  async startAgain(): Promise<void> {
+    if (this.process.exitCode === null && this.process.signalCode === null) return;
+    this.process = Mosquitto.spawn(this.dir, this.port, this.extraConfig);
+    await waitForPort(this.port, 10_000);
+  }
+
+  /** SIGTERM and wait: the broker is down until `startAgain` (its files stay). */
+  kill(): Promise<void> {
     const proc = this.process;
     if (proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve();
     return new Promise((resolve) => {

@@ -20,6 +20,7 @@ export class SimBroker {
     readonly tlsPort: number,
     readonly adminPort: number,
     pki: SimPki,
+    extraConfig = '',
   ) {
     this.confPath = join(dir, 'mosquitto.conf');
     // In the world-writable db directory: mosquitto, started as root, writes its log as user `mosquitto`.
@@ -37,6 +38,7 @@ export class SimBroker {
         'log_type notice',
         // Cumulocity accepts bursts: do not let the simulator be the bottleneck of a benchmark.
         'max_queued_messages 1000000',
+        extraConfig,
         `listener ${tlsPort} 127.0.0.1`,
         `cafile ${pki.trustBundle}`,
         `certfile ${pki.serverCert}`,

@@ -20,6 +20,8 @@ export interface CloudSimOptions {
   readonly record?: boolean;
   readonly mqttPort?: number;
   readonly httpPort?: number;
+  /** Extra mosquitto.conf lines of the cloud's broker, e.g. `max_packet_size 16384` (Cumulocity's MQTT limit). */
+  readonly brokerConfig?: string;
 }
 
 let instances = 0;
@@ -65,7 +67,7 @@ export class CloudSimulator {
     const db = join(dir, 'db');
     mkdirSync(db, { recursive: true });
     chmodSync(db, 0o777);
-    const broker = new SimBroker(dir, opts.mqttPort ?? (await freePort()), await freePort(), pki);
+    const broker = new SimBroker(dir, opts.mqttPort ?? (await freePort()), await freePort(), pki, opts.brokerConfig ?? '');
     const httpPort = opts.httpPort ?? (await freePort());
     const httpTls = opts.httpTls ?? true;
     const sim: CloudSimulator = new CloudSimulator(dir, ownsDir, pki, broker, new SimHttp(() => sim.httpBaseUrl), httpPort, httpTls, opts.record ?? true);
