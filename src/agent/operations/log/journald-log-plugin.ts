@@ -27,7 +27,7 @@ export function journalctlArgs(type: string, window: LogWindow): string[] {
 
 /**
  * The `journald` log plugin, built in (thin-edge ships it as a script): the services systemd knows, their
- * journal by journalctl. Offered only where journalctl exists; a `journald` in log.plugin_paths wins.
+ * journal by journalctl. Offered only where systemd runs; a `journald` in log.plugin_paths wins.
  */
 export class JournaldLogPlugin implements LogPlugin {
   readonly name = 'journald';

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { errorMessage } from '../../../core/errors';
 import { findOnPath } from '../software/plugin-exec';
@@ -32,7 +32,7 @@ export function logSettings(ctx: HandlerContext): LogSettings {
 const LIST_TIMEOUT_MS = 60_000;
 
 /**
- * The log plugins: built-in `file` (the toml's globs) and `journald` (where journalctl exists), and the
+ * The log plugins: built-in `file` (the toml's globs) and `journald` (where systemd runs), and the
  * executables of log.plugin_paths (one named `journald` replaces the built-in one). Read again when used;
  * the advertised types are computed once per change of the toml or the directories.
  */
@@ -74,7 +74,9 @@ export class LogPlugins {
     for (const error of toml.errors) report(error);
     const external = externalPlugins(s.pluginDirs, ['file']).map((p) => new ExternalLogPlugin(p.name, p.path, s.sudo));
     const plugins: LogPlugin[] = [new FileLogPlugin(toml.entries), ...external];
-    const journalctl = this.programs.journalctl ?? findOnPath('journalctl');
+    // Only where systemd runs (sd_booted: /run/systemd/system exists): in a container that merely has
+    // journalctl installed, listing units fails and would be reported at every start.
+    const journalctl = this.programs.journalctl ?? (existsSync('/run/systemd/system') ? findOnPath('journalctl') : undefined);
     if (journalctl !== undefined && !external.some((p) => p.name === 'journald')) {
       plugins.push(new JournaldLogPlugin({ journalctl, systemctl: this.programs.systemctl ?? findOnPath('systemctl') }, s.sudo));
     }
