@@ -60,6 +60,7 @@ export class FileServer {
 /** A device in a temp dir: mosquitto, a file server for tedgeUrl, the agent as a process. */
 export class ConfigLogDevice {
   agent: Daemon | undefined;
+  private readonly children: Daemon[] = [];
   private readonly probes: BusProbe[] = [];
 
   private constructor(
@@ -104,14 +105,16 @@ export class ConfigLogDevice {
     return p;
   }
 
-  /** Starts the agent and waits until it is up with its own pid. */
-  async startAgent(): Promise<Daemon> {
-    const watcher = await this.probe([HEALTH]);
-    const daemon = Daemon.start('tedge-agent', [], this.env);
-    this.agent = daemon;
+  /** Starts the agent and waits until it is up with its own pid; `child`: an agent for device/<child>//. */
+  async startAgent(opts: { readonly child?: string; readonly env?: Record<string, string> } = {}): Promise<Daemon> {
+    const health = opts.child === undefined ? HEALTH : `te/device/${opts.child}/service/tedge-agent/status/health`;
+    const watcher = await this.probe([health]);
+    const daemon = Daemon.start('tedge-agent', opts.child === undefined ? [] : ['--mqtt-device-topic-id', `device/${opts.child}//`], { ...this.env, ...opts.env });
+    if (opts.child === undefined) this.agent = daemon;
+    else this.children.push(daemon);
     const pid = daemon.process.pid;
     await watcher
-      .waitForText(HEALTH, (t) => t.includes('"up"') && t.includes(`"pid":${pid}`), 15_000)
+      .waitForText(health, (t) => t.includes('"up"') && t.includes(`"pid":${pid}`), 15_000)
       .catch((err: unknown) => {
         throw new Error(`${String(err)}\nagent output:\n${daemon.output}`);
       });
@@ -119,16 +122,16 @@ export class ConfigLogDevice {
   }
 
   /** Publishes a command retained (as a mapper does) and waits for its terminal state. */
-  async command(op: string, id: string, payload: Record<string, unknown>, timeoutMs = 20_000): Promise<Record<string, unknown>> {
-    const topic = `te/device/main///cmd/${op}/${id}`;
+  async command(op: string, id: string, payload: Record<string, unknown>, timeoutMs = 20_000, device = 'main'): Promise<Record<string, unknown>> {
+    const topic = `te/device/${device}///cmd/${op}/${id}`;
     const p = await this.probe([topic]);
     await p.publish(topic, JSON.stringify({ status: 'init', ...payload }), { retain: true });
-    return this.terminal(op, id, timeoutMs, p);
+    return this.terminal(op, id, timeoutMs, p, device);
   }
 
   /** Waits for the terminal state of a command (successful or failed). */
-  async terminal(op: string, id: string, timeoutMs = 20_000, existing?: BusProbe): Promise<Record<string, unknown>> {
-    const topic = `te/device/main///cmd/${op}/${id}`;
+  async terminal(op: string, id: string, timeoutMs = 20_000, existing?: BusProbe, device = 'main'): Promise<Record<string, unknown>> {
+    const topic = `te/device/${device}///cmd/${op}/${id}`;
     const p = existing ?? (await this.probe([topic]));
     const text = await p
       .waitForText(topic, (t) => /"status":"(successful|failed)"/.test(t), timeoutMs)
@@ -141,6 +144,7 @@ export class ConfigLogDevice {
   async stop(): Promise<void> {
     await this.agent?.stop('SIGKILL');
     this.agent = undefined;
+    await Promise.all(this.children.splice(0).map((d) => d.stop('SIGKILL')));
     await Promise.all(this.probes.splice(0).map((p) => p.close()));
     await this.files.close();
     await this.broker.stop();
