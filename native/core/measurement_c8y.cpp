@@ -542,9 +542,11 @@ bool MeasurementConverter::time_value() {
     size_t len;
     if (!number(v, tok, len)) return false;
     if (has_error_) return true;
-    if (!std::isfinite(v) || std::fabs(v) > 8.64e12) {
+    // RFC 3339 writes four-digit years (0000-01-01T00:00:00Z up to 10000-01-01 excluded), as the TS path.
+    if (!std::isfinite(v) || v < -62167219200.0 || v >= 253402300800.0) {
       std::string msg = "Invalid unix timestamp: ";
       append_js_number(msg, v);
+      msg += ": outside the years 0000 to 9999 that RFC 3339 can write";
       set_error(std::move(msg));
       return true;
     }

@@ -43,11 +43,17 @@ export function parseRfc3339(value: string): Rfc3339 {
 
 /** Unix seconds (fraction allowed) to RFC 3339 in UTC, e.g. 1619802194 → 2021-04-30T17:03:14Z. */
 export function fromUnixSeconds(seconds: number): Rfc3339 {
-  if (!Number.isFinite(seconds) || Math.abs(seconds) > 8.64e12) {
-    throw new ConversionError(`Invalid unix timestamp: ${seconds}`);
+  // RFC 3339 writes four-digit years: 0000-01-01T00:00:00Z … 9999-12-31T23:59:59.999Z. Beyond, JavaScript
+  // writes an expanded year ('+010000-…') that no RFC 3339 reader takes, and the same instant as a string is refused.
+  if (!Number.isFinite(seconds) || seconds < MIN_UNIX_SECONDS || seconds >= MAX_UNIX_SECONDS) {
+    throw new ConversionError(`Invalid unix timestamp: ${seconds}: outside the years 0000 to 9999 that RFC 3339 can write`);
   }
   return formatRfc3339(new Date(seconds * 1000));
 }
+
+/** 0000-01-01T00:00:00Z and 10000-01-01T00:00:00Z in unix seconds. */
+const MIN_UNIX_SECONDS = -62167219200;
+const MAX_UNIX_SECONDS = 253402300800;
 
 /** RFC 3339 in UTC, with milliseconds only when there are some. */
 export function formatRfc3339(date: Date): Rfc3339 {
