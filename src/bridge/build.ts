@@ -87,8 +87,7 @@ export function prepareBuiltInBridge(
     logger.info(`built-in bridge not started: ${keys.url} is not set`);
     return undefined;
   }
-  const deviceId = config.text('device.id');
-  if (deviceId === undefined || deviceId === '') throw new TedgeError('CONFIG_INVALID_VALUE', `'device.id' is not set: create a device certificate (tedge cert create --device-id ID)`);
+  const deviceId = config.deviceId();
   const fsync = config.string('mqtt.bridge.outbox.fsync');
   if (fsync !== 'always' && fsync !== 'never') throw new TedgeError('CONFIG_INVALID_VALUE', `invalid value '${fsync}' for 'mqtt.bridge.outbox.fsync': expected always or never`);
   const maxBytes = config.number('mqtt.bridge.outbox.max_bytes');

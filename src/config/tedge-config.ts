@@ -2,8 +2,9 @@ import { X509Certificate } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import ini from 'ini';
+import { parseIniFile } from './ini-file';
 import { commonNameOf } from '../certs/subject';
-import { TedgeError } from '../core/errors';
+import { TedgeError, errorMessage } from '../core/errors';
 import { CONFIG_KEYS, type ConfigKey, envName, isConfigKey } from './keys';
 import { type ConfigValue, formatValue, parseValue } from './value-types';
 
@@ -18,25 +19,40 @@ export class TedgeConfig {
     readonly configDir: string,
     private readonly fileValues: Map<ConfigKey, string>,
     private readonly env: Readonly<Record<string, string | undefined>>,
+    /** The line of each key read from the file, for errors that point at it. */
+    private readonly fileLines: ReadonlyMap<ConfigKey, number> = new Map(),
+    /** What is wrong in the file but does not stop anything (unknown keys), one line each naming file and line. */
+    readonly warnings: readonly string[] = [],
+    /** Keys of the file we do not know (a newer version's, a typo): written back as they were. */
+    private readonly unknownValues: ReadonlyMap<string, string> = new Map(),
   ) {}
 
   /** Reads `<configDir>/tedge.ini` (missing file = all defaults); env values are validated on read. */
   static load(configDir: string, env: Readonly<Record<string, string | undefined>> = {}): TedgeConfig {
     const path = join(configDir, CONFIG_FILE_NAME);
     const values = new Map<ConfigKey, string>();
+    const lines = new Map<ConfigKey, number>();
+    const warnings: string[] = [];
+    const unknown = new Map<string, string>();
     if (existsSync(path)) {
-      let parsed: Record<string, unknown>;
+      let text: string;
       try {
-        parsed = ini.parse(readFileSync(path, 'utf8'));
+        text = readFileSync(path, 'utf8');
       } catch (cause) {
         throw new TedgeError('CONFIG_FILE', `cannot read ${path}: ${(cause as Error).message}`, { cause });
       }
-      flatten(parsed, '', (key, value) => {
+      for (const [key, entry] of parseIniFile(path, text)) {
         // Unknown keys are kept out of the effective config but never deleted from the file by us.
-        if (isConfigKey(key)) values.set(key, value);
-      });
+        if (!isConfigKey(key)) {
+          warnings.push(`${path}:${entry.line}: unknown configuration key '${key}' (ignored; see: tedge config list --doc)`);
+          unknown.set(key, entry.text);
+          continue;
+        }
+        values.set(key, entry.text);
+        lines.set(key, entry.line);
+      }
     }
-    return new TedgeConfig(configDir, values, env);
+    return new TedgeConfig(configDir, values, env, lines, warnings, unknown);
   }
 
   get filePath(): string {
@@ -63,15 +79,27 @@ export class TedgeConfig {
   }
 
   value(key: ConfigKey): ConfigValue | undefined {
-    const t = this.text(key);
-    return t === undefined ? undefined : parseValue(key, CONFIG_KEYS[key].type, t);
+    const found = this.lookup(key);
+    return found === undefined ? undefined : this.parse(key, found);
+  }
+
+  /** A bad value names where it came from: the file and line, or the environment variable. */
+  private parse(key: ConfigKey, found: { text: string; source: ValueSource }): ConfigValue {
+    try {
+      return parseValue(key, CONFIG_KEYS[key].type, found.text);
+    } catch (err) {
+      const line = this.fileLines.get(key);
+      if (found.source === 'file' && line !== undefined) throw new TedgeError('CONFIG_INVALID_VALUE', `${this.filePath}:${line}: ${errorMessage(err)}`, { cause: err });
+      if (found.source === 'env') throw new TedgeError('CONFIG_INVALID_VALUE', `${envName(key)}: ${errorMessage(err)}`, { cause: err });
+      throw err;
+    }
   }
 
   /** A key that must have a value (it has a default, or the caller requires it set). */
   string(key: ConfigKey): string {
-    const t = this.text(key);
-    if (t === undefined) throw new TedgeError('CONFIG_INVALID_VALUE', `'${key}' is not set; set it with: tedge config set ${key} <value>`);
-    return formatValue(parseValue(key, CONFIG_KEYS[key].type, t));
+    const found = this.lookup(key);
+    if (found === undefined) throw new TedgeError('CONFIG_INVALID_VALUE', `'${key}' is not set; set it with: tedge config set ${key} <value>`);
+    return formatValue(this.parse(key, found));
   }
 
   number(key: ConfigKey): number {
@@ -93,13 +121,34 @@ export class TedgeConfig {
 
   /** The CN of the device certificate, which owns device.id once it exists. */
   certificateCommonName(): string | undefined {
+    const cert = this.readCertificate();
+    return 'cn' in cert ? cert.cn : undefined;
+  }
+
+  /**
+   * The device id, or one line saying why there is none: a certificate that exists but cannot be read
+   * is named as such (it used to read as "'device.id' is not set").
+   */
+  deviceId(): string {
+    const fromEnv = this.env[envName('device.id')];
+    if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
+    const cert = this.readCertificate();
+    if ('cn' in cert) return cert.cn;
+    if ('problem' in cert) throw new TedgeError('CERT_INVALID', `the device certificate ${cert.path} cannot be used: ${cert.problem}; device.id is its CN (replace it, or remove it and run: tedge cert create --device-id ID)`);
+    const fromFile = this.fileValues.get('device.id');
+    if (fromFile !== undefined && fromFile !== '') return fromFile;
+    throw new TedgeError('CONFIG_INVALID_VALUE', `'device.id' is not set: create a device certificate (tedge cert create --device-id ID) or run: tedge config set device.id ID`);
+  }
+
+  private readCertificate(): { cn: string } | { path: string; problem: string } | { none: true } {
     const certPath = this.env[envName('device.cert_path')] ?? this.fileValues.get('device.cert_path') ?? join(this.configDir, 'device-certs', 'tedge-certificate.pem');
-    if (!existsSync(certPath)) return undefined;
+    if (!existsSync(certPath)) return { none: true };
     try {
       // commonNameOf undoes node's RFC 2253 escapes: a device id may contain ',' (printed `\,`).
-      return commonNameOf(new X509Certificate(readFileSync(certPath)).subject);
-    } catch {
-      return undefined;
+      const cn = commonNameOf(new X509Certificate(readFileSync(certPath)).subject);
+      return cn === undefined || cn === '' ? { path: certPath, problem: 'it has no CN' } : { cn };
+    } catch (err) {
+      return { path: certPath, problem: errorMessage(err) };
     }
   }
 
@@ -121,7 +170,7 @@ export class TedgeConfig {
 
   private save(): void {
     const tree: Record<string, Record<string, string>> = {};
-    for (const [key, value] of [...this.fileValues.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+    for (const [key, value] of [...this.fileValues.entries(), ...this.unknownValues.entries()].sort(([a], [b]) => a.localeCompare(b))) {
       const dot = key.lastIndexOf('.');
       const section = key.slice(0, dot);
       (tree[section] ??= {})[key.slice(dot + 1)] = value;
@@ -139,15 +188,6 @@ export class TedgeConfig {
 export function requireKey(key: string): ConfigKey {
   if (!isConfigKey(key)) throw new TedgeError('CONFIG_UNKNOWN_KEY', `unknown configuration key: '${key}'; see: tedge config list --doc`);
   return key;
-}
-
-/** INI sections nest as objects (`[c8y.smartrest]` → {c8y:{smartrest:{}}}); flatten them back to dotted keys. */
-function flatten(obj: Record<string, unknown>, prefix: string, emit: (key: string, value: string) => void): void {
-  for (const [k, v] of Object.entries(obj)) {
-    const key = prefix === '' ? k : `${prefix}.${k}`;
-    if (v !== null && typeof v === 'object' && !Array.isArray(v)) flatten(v as Record<string, unknown>, key, emit);
-    else emit(key, Array.isArray(v) ? v.join(',') : String(v));
-  }
 }
 
 /** The config dir from --config-dir, then TEDGE_CONFIG_DIR, then /etc/tedge. */

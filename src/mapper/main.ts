@@ -45,6 +45,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   try {
     if (!isMapperName(cloud)) throw new TedgeError('USAGE', `unsupported cloud '${cloud}': supported are ${CLOUDS.join(', ')}`);
     const config = TedgeConfig.load(resolveConfigDir(opts.configDir, env), env);
+    for (const warning of config.warnings) logger.warn(warning);
     const lifecycle = await BUILDERS[cloud](config, logger, stop);
     await lifecycle.run(stop, process);
     return 0;

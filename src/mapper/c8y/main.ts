@@ -1,4 +1,3 @@
-import { TedgeError } from '../../core/errors';
 import { urlHost } from '../../config/keys';
 import type { TedgeConfig } from '../../config/tedge-config';
 import type { Logger } from '../../log/logger';
@@ -21,10 +20,7 @@ const ENABLE_KEY = {
 
 /** Composition root of `tedge-mapper c8y`: config → converter → the shared mapper daemon wiring. */
 export async function buildC8yMapper(config: TedgeConfig, logger: Logger, stop: AbortSignal): Promise<Lifecycle> {
-  const deviceId = config.text('device.id');
-  if (deviceId === undefined || deviceId === '') {
-    throw new TedgeError('CONFIG_INVALID_VALUE', `'device.id' is not set: create a device certificate (tedge cert create --device-id ID) or run: tedge config set device.id ID`);
-  }
+  const deviceId = config.deviceId();
   const topicRoot = config.string('mqtt.topic_root');
   const prefix = config.string('c8y.bridge.topic_prefix');
   const c8yUrl = config.text('c8y.url');
