@@ -96,6 +96,7 @@ async function run(flags: AgentFlags, env: NodeJS.ProcessEnv, logger: Logger): P
   if (flags.mqttDeviceTopicId !== undefined) overrides[envName('mqtt.device_topic_id')] = flags.mqttDeviceTopicId;
   if (flags.mqttTopicRoot !== undefined) overrides[envName('mqtt.topic_root')] = flags.mqttTopicRoot;
   const config = TedgeConfig.load(resolveConfigDir(flags.configDir, env), overrides);
+  for (const warning of config.warnings) logger.warn(warning);
 
   const root = config.string('mqtt.topic_root');
   const device = config.string('mqtt.device_topic_id');
