@@ -38,6 +38,8 @@ function throughLinks(path: string, readLink: ReadLink | undefined): Component |
 /** Links named after a `tedge` subcommand: `tedge-write DEST` runs `tedge write DEST`. */
 export const SUBCOMMAND_LINKS: Readonly<Record<string, string>> = {
   'tedge-write': 'write',
+  'tedge-file-config-plugin': 'file-config-plugin',
+  'tedge-file-log-plugin': 'file-log-plugin',
 };
 
 function asSubcommand(name: string | undefined): string | undefined {

@@ -9,6 +9,7 @@ import type { CliDeps, CommandContext } from './context';
 import { EXIT_OK, errorLine, exitCodeOf } from './exit-codes';
 import { registerMqttCommand } from './mqtt-command';
 import { registerWriteCommand } from './write-command';
+import { registerFilePluginCommands } from './file-plugin-command';
 
 export type { CliDeps } from './context';
 
@@ -45,6 +46,7 @@ export function buildProgram(deps: CliDeps): Command {
   registerCertCommand(program, context);
   registerConnectCommand(program, context);
   registerWriteCommand(program, context);
+  registerFilePluginCommands(program, context);
   return program;
 }
 

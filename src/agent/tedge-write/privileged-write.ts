@@ -30,9 +30,13 @@ export interface DeployOptions {
 export function tedgeWriteCommand(): string[] {
   const onPath = findOnPath('tedge-write');
   if (onPath !== undefined) return [onPath];
+  return [...tedgeCommand(), 'write'];
+}
+
+/** This very program as the `tedge` CLI: the single executable, or node and dist/src/bin/tedge.js. */
+export function tedgeCommand(): string[] {
   const script = join(__dirname, '..', '..', 'bin', 'tedge.js');
-  if (existsSync(script)) return [process.execPath, script, 'write'];
-  return [process.execPath, 'write'];
+  return existsSync(script) ? [process.execPath, script] : [process.execPath];
 }
 
 /** The argv of one tedge-write call: `[sudo -n] tedge-write DEST [--mode M] [--user U] [--group G]`. */

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { errorMessage } from '../../../core/errors';
 import { ServiceManager, loadSystemConfig } from '../../../connect/system-services';
 import type { HandlerContext } from '../operation';
+import { type ElevatedGet, elevatedGet } from '../plugin-support/elevated-get';
 import { advertisedType, externalPlugins, splitType } from '../plugin-support/plugin-dirs';
 import { fingerprint } from '../plugin-support/paths-watch';
 import type { ConfigPlugin } from './config-plugin';
@@ -42,7 +43,7 @@ export class ConfigPlugins {
   private memo: { readonly key: string; readonly types: Promise<string[]> } | undefined;
   private readonly listeners = new Set<() => void>();
 
-  constructor(private readonly opts: { readonly tedgeWrite?: readonly string[] } = {}) {}
+  constructor(private readonly opts: { readonly tedgeWrite?: readonly string[]; readonly elevatedGet?: ElevatedGet } = {}) {}
 
   /** The files whose change changes the types: the toml and the plugin directories. */
   watchedPaths(ctx: HandlerContext): string[] {
@@ -93,6 +94,7 @@ export class ConfigPlugins {
     const file = new FileConfigPlugin(toml.entries, {
       deploy: { sudo: s.sudo, ...(this.opts.tedgeWrite ? { tedgeWrite: this.opts.tedgeWrite } : {}) },
       services: () => new ServiceManager(loadSystemConfig(s.configDir)),
+      ...optional('elevatedGet', this.opts.elevatedGet ?? elevatedGet('file-config-plugin', s.configDir, s.sudo)),
     });
     const external = externalPlugins(s.pluginDirs, ['file']).map((p) => new ExternalConfigPlugin(p.name, p.path, s.sudo));
     return { file, external };
@@ -111,4 +113,9 @@ export class ConfigPlugins {
     }
     return [...new Set(types)].sort();
   }
+}
+
+/** `{ [key]: value }` when defined, `{}` otherwise (optional properties stay absent, not undefined). */
+function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return value === undefined ? {} : ({ [key]: value } as { [P in K]?: V });
 }

@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { errorMessage } from '../../../core/errors';
 import type { ServiceManager } from '../../../connect/system-services';
 import { type DeployOptions, deployFile } from '../../tedge-write/privileged-write';
+import type { ElevatedGet } from '../plugin-support/elevated-get';
 import type { CallControl, ConfigPlugin, StepOutput } from './config-plugin';
 import type { ConfigFileEntry } from './config-toml';
 
@@ -14,6 +15,8 @@ export interface FilePluginOptions {
   readonly deploy: Omit<DeployOptions, 'log'>;
   /** system.toml's service commands, read when a service must be restarted or checked. */
   readonly services: () => ServiceManager;
+  /** With sudo: `sudo tedge file-config-plugin get <type>` for a file the agent may not read. */
+  readonly elevatedGet?: ElevatedGet;
 }
 
 /**
@@ -38,11 +41,17 @@ export class FileConfigPlugin implements ConfigPlugin {
     return this.entries.find((e) => e.type === type)?.path;
   }
 
-  async get(type: string, dest: string): Promise<void> {
+  async get(type: string, dest: string, ctl: CallControl): Promise<void> {
     const entry = this.entry(type);
     try {
       await copyFile(entry.path, dest);
     } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      // A file the agent's user may not read: the same plugin through sudo (thin-edge runs it so).
+      if ((code === 'EACCES' || code === 'EPERM') && this.opts.elevatedGet !== undefined) {
+        ctl.log?.(`cannot read ${entry.path} (${code}): reading it through sudo`);
+        return this.opts.elevatedGet([type], dest, ctl);
+      }
       throw new Error(`cannot read ${entry.path} (type ${type}): ${errorMessage(e)}`, { cause: e });
     }
   }

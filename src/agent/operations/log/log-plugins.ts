@@ -5,10 +5,11 @@ import { findOnPath } from '../software/plugin-exec';
 import type { HandlerContext } from '../operation';
 import { fingerprint } from '../plugin-support/paths-watch';
 import { advertisedType, externalPlugins, splitType } from '../plugin-support/plugin-dirs';
-import { ExternalLogPlugin } from './external-log-plugin';
+import { type ElevatedGet, elevatedGet } from '../plugin-support/elevated-get';
+import { ExternalLogPlugin, getArgs } from './external-log-plugin';
 import { FileLogPlugin } from './file-log-plugin';
 import { JournaldLogPlugin } from './journald-log-plugin';
-import type { LogPlugin } from './log-plugin';
+import type { LogCallControl, LogPlugin, LogWindow } from './log-plugin';
 import { LOG_PLUGIN_TOML, type LogToml, filterTypes, parseLogToml } from './log-toml';
 
 export interface LogSettings {
@@ -39,7 +40,7 @@ const LIST_TIMEOUT_MS = 60_000;
 export class LogPlugins {
   private memo: { readonly key: string; readonly types: Promise<string[]> } | undefined;
 
-  constructor(private readonly programs: { readonly journalctl?: string; readonly systemctl?: string } = {}) {}
+  constructor(private readonly programs: { readonly journalctl?: string; readonly systemctl?: string; readonly elevatedGet?: ElevatedGet } = {}) {}
 
   watchedPaths(ctx: HandlerContext): string[] {
     const s = logSettings(ctx);
@@ -73,7 +74,9 @@ export class LogPlugins {
     const toml = parseLogToml(text, s.tomlPath);
     for (const error of toml.errors) report(error);
     const external = externalPlugins(s.pluginDirs, ['file']).map((p) => new ExternalLogPlugin(p.name, p.path, s.sudo));
-    const plugins: LogPlugin[] = [new FileLogPlugin(toml.entries), ...external];
+    const sudoGet = this.programs.elevatedGet ?? elevatedGet('file-log-plugin', ctx.configDir, s.sudo);
+    const viaSudo = sudoGet === undefined ? undefined : (type: string, w: LogWindow, dest: string, ctl: LogCallControl) => sudoGet(windowArgs(type, w), dest, ctl);
+    const plugins: LogPlugin[] = [new FileLogPlugin(toml.entries, viaSudo), ...external];
     // Only where systemd runs (sd_booted: /run/systemd/system exists): in a container that merely has
     // journalctl installed, listing units fails and would be reported at every start.
     const journalctl = this.programs.journalctl ?? (existsSync('/run/systemd/system') ? findOnPath('journalctl') : undefined);
@@ -96,4 +99,9 @@ export class LogPlugins {
     }
     return [...new Set(types)].sort();
   }
+}
+
+/** `<type> [--since s] [--until u]`: the arguments after `get`. */
+function windowArgs(type: string, w: LogWindow): string[] {
+  return getArgs(type, w).slice(1);
 }
