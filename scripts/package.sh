@@ -141,6 +141,9 @@ build_deb() {
   ln -s tedge "$root/usr/bin/tedge-apt-plugin"
   # The agent writes files it may not write itself through `sudo tedge-write DEST` (sudoers: /usr/bin/tedge-write /etc/*).
   ln -s tedge "$root/usr/bin/tedge-write"
+  # The built-in file plugins as programs, run by the agent through sudo for files its user may not read.
+  ln -s tedge "$root/usr/bin/tedge-file-config-plugin"
+  ln -s tedge "$root/usr/bin/tedge-file-log-plugin"
   install -d "$root/etc/tedge/sm-plugins"
   ln -s /usr/bin/tedge-apt-plugin "$root/etc/tedge/sm-plugins/apt"
   install -m 0644 packaging/systemd/*.service "$root/lib/systemd/system/"
