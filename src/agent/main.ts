@@ -10,7 +10,7 @@ import { envName } from '../config/keys';
 import { TedgeConfig, requireKey, resolveConfigDir } from '../config/tedge-config';
 import { type LogLevel, type Logger, createLogger } from '../log/logger';
 import { HealthReporter, healthLastWill } from '../runtime/health';
-import { Lifecycle } from '../runtime/lifecycle';
+import { Lifecycle, terminationSignal } from '../runtime/lifecycle';
 import type { Service } from '../runtime/service';
 import { systemClock } from '../runtime/system-clock';
 import { AgentInfo, agentVersion } from './agent-info';
@@ -115,14 +115,46 @@ async function run(flags: AgentFlags, env: NodeJS.ProcessEnv, logger: Logger): P
   logger.info({ host, port, device, configDir: config.configDir }, 'connecting to the MQTT broker');
   // No connect timeout: a daemon waits for its broker, however long it takes to come up.
   // Manual acks: a command is acknowledged to the broker only once its state is on disk.
-  const bus = await MqttBus.connect({
-    host,
-    port,
-    clientId: isMain ? 'tedge-agent' : `tedge-agent#${device}`,
-    cleanSession: false,
-    will: healthLastWill({ root, service }, pid),
-    manualAck: true,
-  });
+  // Listened to before connecting: a stop while waiting for the broker ends the wait (exit 0).
+  const stop = terminationSignal(process);
+  let bus: MqttBus;
+  try {
+    bus = await MqttBus.connect({
+      host,
+      port,
+      clientId: isMain ? 'tedge-agent' : `tedge-agent#${device}`,
+      cleanSession: false,
+      will: healthLastWill({ root, service }, pid),
+      manualAck: true,
+      signal: stop,
+    });
+  } catch (err) {
+    if (!stop.aborted) throw err;
+    logger.info('stopped before the broker was reached');
+    return 0;
+  }
+  try {
+    return await runConnected({ bus, stop, config, logger, root, device, service, timestampFormat, isMain, pid });
+  } catch (err) {
+    // Whatever refused to start, the session goes with it: no half-started agent holds the broker.
+    await bus.close();
+    throw err;
+  }
+}
+
+async function runConnected(ctx: {
+  readonly bus: MqttBus;
+  readonly stop: AbortSignal;
+  readonly config: TedgeConfig;
+  readonly logger: Logger;
+  readonly root: string;
+  readonly device: EntityTopicId;
+  readonly service: EntityTopicId;
+  readonly timestampFormat: 'unix' | 'rfc-3339';
+  readonly isMain: boolean;
+  readonly pid: number;
+}): Promise<number> {
+  const { bus, config, logger, root, device, service, timestampFormat, isMain, pid } = ctx;
 
   const clock = systemClock;
   /** A broken file or plugin: one line on te/errors and in the log; the agent goes on. */
@@ -185,10 +217,9 @@ async function run(flags: AgentFlags, env: NodeJS.ProcessEnv, logger: Logger): P
   ];
   const lifecycle = new Lifecycle(services, logger);
   try {
-    await lifecycle.runUntilSignal(process);
+    await lifecycle.run(ctx.stop, process);
   } catch (err) {
     await lifecycle.stop();
-    await bus.close();
     throw err;
   }
   await bus.close();
