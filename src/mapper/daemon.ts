@@ -1,7 +1,9 @@
 import { type Cloud, type PreparedBridge, cloudPayloadLimit, prepareBuiltInBridge, withBuiltInBridge } from '../bridge/build';
 import { MqttBus } from '../bus/mqtt-bus';
 import type { Converter } from '../core/converter';
-import { serviceTopicId } from '../core/topics';
+import { join } from 'node:path';
+import { serviceTopicId, topicFor } from '../core/topics';
+import { BrokerDropMonitor } from './broker-drops';
 import { activateNativeHotPath } from '../native/activate';
 import type { TedgeConfig } from '../config/tedge-config';
 import type { Logger } from '../log/logger';
@@ -54,6 +56,14 @@ async function connectMapper(config: TedgeConfig, logger: Logger, opts: MapperDa
   const bus = await MqttBus.connect({ host, port, clientId: opts.service, cleanSession: false, manualAck: true, will: healthLastWill(healthOpts, process.pid), signal: opts.stop });
   logger.info({ host, port }, 'connected to the local broker');
   const health = new HealthReporter(bus, systemClock, healthOpts, process.pid);
+  const drops = new BrokerDropMonitor({
+    bus,
+    clock: systemClock,
+    logger: logger.child({ component: opts.component }),
+    statePath: join(config.string('data.path'), 'mapper', opts.service, 'broker-dropped.json'),
+    metricsTopic: topicFor(healthOpts.service, { kind: 'metrics', name: 'broker' }, topicRoot),
+    timestampFormat: healthOpts.timestampFormat,
+  });
   const runtime = new MapperRuntime({
     name: opts.service,
     bus,
@@ -63,6 +73,7 @@ async function connectMapper(config: TedgeConfig, logger: Logger, opts: MapperDa
     health,
     logger: logger.child({ component: opts.component }),
     topicRoot,
+    monitors: [drops],
     ...(opts.cloud !== undefined ? { cloudLimit: cloudPayloadLimit(config, opts.cloud) } : {}),
   });
   const closeBus = { name: 'bus', start: async () => {}, stop: () => bus.close() };

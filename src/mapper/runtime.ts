@@ -9,6 +9,12 @@ import type { Logger } from '../log/logger';
 import type { HealthReporter } from '../runtime/health';
 import type { Service } from '../runtime/service';
 
+/** A side input of the mapper, not converted: `handle` is true when the message was the monitor's. */
+export interface InputMonitor {
+  readonly filters: readonly string[];
+  handle(msg: Message): boolean;
+}
+
 export interface MapperStats {
   received: number;
   published: number;
@@ -42,6 +48,8 @@ export class MapperRuntime implements Service {
       readonly topicRoot: string;
       /** Needed only by converters that batch (`flush`). */
       readonly timers?: Timers;
+      /** Inputs beside the converter's, such as the broker's drop counter: each says whether a message was its own. */
+      readonly monitors?: readonly InputMonitor[];
       /** The cloud's payload limit: a larger output for the cloud is not published but reported on te/errors. */
       readonly cloudLimit?: CloudPayloadLimit;
     },
@@ -54,7 +62,7 @@ export class MapperRuntime implements Service {
     const { bus, converter, health } = this.deps;
     bus.onMessageWithAck((m, ack) => this.onMessage(m, ack));
     // Subscribed before `up`: a client that waits for `up` and then publishes must not lose its message.
-    await bus.subscribe([...converter.filters, ...health.checkFilters()], 1);
+    await bus.subscribe([...converter.filters, ...health.checkFilters(), ...(this.deps.monitors ?? []).flatMap((m) => m.filters)], 1);
     await health.start();
     for (const m of converter.startupMessages?.(this.deps.clock.now()) ?? []) void this.publish(m);
   }
@@ -80,7 +88,7 @@ export class MapperRuntime implements Service {
   private onMessage(input: Message, ack: () => void): void {
     if (this.stopped) return;
     this.stats.received++;
-    if (this.deps.health.handle(input.topic)) {
+    if (this.deps.health.handle(input.topic) || this.deps.monitors?.some((m) => m.handle(input))) {
       ack();
       return;
     }

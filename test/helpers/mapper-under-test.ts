@@ -19,8 +19,8 @@ export class MapperUnderTest {
     readonly env: Record<string, string>,
   ) {}
 
-  static async start(cloud: string, opts: { filters: readonly string[]; env?: Record<string, string>; service?: string }): Promise<MapperUnderTest> {
-    const broker = await Mosquitto.start();
+  static async start(cloud: string, opts: { filters: readonly string[]; env?: Record<string, string>; service?: string; brokerConfig?: string }): Promise<MapperUnderTest> {
+    const broker = await Mosquitto.start(opts.brokerConfig !== undefined ? { extraConfig: opts.brokerConfig } : {});
     const configDir = mkdtempSync(join(tmpdir(), `tedge-mapper-${cloud}-it-`));
     const env = { TEDGE_CONFIG_DIR: configDir, TEDGE_MQTT_CLIENT_PORT: String(broker.port), ...opts.env };
     const health = `te/device/main/service/${opts.service ?? `tedge-mapper-${cloud}`}/status/health`;
