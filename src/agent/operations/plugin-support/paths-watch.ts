@@ -26,7 +26,7 @@ export function fingerprint(paths: readonly string[]): string {
 }
 
 /**
- * Calls `onChange` when a watched file or directory (plugin toml, plugin directories) changes: fs.watch
+ * Calls `onChange` when a watched file or directory (plugin toml, plugin directories, sm-plugins) changes: fs.watch
  * on each path's directory for a quick reaction, and a slow poll for what inotify misses (a directory
  * created later, a link retargeted, file systems without events).
  */
@@ -40,8 +40,10 @@ export class PathsWatch {
     private readonly paths: readonly string[],
     private readonly onChange: () => void,
     private readonly pollMs = 5000,
+    /** What counts as a change; by default any edit of the paths or of a directory's entries. */
+    private readonly fingerprintOf: () => string = () => fingerprint(paths),
   ) {
-    this.last = fingerprint(paths);
+    this.last = fingerprintOf();
   }
 
   start(): void {
@@ -80,7 +82,7 @@ export class PathsWatch {
 
   private check(): void {
     this.arm();
-    const now = fingerprint(this.paths);
+    const now = this.fingerprintOf();
     if (now === this.last) return;
     this.last = now;
     this.onChange();

@@ -3,7 +3,8 @@ import type { JsonObject } from '../../../core/json';
 import type { CommandRun, HandlerContext, OperationHandler, Outcome } from '../operation';
 import { type DownloadFn, applyUpdates } from './apply';
 import { FailureReport } from './failures';
-import { PluginDirWatch } from './plugin-watch';
+import { PathsWatch } from '../plugin-support/paths-watch';
+import { pluginFingerprint } from './plugin-fingerprint';
 import { listModules, pluginFiles, pluginSettings } from './plugins';
 import { SoftwareSerial } from './serial';
 import { type TypeUpdates, assignPlugins, parseUpdateList } from './update-request';
@@ -18,7 +19,7 @@ const PROBE_TIMEOUT_MS = 15_000;
  */
 export class SoftwareUpdateHandler implements OperationHandler {
   readonly operation = 'software_update';
-  private watch: PluginDirWatch | undefined;
+  private watch: PathsWatch | undefined;
   /** Aborts capability probes (`list`) when the agent stops. */
   private readonly stopping = new AbortController();
 
@@ -42,7 +43,9 @@ export class SoftwareUpdateHandler implements OperationHandler {
   }
 
   start(ctx: HandlerContext): Promise<void> {
-    this.watch = new PluginDirWatch(pluginSettings(ctx).dir, () => ctx.capabilityChanged());
+    const dir = pluginSettings(ctx).dir;
+    // A plugin added, removed or replaced: the fingerprint looks at the plugin files, not at any edit.
+    this.watch = new PathsWatch([dir], () => ctx.capabilityChanged(), 5000, () => pluginFingerprint(dir));
     this.watch.start();
     return Promise.resolve();
   }
