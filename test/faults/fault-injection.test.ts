@@ -7,6 +7,7 @@ import { after, describe, it, type TestContext } from 'node:test';
 import { BRIDGE_HEALTH, BridgeDevice, type BridgeDeviceOptions } from '../helpers/bridge-device';
 import { Daemon } from '../helpers/daemon';
 import { TcpCutter } from '../helpers/tcp-cutter';
+import { prng } from '../unit/native/support';
 import { Sensor } from './sensor';
 
 /**
@@ -26,17 +27,7 @@ after(() => {
   process.stdout.write(`\nfault-injection figures:\n${figures.map((f) => `  ${f}`).join('\n')}\n`);
 });
 
-/** A seeded PRNG (mulberry32): the random points of a run are printed, so a failure can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// Seeded: the random points of a run are printed with the suite's name, so a failure can be replayed.
 const SEED = Number(process.env['TEDGE_FAULT_SEED'] ?? Date.now() % 100_000);
 
 async function rig(opts: BridgeDeviceOptions = {}): Promise<{ device: BridgeDevice; sensor: Sensor }> {
