@@ -1,0 +1,234 @@
+import { rm } from 'node:fs/promises';
+import type { Clock } from '../../../core/clock';
+import { durationMs } from '../../../config/value-types';
+import { errorMessage } from '../../../core/errors';
+import type { JsonObject } from '../../../core/json';
+import { topicFor } from '../../../core/topics';
+import { systemClock } from '../../../runtime/system-clock';
+import { clientTls } from '../../transfer/client-tls';
+import { downloadFile } from '../../transfer/download';
+import type { CommandRun, HandlerContext, OperationHandler, Outcome } from '../operation';
+import { type RestartHandler, rebootOutcome, systemRestartHandler } from '../restart/restart-handler';
+import { readMarker, removeMarker, systemBootTime } from '../restart/reboot-marker';
+import { type FirmwareBackend, type ProcessCall, lastLine, parseArgv, processBackend, runTool } from './backend';
+import { type Action, type GateResult, gateAction, resumeAction } from './firmware-decide';
+import { type FirmwareBus, mqttFirmwareBus } from './firmware-bus';
+import { type FirmwareRequest, type FirmwareState, parseRequest, readState, stateUpdate } from './firmware-state';
+import { requiredServices } from './health-gate';
+import { type DownloadFn, fetchImage, imagePath } from './image';
+
+export interface FirmwareDeps {
+  readonly download: DownloadFn;
+  /** The restart operation's reboot: marker under run.path, sync, system.toml's reboot command, its timeout. */
+  readonly restart: RestartHandler;
+  readonly backend: (path: string, call: ProcessCall) => FirmwareBackend;
+  readonly bus: (ctx: HandlerContext) => FirmwareBus;
+  readonly clock: Clock;
+  readonly bootTime: () => Date | undefined;
+  /** This process: the agent's own health status must carry it. */
+  readonly pid: number;
+}
+
+/** Dropped by the executor (the agent is stopping); the persisted step is resumed at the next start. */
+const STOPPING: Outcome = { status: 'failed', reason: 'the agent stopped during the firmware update' };
+
+/**
+ * firmware_update, built in, over the backend named by firmware.backend (backend.ts): download (resumed,
+ * sha256 checked, bounded by the free space) → install into the inactive slot → trial reboot → on the new
+ * slot the health gate (agent, mappers, bridges up within firmware.health_timeout; firmware.verify exits
+ * 0) → mark-good → `successful` and twin `firmware`; otherwise mark-bad → reboot → `failed`, on the old
+ * slot. Each step is persisted in the payload before its effect (firmware-state.ts); after any restart
+ * firmware-decide.ts says how to go on.
+ */
+export class FirmwareUpdateHandler implements OperationHandler {
+  readonly operation = 'firmware_update';
+
+  constructor(private readonly deps: FirmwareDeps) {}
+
+  async capability(ctx: HandlerContext): Promise<JsonObject | undefined> {
+    return backendPath(ctx) === undefined ? undefined : {};
+  }
+
+  async execute(run: CommandRun): Promise<Outcome> {
+    const ready = this.begin(run);
+    if ('status' in ready) return ready;
+    return this.drive(run, ready.request, ready.backend, { step: 'download' }, { kind: 'download' });
+  }
+
+  async resume(run: CommandRun): Promise<Outcome> {
+    const ready = this.begin(run);
+    if ('status' in ready) return ready;
+    const state = readState(run.payload);
+    // Killed before the first step was persisted, or while downloading: nothing was installed yet.
+    if (state === undefined || state.step === 'download') return this.drive(run, ready.request, ready.backend, state ?? { step: 'download' }, { kind: 'download' });
+    let rebooted = false;
+    if (state.step === 'reboot' || state.step === 'rollback-reboot') {
+      const runDir = run.context.config.string('run.path');
+      rebooted = rebootOutcome(readMarker(runDir), this.deps.bootTime()).status === 'successful';
+      removeMarker(runDir);
+      run.log(rebooted ? 'the device rebooted' : 'the reboot marker is still there: only the agent restarted');
+    }
+    const booted = await ready.backend.bootedSlot();
+    if (!booted.ok) return this.fail(run, `cannot tell the booted slot: ${booted.reason}`);
+    const slot = lastLine(booted.output) ?? '';
+    run.log(`resuming step '${state.step}': booted slot ${slot}`);
+    return this.drive(run, ready.request, ready.backend, state, resumeAction(state, { rebooted, booted: slot }));
+  }
+
+  private begin(run: CommandRun): { request: FirmwareRequest; backend: FirmwareBackend } | Outcome {
+    const path = backendPath(run.context);
+    if (path === undefined) return { status: 'failed', reason: 'no firmware backend is configured (firmware.backend)' };
+    try {
+      const request = parseRequest(run.payload);
+      return { request, backend: this.deps.backend(path, { ctx: run.context, signal: run.signal, log: (l) => run.log(l) }) };
+    } catch (err) {
+      return { status: 'failed', reason: `Invalid firmware_update request: ${errorMessage(err)}` };
+    }
+  }
+
+  /** Carries out `action` and those that follow from it until the command ends. */
+  private async drive(run: CommandRun, req: FirmwareRequest, backend: FirmwareBackend, start: FirmwareState, first: Action): Promise<Outcome> {
+    let state = start;
+    let action = first;
+    const save = async (next: FirmwareState): Promise<void> => {
+      state = next;
+      await run.checkpoint(stateUpdate(state));
+    };
+    for (;;) {
+      if (run.signal.aborted) return STOPPING;
+      run.log(`firmware: ${action.kind}`);
+      switch (action.kind) {
+        case 'download': {
+          const file = state.file ?? imagePath(run.context.config.string('tmp.path'), run.cmdId);
+          await save({ step: 'download', file });
+          try {
+            const tls = clientTls(run.context.config);
+            await fetchImage(this.deps.download, req, file, { signal: run.signal, log: (l) => run.log(l), ...(tls ? { tls } : {}) });
+          } catch (err) {
+            if (run.signal.aborted) return STOPPING;
+            return this.fail(run, errorMessage(err), file);
+          }
+          action = { kind: 'install' };
+          break;
+        }
+        case 'install': {
+          const file = state.file ?? imagePath(run.context.config.string('tmp.path'), run.cmdId);
+          let before = state.slotBefore;
+          if (before === undefined) {
+            const booted = await backend.bootedSlot();
+            if (!booted.ok) return this.fail(run, `cannot tell the booted slot: ${booted.reason}`, file);
+            before = lastLine(booted.output) ?? '';
+          }
+          await save({ step: 'install', file, slotBefore: before });
+          const installed = await backend.install(file, req.name, req.version);
+          if (run.signal.aborted) return STOPPING;
+          if (!installed.ok) return this.fail(run, `the firmware backend could not install ${req.name} ${req.version}: ${installed.reason}`, file);
+          await rm(file, { force: true });
+          const target = lastLine(installed.output);
+          state = { ...state, ...(target !== undefined && target !== before ? { targetSlot: target } : {}) };
+          action = { kind: 'reboot', step: 'reboot', attempts: 1 };
+          break;
+        }
+        case 'reboot': {
+          await save({ ...state, step: action.step, rebootAttempts: action.attempts, rebootRequestedAt: this.deps.clock.now().toISOString() });
+          await this.deps.restart.prepare(run);
+          const outcome = await this.deps.restart.execute(run);
+          if (run.signal.aborted) return STOPPING;
+          // Still here: the reboot command failed or the device did not go down within reboot_timeout_seconds.
+          const why = outcome.status === 'failed' ? outcome.reason : 'the device did not reboot';
+          if (action.step === 'rollback-reboot') return this.fail(run, `${state.reason ?? 'rolled back'}; the rollback reboot failed: ${why}`);
+          action = { kind: 'rollback', reason: `the trial reboot failed: ${why}`, reboot: false };
+          break;
+        }
+        case 'health': {
+          const timeoutMs = durationMs(run.context.config.string('firmware.health_timeout'));
+          const deadline = state.healthDeadline ?? new Date(this.deps.clock.now().getTime() + timeoutMs).toISOString();
+          await save({ ...state, step: 'health', healthDeadline: deadline });
+          const gate = await this.healthGate(run, state, new Date(deadline), Math.round(timeoutMs / 1000));
+          if (run.signal.aborted) return STOPPING;
+          action = gateAction(gate);
+          break;
+        }
+        case 'commit': {
+          await save({ ...state, step: 'commit' });
+          const good = await backend.markGood();
+          if (run.signal.aborted) return STOPPING;
+          if (!good.ok) {
+            action = { kind: 'rollback', reason: `mark-good failed: ${good.reason}`, reboot: true };
+            break;
+          }
+          const twin = topicFor(run.entity, { kind: 'twin', fragment: 'firmware' }, run.context.config.string('mqtt.topic_root'));
+          await this.deps.bus(run.context).publishRetained(twin, JSON.stringify({ name: req.name, version: req.version, url: req.sourceUrl }));
+          run.log(`committed ${req.name} ${req.version} on slot ${state.targetSlot ?? '(new)'}`);
+          return { status: 'successful' };
+        }
+        case 'rollback': {
+          await save({ ...state, step: 'rollback', reason: action.reason });
+          const bad = await backend.markBad();
+          if (run.signal.aborted) return STOPPING;
+          // Without mark-bad the trial boot was for one boot only: the rollback reboot still returns to the old slot.
+          if (!bad.ok) run.log(`warning: mark-bad failed: ${bad.reason}`);
+          if (!action.reboot) return this.fail(run, action.reason);
+          action = { kind: 'reboot', step: 'rollback-reboot', attempts: 1 };
+          break;
+        }
+        case 'fail':
+          return this.fail(run, action.reason, state.file);
+      }
+    }
+  }
+
+  /** The services of requiredServices() up (in this boot) before the deadline, then firmware.verify. */
+  private async healthGate(run: CommandRun, state: FirmwareState, deadline: Date, timeoutS: number): Promise<GateResult> {
+    const ctx = run.context;
+    const services = requiredServices(ctx, ctx.config.string('mqtt.topic_root'), this.deps.pid);
+    run.log(`health gate: waiting until ${deadline.toISOString()} for ${services.map((s) => s.name).join(', ')}`);
+    const since = state.rebootRequestedAt === undefined ? undefined : new Date(state.rebootRequestedAt);
+    let missing: string[];
+    try {
+      missing = await this.deps.bus(ctx).waitForHealth(services, since, deadline, run.signal);
+    } catch (err) {
+      return { kind: 'unhealthy', missing: [`the local broker (${errorMessage(err)})`], timeoutS };
+    }
+    if (missing.length > 0) return { kind: 'unhealthy', missing, timeoutS };
+    const verify = ctx.config.text('firmware.verify');
+    if (verify === undefined || verify.trim() === '') return { kind: 'healthy' };
+    let argv: string[];
+    try {
+      argv = parseArgv(verify);
+    } catch (err) {
+      return { kind: 'verify-failed', detail: errorMessage(err) };
+    }
+    const [program = '', ...args] = argv;
+    const r = await runTool(program, args, { ctx, signal: run.signal, log: (l) => run.log(l) });
+    return r.ok ? { kind: 'healthy' } : { kind: 'verify-failed', detail: r.reason };
+  }
+
+  private async fail(run: CommandRun, reason: string, file?: string): Promise<Outcome> {
+    if (file !== undefined) {
+      await rm(file, { force: true });
+      await rm(`${file}.part`, { force: true });
+      await rm(`${file}.part.meta`, { force: true });
+    }
+    run.log(`firmware update failed: ${reason}`);
+    return { status: 'failed', reason };
+  }
+}
+
+function backendPath(ctx: HandlerContext): string | undefined {
+  const path = ctx.config.text('firmware.backend');
+  return path === undefined || path.trim() === '' ? undefined : path;
+}
+
+/** The handler of a running agent: the real downloader, reboot, backend process and broker. */
+export function systemFirmwareHandler(): FirmwareUpdateHandler {
+  return new FirmwareUpdateHandler({
+    download: downloadFile,
+    restart: systemRestartHandler(),
+    backend: processBackend,
+    bus: mqttFirmwareBus,
+    clock: systemClock,
+    bootTime: () => systemBootTime(),
+    pid: process.pid,
+  });
+}

@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, it } from 'node:test';
+import { FW, FirmwareRig, IMAGE, IMAGE_SHA, TWIN, json } from './firmware-setup';
+
+/**
+ * firmware_update of the real tedge-agent process on a real mosquitto, driven only through MQTT, over a
+ * simulated A/B backend whose reboot stops the agent (the test starts it again, as the next boot would).
+ */
+describe('firmware_update (process, real mosquitto, simulated A/B device)', { timeout: 60_000 }, () => {
+  let rig: FirmwareRig | undefined;
+
+  afterEach(async () => {
+    await rig?.stop();
+    rig = undefined;
+  });
+
+  it('success: download, install into B, trial boot, health gate, mark-good, twin; capability {}', async () => {
+    rig = await FirmwareRig.start();
+    await rig.startAgent();
+    await rig.cloud.waitForText('te/device/main///cmd/firmware_update', (t) => t === '{}');
+    await rig.request('ok1', { sha256: IMAGE_SHA, c8y: { id: '7' } });
+    const done = await rig.runToEnd('ok1');
+    assert.equal(done['status'], 'successful', JSON.stringify(done));
+    assert.deepEqual(done['c8y'], { id: '7' });
+    assert.deepEqual(rig.device.assertConsistent(), { booted: 'B', primary: 'B' });
+    assert.deepEqual(readFileSync(join(rig.device.dir, 'slot-B')), IMAGE);
+    const state = done['firmwareUpdate'] as Record<string, unknown>;
+    assert.equal(state['slotBefore'], 'A');
+    assert.equal(state['targetSlot'], 'B');
+    assert.equal(rig.boots, 2);
+    const twin = await rig.cloud.waitForText(TWIN);
+    assert.deepEqual(json(twin), { name: 'os', version: '2.0', url: rig.server.url });
+    // Retained: a client subscribing later gets it.
+    const late = await rig.probe([TWIN]);
+    assert.deepEqual(json(await late.waitForText(TWIN)), { name: 'os', version: '2.0', url: rig.server.url });
+    // What the cloud saw: executing before the reboot, and the image file is gone.
+    assert.ok(rig.cloud.texts(FW('ok1')).some((t) => json(t)['status'] === 'executing'));
+    assert.equal(existsSync(join(rig.dir, 'tmp', 'firmware', 'ok1.img')), false);
+    assert.match(rig.log('ok1'), /sha256 checked/);
+  });
+
+  it('bootloader fallback: the trial slot does not boot → failed, running A', async () => {
+    rig = await FirmwareRig.start();
+    rig.device.set('fallback', '1');
+    await rig.startAgent();
+    await rig.request('fb1', {});
+    const done = await rig.runToEnd('fb1');
+    assert.equal(done['status'], 'failed');
+    assert.equal(done['reason'], 'the bootloader fell back to A');
+    assert.deepEqual(rig.device.assertConsistent(), { booted: 'A', primary: 'A' });
+  });
+
+  it('health-gate rollback: a configured mapper never comes up → mark-bad, reboot, failed on A', async () => {
+    rig = await FirmwareRig.start({ env: { TEDGE_C8Y_URL: 'tenant.example.com', TEDGE_FIRMWARE_HEALTH_TIMEOUT: '2s' } });
+    await rig.startAgent();
+    await rig.request('hg1', {});
+    const done = await rig.runToEnd('hg1');
+    assert.equal(done['status'], 'failed');
+    assert.equal(done['reason'], 'health check failed: tedge-mapper-c8y, tedge-mapper-bridge-c8y not up within 2 s (firmware.health_timeout); rolled back to A');
+    assert.deepEqual(rig.device.assertConsistent(), { booted: 'A', primary: 'A' });
+    assert.ok(rig.device.calls().includes('mark-bad'));
+    assert.equal(rig.boots, 3);
+    assert.deepEqual(rig.cloud.texts(TWIN), []);
+  });
+
+  it('health gate passes when the mapper and the bridge report up after the boot', async () => {
+    rig = await FirmwareRig.start({ env: { TEDGE_C8Y_URL: 'tenant.example.com', TEDGE_FIRMWARE_HEALTH_TIMEOUT: '15s' } });
+    const cloud = rig.cloud;
+    // A stale `up` from before the reboot must not count: only statuses newer than the reboot do.
+    const up = (): string => JSON.stringify({ status: 'up', pid: 1, time: Math.floor(Date.now() / 1000) + 1 });
+    await cloud.publish('te/device/main/service/tedge-mapper-c8y/status/health', JSON.stringify({ status: 'up', pid: 1, time: 1000 }), { retain: true });
+    await rig.startAgent();
+    await rig.request('hg2', {});
+    const done = await rig.runToEnd('hg2', 40_000, async () => {
+      if (rig?.boots !== 1) return;
+      // The new boot: mapper and bridge come up a little after the agent.
+      setTimeout(() => {
+        void cloud.publish('te/device/main/service/tedge-mapper-c8y/status/health', up(), { retain: true });
+        void cloud.publish('te/device/main/service/tedge-mapper-bridge-c8y/status/health', up(), { retain: true });
+      }, 2500);
+    });
+    assert.equal(done['status'], 'successful', JSON.stringify(done));
+    assert.deepEqual(rig.device.assertConsistent(), { booted: 'B', primary: 'B' });
+  });
+
+  it('verify failure: firmware.verify exits non-zero → rolled back to A', async () => {
+    rig = await FirmwareRig.start({ env: { TEDGE_FIRMWARE_VERIFY: '["/bin/sh", "-c", "exit 3"]' } });
+    await rig.startAgent();
+    await rig.request('vf1', {});
+    const done = await rig.runToEnd('vf1');
+    assert.equal(done['status'], 'failed');
+    assert.match(String(done['reason']), /^firmware\.verify failed: .*exit status 3.*; rolled back to A$/);
+    assert.deepEqual(rig.device.assertConsistent(), { booted: 'A', primary: 'A' });
+  });
+
+  it('sha256 mismatch: nothing installed, no reboot', async () => {
+    rig = await FirmwareRig.start();
+    await rig.startAgent();
+    await rig.request('sh1', { sha256: '0'.repeat(64) });
+    const done = await rig.runToEnd('sh1');
+    assert.equal(done['status'], 'failed');
+    assert.match(String(done['reason']), /^the firmware image is corrupt or truncated: sha256 [0-9a-f]{64} \(\d+ bytes\) is not the expected 0{64}$/);
+    assert.equal(rig.device.calls().filter((c) => c.startsWith('install')).length, 0);
+    assert.equal(existsSync(join(rig.device.dir, 'slot-B')), false);
+    assert.equal(rig.boots, 1);
+    assert.equal(existsSync(join(rig.dir, 'tmp', 'firmware', 'sh1.img')), false);
+  });
+
+  it('a hanging backend is killed after firmware.backend.timeout', async () => {
+    rig = await FirmwareRig.start({ env: { TEDGE_FIRMWARE_BACKEND_TIMEOUT: '2s' } });
+    rig.device.set('hang-install', '1');
+    await rig.startAgent();
+    await rig.request('hang1', {});
+    const done = await rig.runToEnd('hang1');
+    assert.equal(done['status'], 'failed');
+    assert.match(String(done['reason']), /could not install os 2\.0: .* timed out after 2 s and was killed \(firmware\.backend\.timeout\)/);
+    assert.deepEqual(rig.device.assertConsistent(), { booted: 'A', primary: 'A' });
+  });
+});
