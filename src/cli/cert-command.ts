@@ -6,6 +6,7 @@ import { certificateInfo, formatCertificateInfo, humanDuration, rfc2822 } from '
 import { candidatePathOf, deviceCertPaths } from '../certs/paths';
 import { type RenewalState, renewalState, renewSelfSigned } from '../certs/renewal';
 import { readCertificate } from '../certs/validate';
+import { registerCertUpload } from './cert-upload-command';
 import type { CommandContext } from './context';
 import { EXIT_FAILURE, EXIT_USAGE, ExitStatus } from './exit-codes';
 
@@ -94,6 +95,8 @@ export function registerCertCommand(program: Command, context: () => CommandCont
       ctx.out(`New certificate written to ${candidate.candidatePath}\n`);
       ctx.out(`It replaces ${candidate.certPath} after a successful connection: upload it to the cloud, then run tedge reconnect ${cloud ?? '<cloud>'}\n`);
     });
+
+  registerCertUpload(cert, context);
 
   cert
     .command('needs-renewal')

@@ -10,6 +10,8 @@ import { EXIT_OK, errorLine, exitCodeOf } from './exit-codes';
 import { registerMqttCommand } from './mqtt-command';
 import { registerWriteCommand } from './write-command';
 import { registerFilePluginCommands } from './file-plugin-command';
+import { registerHttpCommand } from './http-command';
+import { registerUploadCommand } from './upload-command';
 
 export type { CliDeps } from './context';
 
@@ -47,6 +49,8 @@ export function buildProgram(deps: CliDeps): Command {
   registerConnectCommand(program, context);
   registerWriteCommand(program, context);
   registerFilePluginCommands(program, context);
+  registerHttpCommand(program, context);
+  registerUploadCommand(program, context);
   return program;
 }
 

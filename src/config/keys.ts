@@ -89,6 +89,11 @@ const TABLE = {
   'c8y.proxy.bind.port': { type: 'port', doc: 'Port of the local Cumulocity HTTP proxy', default: '8001' },
   'c8y.proxy.client.host': { type: 'string', doc: 'Host clients use to reach the Cumulocity HTTP proxy', default: '127.0.0.1' },
   'c8y.proxy.client.port': { type: 'port', doc: 'Port clients use to reach the Cumulocity HTTP proxy', default: (c) => c.get('c8y.proxy.bind.port') },
+  'c8y.proxy.cert_path': { type: 'path', doc: 'Server certificate (PEM) of the Cumulocity HTTP proxy; with c8y.proxy.key_path it serves HTTPS', example: '/etc/tedge/device-certs/c8y_proxy_certificate.pem' },
+  'c8y.proxy.key_path': { type: 'path', doc: 'Private key (PEM) of c8y.proxy.cert_path', example: '/etc/tedge/device-certs/c8y_proxy_key.pem' },
+  'c8y.proxy.ca_path': { type: 'path', doc: 'CA certificates (a PEM file or a directory) of the clients the HTTPS proxy requires a certificate from', example: '/etc/ssl/certs' },
+  'c8y.auth_method': { type: 'string', doc: 'How the mapper authenticates over HTTP: certificate (JWT from s/uat), basic (c8y.credentials_path), or auto (basic when the credentials file exists)', default: 'certificate' },
+  'c8y.credentials_path': { type: 'path', doc: 'Basic auth credentials of Cumulocity: a TOML file with [c8y] username and password', default: (c) => `${c.configDir}/credentials.toml` },
 
   ...cloudKeys('az', 262144, TELEMETRY_TOPICS),
   'az.mapper.timestamp': { type: 'boolean', doc: 'Add a timestamp to messages sent to Azure', default: 'true' },

@@ -11,7 +11,7 @@ import { EarlyMessages } from './early-messages';
 import { toC8yEvent } from './events';
 import { healthMessages, healthStatus } from './health';
 import { InventoryMapper } from './inventory';
-import { C8yOperations, type OperationsOptions } from './operations';
+import { C8yOperations, type OperationsOptions, type UploadOutcome, type UploadRequest } from './operations';
 import { type RegistrationOptions, registrationMessages } from './registration';
 import { UnitStore } from './units';
 
@@ -74,6 +74,11 @@ export class C8yConverter implements Converter {
 
   startupMessages(): Message[] {
     return this.operations.startupMessages();
+  }
+
+  /** Hook for the HTTP side (src/mapper/c8y/http): an upload it served → 506 with the binary URL (or 505), then the clear. */
+  uploadFinished(request: UploadRequest, outcome: UploadOutcome): Message[] {
+    return this.operations.uploadFinished(request, outcome);
   }
 
   convert(msg: Message, now: Date): Message[] {

@@ -1,11 +1,12 @@
 import { urlHost } from '../../config/keys';
 import type { TedgeConfig } from '../../config/tedge-config';
 import type { Logger } from '../../log/logger';
-import type { Lifecycle } from '../../runtime/lifecycle';
+import { Lifecycle } from '../../runtime/lifecycle';
 import { nativeForProcess } from '../../native/binding';
 import { MeasurementConverter } from '../../native/measurement-converter';
 import { buildMapperDaemon } from '../daemon';
 import { C8yConverter } from './converter';
+import { buildC8yHttpSide } from './http';
 
 const ENABLE_KEY = {
   restart: 'c8y.enable.device_restart',
@@ -43,6 +44,12 @@ export async function buildC8yMapper(config: TedgeConfig, logger: Logger, stop: 
     c8yProxyBase: `http://${config.string('c8y.proxy.client.host')}:${config.number('c8y.proxy.client.port')}/c8y`,
     c8yHost: c8yUrl === undefined ? undefined : urlHost(c8yUrl),
   });
+  const service = `tedge-mapper-${prefix}`;
+  // The HTTP side (proxy, uploads, oversized events) is checked before the mapper connects, like the bridge.
+  const httpSide = buildC8yHttpSide(config, logger, { service, uploadFinished: (req, outcome) => converter.uploadFinished(req, outcome), stop });
   // The built-in bridge (src/bridge) runs in this process unless mqtt.bridge.built_in=false or c8y.url is unset.
-  return buildMapperDaemon(config, logger, { service: `tedge-mapper-${prefix}`, component: 'c8y-mapper', converter, cloud: 'c8y', stop });
+  const mapper = await buildMapperDaemon(config, logger, { service, component: 'c8y-mapper', converter, cloud: 'c8y', stop });
+  if (httpSide === undefined) return mapper;
+  // Started after the mapper and its bridge (JWT requests go out over it), stopped before them.
+  return new Lifecycle([{ name: service, start: () => mapper.start(), stop: () => mapper.stop() }, httpSide], logger);
 }

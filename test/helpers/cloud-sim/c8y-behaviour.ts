@@ -27,7 +27,14 @@ export class C8yBehaviour {
   readonly operations = new Map<string, SimOperation>();
   /** How many times a device asked for its pending operations (500). */
   pendingRequests = 0;
+  /** External id (c8y_Serial) → managed object id, for devices (100), child devices (101) and services (102). */
+  readonly identities = new Map<string, string>();
+  /** JWTs handed out on s/dat and still accepted by the REST side (see expireTokens). */
+  readonly validTokens = new Set<string>();
+  /** How many JWTs were requested on s/uat. */
+  tokenRequests = 0;
   private nextId = 1000;
+  private nextManagedObject = 9000;
 
   constructor(
     private readonly opts: { readonly tenantHost: string; readonly deviceId: () => string | undefined },
@@ -42,7 +49,12 @@ export class C8yBehaviour {
   }
 
   handle(msg: SimMessage): SimMessage[] {
-    if (msg.topic === 's/uat') return [{ topic: 's/dat', payload: `71,${this.jwt()}` }];
+    if (msg.topic === 's/uat') {
+      this.tokenRequests++;
+      const token = this.jwt();
+      this.validTokens.add(token);
+      return [{ topic: 's/dat', payload: `71,${token}` }];
+    }
     if (msg.topic !== 's/us' && !msg.topic.startsWith('s/us/')) return [];
     const out: SimMessage[] = [];
     for (const line of msg.payload.split('\n')) out.push(...this.smartrest(line.trim()));
@@ -54,6 +66,11 @@ export class C8yBehaviour {
     switch (fields[0]) {
       case '100':
         this.devices.push({ id: fields[1] ?? '', type: fields[2] ?? 'thin-edge.io' });
+        this.identify(fields[1]);
+        return [];
+      case '101':
+      case '102':
+        this.identify(fields[1]);
         return [];
       case '500':
         this.pendingRequests++;
@@ -81,6 +98,22 @@ export class C8yBehaviour {
     }
   }
 
+  /** Every JWT handed out so far is refused from now on (401), as when the tenant's tokens expire. */
+  expireTokens(): void {
+    this.validTokens.clear();
+  }
+
+  /** The managed object of an external id, created on first sight. */
+  identify(externalId: string | undefined): string | undefined {
+    if (externalId === undefined || externalId === '') return undefined;
+    let id = this.identities.get(externalId);
+    if (id === undefined) {
+      id = String(this.nextManagedObject++);
+      this.identities.set(externalId, id);
+    }
+    return id;
+  }
+
   private setStatus(id: string | undefined, status: OperationStatus, detail?: string): void {
     const op = id === undefined ? undefined : this.operations.get(id);
     if (op === undefined) return;
@@ -93,7 +126,7 @@ export class C8yBehaviour {
   private jwt(): string {
     const b64 = (o: object): string => Buffer.from(JSON.stringify(o)).toString('base64url');
     const now = Math.floor(Date.now() / 1000);
-    return `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ iss: this.opts.tenantHost, ten: 't-sim', sub: `device_${this.opts.deviceId() ?? 'unknown'}`, iat: now, exp: now + 3600 })}.c2lt`;
+    return `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ iss: this.opts.tenantHost, ten: 't-sim', sub: `device_${this.opts.deviceId() ?? 'unknown'}`, iat: now, exp: now + 3600, jti: this.tokenRequests })}.c2lt`;
   }
 }
 

@@ -1,5 +1,6 @@
 import { type IncomingMessage, type Server, type ServerResponse, createServer as createHttp } from 'node:http';
 import { createServer as createHttps } from 'node:https';
+import { SIM_TENANT, authorized } from './rest-auth';
 
 export interface HttpRecord {
   readonly method: string;
@@ -9,24 +10,42 @@ export interface HttpRecord {
   readonly body: Buffer;
 }
 
+/** What the REST side needs of the rest of the simulator. */
+export interface SimHttpHooks {
+  readonly validTokens: ReadonlySet<string>;
+  readonly identities: ReadonlyMap<string, string>;
+  /** A trusted certificate was posted: the MQTT broker must accept it from now on. */
+  readonly trust: (certPem: string) => Promise<void>;
+}
+
 export interface StoredBinary {
   readonly content: Buffer;
   readonly contentType: string;
 }
 
 /**
- * The HTTP side of the simulated Cumulocity, for binaries: log/config uploads go to an event
- * (POST /event/events, then POST /event/events/<id>/binaries), firmware/software downloads come
- * from GET /inventory/binaries/<id>. Every request is recorded; unknown routes answer 404.
+ * The HTTP side of the simulated Cumulocity: every route needs a JWT the tenant handed out on s/dat or a
+ * user's basic auth (401 otherwise). Log/config uploads go to an event (POST /event/events, then POST
+ * /event/events/<id>/binaries), firmware/software downloads come from GET /inventory/binaries/<id>,
+ * identity lookups (GET /identity/externalIds/c8y_Serial/<xid>), the tenant (GET /tenant/currentTenant)
+ * and trusted certificates (POST /tenant/tenants/<t>/trusted-certificates, which the MQTT broker then
+ * accepts). Every request is recorded; unknown routes answer 404.
  */
 export class SimHttp {
   readonly requests: HttpRecord[] = [];
   readonly events = new Map<string, { json: Record<string, unknown>; binary?: StoredBinary }>();
   readonly binaries = new Map<string, StoredBinary>();
+  /** Users allowed basic auth, name → password (`<user>` or `t-sim/<user>` in the header). */
+  readonly users = new Map<string, string>();
+  /** Certificates posted to the trusted-certificates API, by name. */
+  readonly trustedCertificates = new Map<string, string>();
   private server: Server | undefined;
   private nextId = 5000;
 
-  constructor(private readonly baseUrl: () => string) {}
+  constructor(
+    private readonly baseUrl: () => string,
+    private readonly hooks: SimHttpHooks,
+  ) {}
 
   async start(port: number, tls?: { cert: Buffer; key: Buffer }): Promise<void> {
     const handler = (req: IncomingMessage, res: ServerResponse): void => void this.handle(req, res);
@@ -77,7 +96,30 @@ export class SimHttp {
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(value));
     };
+    if (!authorized(req.headers.authorization, this.hooks.validTokens, this.users)) return json(401, { error: 'security/Unauthorized', message: 'Invalid credentials!' });
     let m: RegExpExecArray | null;
+    if ((method === 'GET' || method === 'HEAD') && path === '/tenant/currentTenant') return json(200, { name: SIM_TENANT, domainName: '127.0.0.1' });
+    if (method === 'POST' && (m = /^\/tenant\/tenants\/([^/]+)\/trusted-certificates$/.exec(path))) {
+      if (m[1] !== SIM_TENANT) return json(404, { error: `no tenant ${m[1] ?? ''}` });
+      let cert: { name?: unknown; certInPemFormat?: unknown };
+      try {
+        cert = JSON.parse(body.toString('utf8')) as typeof cert;
+      } catch {
+        return json(422, { error: 'invalid JSON' });
+      }
+      if (typeof cert.certInPemFormat !== 'string' || typeof cert.name !== 'string') return json(422, { error: 'name and certInPemFormat are required' });
+      const pem = cert.certInPemFormat.trim();
+      if ([...this.trustedCertificates.values()].includes(pem)) return json(409, { error: 'certificate already exists' });
+      this.trustedCertificates.set(cert.name, pem);
+      await this.hooks.trust(pem);
+      return json(201, { name: cert.name, status: 'ENABLED', autoRegistrationEnabled: true });
+    }
+    if (method === 'GET' && (m = /^\/identity\/externalIds\/c8y_Serial\/([^/]+)$/.exec(path))) {
+      const xid = decodeURIComponent(m[1] ?? '');
+      const id = this.hooks.identities.get(xid);
+      if (id === undefined) return json(404, { error: 'identity/Not Found', message: `External id not found; external id = ID [type=c8y_Serial, value=${xid}]` });
+      return json(200, { externalId: xid, type: 'c8y_Serial', managedObject: { id, self: `${this.baseUrl()}/inventory/managedObjects/${id}` } });
+    }
     if (method === 'POST' && path === '/event/events') {
       const id = String(this.nextId++);
       let event: Record<string, unknown> = {};

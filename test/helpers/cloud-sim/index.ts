@@ -39,7 +39,6 @@ let instances = 0;
  */
 export class CloudSimulator {
   readonly received: SimMessage[] = [];
-  readonly c8y: C8yBehaviour;
   private listeners: Array<(m: SimMessage) => void> = [];
   private waiters: Array<() => void> = [];
   private client: MqttBus | undefined;
@@ -54,9 +53,8 @@ export class CloudSimulator {
     readonly httpPort: number,
     private readonly httpTls: boolean,
     private readonly record: boolean,
-  ) {
-    this.c8y = new C8yBehaviour({ tenantHost: '127.0.0.1', deviceId: () => this.c8y.devices[0]?.id });
-  }
+    readonly c8y: C8yBehaviour,
+  ) {}
 
   static async start(opts: CloudSimOptions = {}): Promise<CloudSimulator> {
     const ownsDir = opts.dir === undefined;
@@ -70,7 +68,8 @@ export class CloudSimulator {
     const broker = new SimBroker(dir, opts.mqttPort ?? (await freePort()), await freePort(), pki, opts.brokerConfig ?? '');
     const httpPort = opts.httpPort ?? (await freePort());
     const httpTls = opts.httpTls ?? true;
-    const sim: CloudSimulator = new CloudSimulator(dir, ownsDir, pki, broker, new SimHttp(() => sim.httpBaseUrl), httpPort, httpTls, opts.record ?? true);
+    const behaviour: C8yBehaviour = new C8yBehaviour({ tenantHost: '127.0.0.1', deviceId: () => behaviour.devices[0]?.id });
+    const sim: CloudSimulator = new CloudSimulator(dir, ownsDir, pki, broker, new SimHttp(() => sim.httpBaseUrl, { validTokens: behaviour.validTokens, identities: behaviour.identities, trust: (pem) => sim.trustCertificate(pem) }), httpPort, httpTls, opts.record ?? true, behaviour);
     await broker.start();
     await sim.http.start(httpPort, httpTls ? { cert: readFileSync(pki.serverCert), key: readFileSync(pki.serverKey) } : undefined);
     await sim.connectCloudSide();
