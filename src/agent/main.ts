@@ -23,6 +23,9 @@ import { builtinHandlers } from './operations/builtin-handlers';
 import { CommandLogs } from './operations/command-log';
 import { CommandStore } from './operations/command-store';
 import { CommandExecutor, type HandlerEnvironment } from './operations/executor';
+import { downloadFile } from './transfer/download';
+import { WorkflowEngine } from './workflows/engine';
+import { WorkflowService } from './workflows/workflow-service';
 import { activateNativeHotPath } from '../native/activate';
 
 const LOG_LEVELS: readonly LogLevel[] = ['error', 'warn', 'info', 'debug', 'trace'];
@@ -184,7 +187,7 @@ async function runConnected(ctx: {
   // The entity store's `te/+/+/+/+/#` already brings the commands of the main device; a child agent
   // subscribes to its own, and then needs a separate health-check subscription only for its service.
   const commandFilter = topicFor(device, { kind: 'command', operation: '+', cmdId: '+' }, root);
-  const executor = operationsExecutor({ bus, config, device, root, logger, reportError, filters: entities ? [] : [commandFilter] });
+  const { executor, workflows } = operationsExecutor({ bus, config, device, root, logger, reportError, filters: entities ? [] : [commandFilter] });
   const info = new AgentInfo(bus, {
     topicRoot: root,
     device,
@@ -207,7 +210,9 @@ async function runConnected(ctx: {
   //   command messages, and mosquitto sends only so many unacknowledged QoS 1 messages, which would
   //   starve the entity store's start (it waits for its own sync message);
   // - the entity store listens before the agent announces itself and reports `up`.
+  // - the workflow files before the executor: its persisted commands resume with their workflow.
   const services: Service[] = [
+    workflows,
     executor,
     // HTTP (file transfer, entity API) only on the main device: child agents use its service.
     ...(entities ? [entities, buildAgentHttpService(config, entities, logger)] : []),
@@ -227,7 +232,10 @@ async function runConnected(ctx: {
   return 0;
 }
 
-/** The command framework with the built-in operations, its state under agent.state.path and logs under logs.path. */
+/**
+ * The command framework with the built-in operations and the workflows of <config-dir>/operations (which
+ * may replace them), its state under agent.state.path and logs under logs.path.
+ */
 function operationsExecutor(deps: {
   readonly bus: Bus;
   readonly config: TedgeConfig;
@@ -236,7 +244,7 @@ function operationsExecutor(deps: {
   readonly logger: Logger;
   readonly reportError: (text: string) => void;
   readonly filters: readonly string[];
-}): CommandExecutor {
+}): { executor: CommandExecutor; workflows: WorkflowService } {
   const { bus, config, device, root, logger, reportError, filters } = deps;
   const environment: HandlerEnvironment = {
     device,
@@ -251,13 +259,28 @@ function operationsExecutor(deps: {
     reportError,
   };
   const log = logger.child({ component: 'operations' });
-  return new CommandExecutor({
+  const builtins = builtinHandlers({ logger: log });
+  const engine = new WorkflowEngine({
+    builtins: new Map(builtins.map((b) => [b.operation, b])),
+    download: (url, dest, opts) => downloadFile(url, dest, opts),
+    topicRoot: root,
+  });
+  const workflows = new WorkflowService({
+    dir: join(config.configDir, 'operations'),
+    builtins,
+    engine,
+    reportError,
+    logger: logger.child({ component: 'workflows' }),
+  });
+  const executor = new CommandExecutor({
     bus,
-    handlers: builtinHandlers({ logger: log }),
+    handlers: workflows.handlers,
     environment,
     store: new CommandStore(join(config.string('agent.state.path'), 'workflows')),
     logs: new CommandLogs(join(config.string('logs.path'), 'agent'), config.number('logs.max_per_operation'), systemClock, (err) => log.warn({ err }, 'cannot write a command log')),
     logger: log,
     options: { topicRoot: root, device, filters, stopDeadlineMs: 2000 },
   });
+  workflows.serveWith(executor);
+  return { executor, workflows };
 }

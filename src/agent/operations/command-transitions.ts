@@ -24,8 +24,12 @@ export type Tracked =
   | { readonly phase: 'finished'; readonly status: string };
 
 export type CommandEvent =
-  /** A well-formed, non-empty payload from the bus (`status` defaults to `init`). */
-  | { readonly kind: 'request'; readonly payload: JsonObject }
+  /**
+   * A well-formed, non-empty payload from the bus (`status` defaults to `init`). `workflow`: the handler
+   * moves the command through its own states (a workflow's `init` state acts too), so `init` is
+   * persisted as it is and nothing is published until the handler advances it.
+   */
+  | { readonly kind: 'request'; readonly payload: JsonObject; readonly workflow?: boolean }
   /** A payload that is not a JSON object with a string status. */
   | { readonly kind: 'malformed'; readonly reason: string }
   /** The empty retained payload: the requester is done with the command. */
@@ -34,7 +38,7 @@ export type CommandEvent =
    * Found in the state directory at start. `resumable`: the handler has a `resume`. `delivered`: a
    * terminal state the broker acknowledged before the agent stopped.
    */
-  | { readonly kind: 'restored'; readonly payload: JsonObject; readonly resumable: boolean; readonly delivered?: boolean }
+  | { readonly kind: 'restored'; readonly payload: JsonObject; readonly resumable: boolean; readonly delivered?: boolean; readonly workflow?: boolean }
   /** The handler's result, or why it could not run (e.g. the state could not be persisted). */
   | { readonly kind: 'finished'; readonly outcome: Outcome }
   /** The handler saves progress (still running) before an effect that may restart the process. */
@@ -108,6 +112,19 @@ function start(request: JsonObject): Step {
   };
 }
 
+/** init of a workflow: persisted at `init` (a restart runs the init state again), then its handler runs. */
+function startWorkflow(request: JsonObject): Step {
+  const init: JsonObject = { ...request, status: 'init' };
+  return {
+    state: { phase: 'running', payload: init },
+    effects: [
+      { kind: 'log', line: `received: ${JSON.stringify(request)}` },
+      { kind: 'persist', payload: init },
+      { kind: 'run', mode: 'execute', payload: init },
+    ],
+  };
+}
+
 const IGNORE = (state: Tracked | undefined): Step => ({ state, effects: [] });
 
 export function transition(state: Tracked | undefined, event: CommandEvent): Step {
@@ -116,7 +133,7 @@ export function transition(state: Tracked | undefined, event: CommandEvent): Ste
       const status = statusOf(event.payload);
       // Our own echoes, and duplicates of the request.
       if (state !== undefined) return IGNORE(state);
-      if (status === 'init') return start(event.payload);
+      if (status === 'init') return event.workflow === true ? startWorkflow(event.payload) : start(event.payload);
       // A terminal state nobody cleared yet: the requester's business.
       if (isTerminal(status)) return IGNORE(undefined);
       // Non-terminal but not persisted by us: left over by an agent whose state was lost. Never leave it hanging.
@@ -142,7 +159,7 @@ export function transition(state: Tracked | undefined, event: CommandEvent): Ste
         if (event.delivered === true) return { state: { phase: 'finished', status }, effects: [] };
         return { state: { phase: 'finished', status }, effects: [{ kind: 'publish', payload: event.payload }, { kind: 'persist', payload: event.payload, delivered: true }] };
       }
-      if (status === 'init') return start(event.payload);
+      if (status === 'init') return event.workflow === true ? startWorkflow(event.payload) : start(event.payload);
       if (!event.resumable) return finish(event.payload, { status: 'failed', reason: AGENT_RESTARTED_REASON }, 'restored');
       return {
         state: { phase: 'running', payload: event.payload },

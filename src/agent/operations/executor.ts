@@ -62,6 +62,10 @@ export class CommandExecutor implements Service {
   /** Messages that arrive before the persisted commands are restored; undefined once started. */
   private early: Array<{ msg: Message; ack: () => void }> | undefined = [];
   private stopping = false;
+  private started = false;
+  /** The last payload seen on each command topic of this device, for `run.commands.watch` (sub-operations). */
+  private readonly lastCommands = new Map<string, JsonObject>();
+  private readonly watchers = new Map<string, Set<(payload: JsonObject | undefined) => void>>();
   /** `te/<device>/cmd/`: every command topic of this agent starts with it. */
   private readonly commandPrefix: string;
 
@@ -89,22 +93,59 @@ export class CommandExecutor implements Service {
     return [...this.handlers.keys()];
   }
 
-  async start(): Promise<void> {
-    const { bus, environment, options, logger } = this.deps;
-    for (const handler of this.handlers.values()) {
-      const ctx: HandlerContext = {
-        ...environment,
-        capabilityChanged: () => this.republish(handler, ctx),
-      };
-      this.contexts.set(handler.operation, ctx);
-      try {
-        await handler.start?.(ctx);
-      } catch (err) {
-        // One broken operation (a plugin directory it cannot watch) does not take the others down.
-        environment.reportError(`the ${handler.operation} operation could not start: ${errorMessage(err)}`);
-      }
-      await this.capabilities.publish(handler, ctx);
+  /**
+   * Serves one more operation (a workflow file added): before `start`, as if passed to the constructor;
+   * after it, started and its capability published at once. Replacing a handler stops the old one; its
+   * running commands finish with it.
+   */
+  async setHandler(handler: OperationHandler): Promise<void> {
+    const old = this.handlers.get(handler.operation);
+    this.handlers.set(handler.operation, handler);
+    if (!this.started || this.stopping) return;
+    if (old !== undefined && old !== handler) await this.stopHandler(old);
+    await this.startHandler(handler);
+  }
+
+  /** Stops serving an operation (its workflow file removed): stopped, its capability cleared. */
+  async removeHandler(operation: string): Promise<void> {
+    const old = this.handlers.get(operation);
+    if (old === undefined) return;
+    this.handlers.delete(operation);
+    if (!this.started || this.stopping) return;
+    await this.stopHandler(old);
+    const ctx = this.contextOf(operation);
+    this.contexts.delete(operation);
+    await this.capabilities.publish({ operation, capability: async () => undefined, execute: async () => ({ status: 'failed', reason: 'withdrawn' }) }, ctx);
+  }
+
+  private async startHandler(handler: OperationHandler): Promise<void> {
+    const { environment } = this.deps;
+    const ctx: HandlerContext = {
+      ...environment,
+      capabilityChanged: () => this.republish(handler, ctx),
+    };
+    this.contexts.set(handler.operation, ctx);
+    try {
+      await handler.start?.(ctx);
+    } catch (err) {
+      // One broken operation (a plugin directory it cannot watch) does not take the others down.
+      environment.reportError(`the ${handler.operation} operation could not start: ${errorMessage(err)}`);
     }
+    await this.capabilities.publish(handler, ctx);
+  }
+
+  private async stopHandler(handler: OperationHandler): Promise<void> {
+    try {
+      await handler.stop?.();
+    } catch (err) {
+      this.deps.logger.warn({ err, operation: handler.operation }, 'handler did not stop cleanly');
+    }
+  }
+
+  async start(): Promise<void> {
+    const { bus, options, logger } = this.deps;
+    this.started = true;
+    for (const handler of [...this.handlers.values()]) await this.startHandler(handler);
     // A broker restarted without persistence has lost the retained capabilities: say them again.
     let connected = true;
     bus.onConnectionChange((now) => {
@@ -124,13 +165,7 @@ export class CommandExecutor implements Service {
     // A handler stopped here is resumed (or failed) at the next start: its persisted state is left as is.
     for (const entry of this.entries.values()) entry.run?.abort();
     await withDeadline(Promise.allSettled([...this.runs]), this.deps.options.stopDeadlineMs ?? 2000);
-    for (const handler of this.handlers.values()) {
-      try {
-        await handler.stop?.();
-      } catch (err) {
-        this.deps.logger.warn({ err, operation: handler.operation }, 'handler did not stop cleanly');
-      }
-    }
+    for (const handler of this.handlers.values()) await this.stopHandler(handler);
     await withDeadline(Promise.allSettled([...this.entries.values()].map((e) => e.chain)), 2000);
   }
 
@@ -141,6 +176,7 @@ export class CommandExecutor implements Service {
   handle(msg: Message, ack: () => void): void {
     // The main agent sees all the telemetry of the bus: one string comparison turns it away.
     const t = msg.topic.startsWith(this.commandPrefix) ? parseTopic(msg.topic, this.deps.options.topicRoot) : undefined;
+    if (t?.channel.kind === 'command' && t.entity === this.deps.options.device) this.observe(msg);
     if (t?.channel.kind !== 'command' || t.entity !== this.deps.options.device || !this.handlers.has(t.channel.operation)) {
       // At once, even before start: the broker sends only so many QoS 1 messages without their PUBACK.
       ack();
@@ -153,7 +189,22 @@ export class CommandExecutor implements Service {
     // Stopping: no PUBACK, so the broker hands the message over again after the restart.
     if (this.stopping) return;
     const key = { topic: msg.topic, operation: t.channel.operation, cmdId: t.channel.cmdId };
-    this.dispatch(key, toEvent(msg)).then(ack, ack);
+    const event = toEvent(msg);
+    const workflow = this.handlers.get(key.operation)?.managesStates === true;
+    this.dispatch(key, event.kind === 'request' && workflow ? { ...event, workflow } : event).then(ack, ack);
+  }
+
+  /** Remembers the last state of every command of this device and tells who watches it (a parent workflow). */
+  private observe(msg: Message): void {
+    const event = toEvent(msg);
+    const payload = event.kind === 'request' ? event.payload : undefined;
+    if (payload === undefined) this.lastCommands.delete(msg.topic);
+    else this.lastCommands.set(msg.topic, payload);
+    for (const listener of this.watchers.get(msg.topic) ?? []) listener(payload);
+  }
+
+  private commandTopic(operation: string, cmdId: string): string {
+    return topicFor(this.deps.options.device, { kind: 'command', operation, cmdId }, this.deps.options.topicRoot);
   }
 
   /** Persisted commands first, so that the echo of their retained states is recognised. */
@@ -170,7 +221,7 @@ export class CommandExecutor implements Service {
       if (t?.channel.kind !== 'command' || t.entity !== options.device) continue;
       const handler = this.handlers.get(t.channel.operation);
       restored++;
-      void this.dispatch({ topic: command.topic, operation: t.channel.operation, cmdId: t.channel.cmdId }, { kind: 'restored', payload: command.payload, resumable: handler?.resume !== undefined, delivered: command.delivered === true });
+      void this.dispatch({ topic: command.topic, operation: t.channel.operation, cmdId: t.channel.cmdId }, { kind: 'restored', payload: command.payload, resumable: handler?.resume !== undefined, delivered: command.delivered === true, workflow: handler?.managesStates === true });
     }
     logger.info({ dir: store.dir, restored, unreadable: report.unreadable.length }, 'persisted commands restored');
   }
@@ -268,6 +319,24 @@ export class CommandExecutor implements Service {
       payload,
       log: (line: string): void => this.deps.logs.append(key.operation, key.cmdId, line),
       checkpoint: (update) => this.dispatch(key, { kind: 'checkpoint', update }),
+      advance: (status, update) => this.dispatch(key, { kind: 'advance', status, update }),
+      commands: {
+        publish: async (operation, cmdId, next) => {
+          await this.deps.bus.publish(message(this.commandTopic(operation, cmdId), next === undefined ? '' : JSON.stringify(next), { qos: 1, retain: true }));
+        },
+        watch: (operation, cmdId, listener) => {
+          const topic = this.commandTopic(operation, cmdId);
+          const set = this.watchers.get(topic) ?? new Set();
+          this.watchers.set(topic, set);
+          set.add(listener);
+          const last = this.lastCommands.get(topic);
+          if (last !== undefined) listener(last);
+          return () => {
+            set.delete(listener);
+            if (set.size === 0) this.watchers.delete(topic);
+          };
+        },
+      },
       signal: controller.signal,
       context: this.contextOf(key.operation),
     };

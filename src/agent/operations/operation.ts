@@ -13,6 +13,12 @@ export interface OperationHandler {
   /** The operation name in the topic: `restart`, `software_update`, … */
   readonly operation: string;
   /**
+   * True for a workflow: the handler runs the `init` state itself and moves the command through its
+   * states with `run.advance`; the executor then persists `init` as it is and publishes nothing until
+   * then. Read when a command starts, so a handler may change it (a workflow file added or removed).
+   */
+  readonly managesStates?: boolean;
+  /**
    * The retained capability payload published on `te/<entity>/cmd/<op>` (`{}` when it has nothing to say,
    * `{"types":[…]}` for software/config/log). Undefined: not supported right now (no plugin, say).
    * Called at start and whenever the handler calls `ctx.capabilityChanged()`.
@@ -76,6 +82,22 @@ export interface CommandRun {
   log(line: string): void;
   /** Persist a progress payload (merged, still `executing`) before an effect that may restart the process. */
   checkpoint(update: JsonObject): Promise<void>;
+  /**
+   * Moves the command to a non-terminal state (a workflow's `download`, `restart`, …): `payload` is merged
+   * over the command's, persisted, then published; resolves once the broker has it. Terminal states are
+   * the outcome of `execute`/`resume`, never an advance. The executor always provides this and `commands`;
+   * they are optional only so that the runs of built-in handlers' tests need not fake them.
+   */
+  readonly advance?: (status: string, payload: JsonObject) => Promise<void>;
+  /**
+   * Another command of this device (a sub-operation): `publish` sends its payload retained (undefined
+   * clears it); `watch` calls `listener` with its last known payload at once when there is one, then with
+   * each new one (undefined once cleared). Returns the function that stops watching.
+   */
+  readonly commands?: {
+    publish(operation: string, cmdId: string, payload: JsonObject | undefined): Promise<void>;
+    watch(operation: string, cmdId: string, listener: (payload: JsonObject | undefined) => void): () => void;
+  };
   /** Aborted when the agent stops: a child process is killed, a download paused. */
   readonly signal: AbortSignal;
   readonly context: HandlerContext;

@@ -1,0 +1,71 @@
+import type { JsonObject } from '../../core/json';
+import { AGENT_RESTARTED_REASON } from '../operations/command-transitions';
+import type { CommandRun, HandlerContext, OperationHandler, Outcome } from '../operations/operation';
+import type { WorkflowEngine } from './engine';
+import type { Workflow } from './model';
+
+/**
+ * What the executor sees of one operation: the user's workflow file when there is one, else the agent's
+ * built-in implementation (thin-edge: a `<op>.toml` replaces the builtin workflow of `<op>`, which it can
+ * still call as `builtin:<op>`). The workflow can change under it (a file reloaded, added, removed):
+ * a running command goes on with the version it started with; a command taken up after a restart runs
+ * with the current one.
+ */
+export class WorkflowOperationHandler implements OperationHandler {
+  private workflow: Workflow | undefined;
+
+  constructor(
+    readonly operation: string,
+    private readonly engine: WorkflowEngine,
+    private readonly builtin: OperationHandler | undefined,
+  ) {}
+
+  get managesStates(): boolean {
+    return this.workflow !== undefined;
+  }
+
+  get current(): Workflow | undefined {
+    return this.workflow;
+  }
+
+  get hasBuiltin(): boolean {
+    return this.builtin !== undefined;
+  }
+
+  setWorkflow(workflow: Workflow | undefined): void {
+    this.workflow = workflow;
+  }
+
+  async capability(ctx: HandlerContext): Promise<JsonObject | undefined> {
+    // A workflow over a builtin still offers what the builtin does (software types…).
+    if (this.builtin !== undefined) return this.builtin.capability(ctx);
+    return this.workflow === undefined ? undefined : {};
+  }
+
+  async prepare(run: CommandRun): Promise<void> {
+    // Called only for commands the executor starts itself, i.e. without a workflow.
+    await this.builtin?.prepare?.(run);
+  }
+
+  execute(run: CommandRun): Promise<Outcome> {
+    if (this.workflow !== undefined) return this.engine.run(run, this.workflow, false);
+    if (this.builtin !== undefined) return this.builtin.execute(run);
+    return Promise.resolve({ status: 'failed', reason: `no workflow for the operation ${this.operation}` });
+  }
+
+  async resume(run: CommandRun): Promise<Outcome> {
+    if (this.workflow !== undefined) return this.engine.run(run, this.workflow, true);
+    if (this.builtin === undefined) return { status: 'failed', reason: `the workflow of ${this.operation} was removed while the command was running` };
+    // A state only a workflow knows: its file was removed while the agent was down.
+    if (run.payload['status'] !== 'executing') return { status: 'failed', reason: `the workflow of ${this.operation} was removed while the command was in the state '${String(run.payload['status'])}'` };
+    return this.builtin.resume ? this.builtin.resume(run) : { status: 'failed', reason: AGENT_RESTARTED_REASON };
+  }
+
+  async start(ctx: HandlerContext): Promise<void> {
+    await this.builtin?.start?.(ctx);
+  }
+
+  async stop(): Promise<void> {
+    await this.builtin?.stop?.();
+  }
+}
