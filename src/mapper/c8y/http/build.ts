@@ -1,6 +1,6 @@
 import { urlHost } from '../../../config/keys';
 import type { TedgeConfig } from '../../../config/tedge-config';
-import { TedgeError } from '../../../core/errors';
+import { TedgeError, errorMessage } from '../../../core/errors';
 import type { Message } from '../../../core/message';
 import type { Logger } from '../../../log/logger';
 import { clientTls, fileTransferScheme } from '../../../agent/transfer/client-tls';
@@ -38,7 +38,13 @@ export function buildC8yHttpSide(
   const auth: C8yAuth = jwt ? new JwtAuth(jwt) : new BasicAuth(() => readCredentials(credentialsPath));
   const log = logger.child({ component: 'c8y-http' });
   log.info({ auth: type }, 'Cumulocity HTTP authentication');
-  const client = new C8yHttpClient({ baseUrl: tenantBaseUrl(endpoint), auth, ca: readCaBundle(config.string('c8y.root_cert_path'), 'c8y.root_cert_path') });
+  let ca: string | undefined;
+  try {
+    ca = readCaBundle(config.string('c8y.root_cert_path'), 'c8y.root_cert_path');
+  } catch (e) {
+    log.error({ error: errorMessage(e) }, 'Cumulocity HTTP: the trusted roots cannot be read; using the system defaults');
+  }
+  const client = new C8yHttpClient({ baseUrl: tenantBaseUrl(endpoint), auth, ...(ca !== undefined ? { ca } : {}) });
   const files = new FileTransferClient(`${fileTransferScheme(config)}://${config.string('http.client.host')}:${config.number('http.client.port')}/te/v1/files`, clientTls(config));
   const proxyCert = config.text('c8y.proxy.cert_path');
   const proxy = new C8yProxyServer(

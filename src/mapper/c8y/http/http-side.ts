@@ -48,7 +48,13 @@ export class C8yHttpSide implements Service {
 
   async start(): Promise<void> {
     const { mqtt, prefix } = this.deps;
-    await this.deps.proxy.start();
+    try {
+      await this.deps.proxy.start();
+    } catch (e) {
+      // Uploads and oversized events do not need the proxy: a port taken by another mapper (a profile,
+      // a test) costs local clients the proxy, not the device its cloud connection.
+      this.deps.logger.error({ error: errorMessage(e) }, 'the Cumulocity proxy is not available');
+    }
     const bus = await MqttBus.connect({ host: mqtt.host, port: mqtt.port, clientId: mqtt.clientId, cleanSession: false, manualAck: true, signal: this.deps.stop });
     this.bus = bus;
     this.deps.bindJwt((m) => bus.publish(m));
