@@ -11,6 +11,7 @@ import { EarlyMessages } from './early-messages';
 import { toC8yEvent } from './events';
 import { healthMessages, healthStatus } from './health';
 import { InventoryMapper } from './inventory';
+import { Availability, type AvailabilityOptions } from './availability';
 import { C8yOperations, type OperationsOptions, type UploadOutcome, type UploadRequest } from './operations';
 import { type RegistrationOptions, registrationMessages } from './registration';
 import { UnitStore } from './units';
@@ -26,7 +27,12 @@ export interface C8yConverterOptions extends RegistrationOptions, Omit<Operation
   readonly earlyMessageLimit: number;
   /** Native when the addon loads (same bytes, same errors); the TypeScript path when absent. */
   readonly measurementConverter?: MeasurementConverter;
+  /** `c8y.availability.*`; off when absent. */
+  readonly availability?: AvailabilityOptions;
 }
+
+/** thin-edge refuses these in an `@id`: they would make the entity's topics (`c8y/s/us/<xid>`) wildcards or deeper. */
+const FORBIDDEN_ID_CHARS = ['/', '+', '#'];
 
 /**
  * The mosquitto bridge, whose `up` means the cloud connection is back: ask for pending operations (500).
@@ -47,6 +53,7 @@ export class C8yConverter implements Converter {
   private readonly inventory: InventoryMapper;
   private readonly operations: C8yOperations;
   private readonly measurements: MeasurementConverter;
+  private readonly availability: Availability;
 
   /** The mapper's own service entity; a `sync` signal to it republishes every 114. */
   private readonly mapperService: EntityTopicId;
@@ -58,12 +65,14 @@ export class C8yConverter implements Converter {
     this.inventory = new InventoryMapper(opts.prefix);
     this.measurements = opts.measurementConverter ?? new MeasurementConverter(undefined);
     this.operations = new C8yOperations(this.cache, { ...opts });
+    this.availability = new Availability(opts.availability ?? { enabled: false, intervalMs: 0 }, opts.prefix, opts.deviceId);
     const root = opts.topicRoot;
     this.filters = [
       ...opts.topics,
       `${root}/+/+/+/+/cmd/+`,
       `${root}/+/+/+/+/cmd/+/+`,
       `${opts.prefix}/devicecontrol/notifications`,
+      `${opts.prefix}/s/ds`,
       topicFor(this.mapperService, { kind: 'signal', type: 'sync' }, root),
     ];
   }
@@ -72,8 +81,17 @@ export class C8yConverter implements Converter {
     return this.early.dropped;
   }
 
-  startupMessages(): Message[] {
-    return this.operations.startupMessages();
+  startupMessages(now: Date = new Date()): Message[] {
+    return [...this.availability.startup(now), ...this.operations.startupMessages()];
+  }
+
+  /** Heartbeats of available devices, when due (the runtime's flush timer). */
+  flush(now: Date, drain: boolean): Message[] {
+    return this.availability.heartbeats(now, drain);
+  }
+
+  nextFlushAt(): Date | undefined {
+    return this.availability.nextDue();
   }
 
   /** Hook for the HTTP side (src/mapper/c8y/http): an upload it served → 506 with the binary URL (or 505), then the clear. */
@@ -85,11 +103,12 @@ export class C8yConverter implements Converter {
     if (msg.topic === `${this.opts.prefix}/devicecontrol/notifications`) {
       return this.operations.onCloudOperation(payloadText(msg));
     }
+    if (msg.topic === `${this.opts.prefix}/s/ds`) return this.operations.onSmartrest(payloadText(msg));
     const topic = parseTopic(msg.topic, this.opts.topicRoot);
     if (!topic) throw new ConversionError(`Unknown topic or channel: '${msg.topic}'`, { code: 'UNKNOWN_CHANNEL' });
     if (topic.channel.kind === 'registration') return this.onRegistration(topic, msg, now);
     if (topic.channel.kind === 'signal' && topic.channel.type === 'sync' && topic.entity === this.mapperService) {
-      return this.operations.supportedOperationsMessages();
+      return this.operations.sync();
     }
     if (!this.cache.has(topic.entity)) return this.holdEarly(topic, msg);
     return this.convertForKnownEntity(topic, msg, now);
@@ -112,9 +131,12 @@ export class C8yConverter implements Converter {
         this.operations.forgetEntity(entity.externalId);
       }
       this.cache.remove(topic.entity);
+      this.availability.removed(topic.entity);
       return [];
     }
     if (registration.topicId === MAIN_DEVICE) return [];
+    const bad = FORBIDDEN_ID_CHARS.find((c) => registration.externalId?.includes(c));
+    if (bad !== undefined) throw new ConversionError(`Invalid external id '${registration.externalId ?? ''}' of '${registration.topicId}': it contains the character '${bad}' (forbidden: / + #)`);
     if (registration.parent !== undefined && !this.cache.has(registration.parent)) {
       // A nested child can arrive before its parent: wait for the parent.
       return this.holdEarly({ ...topic, entity: registration.parent }, msg);
@@ -122,6 +144,7 @@ export class C8yConverter implements Converter {
     const known = this.cache.has(registration.topicId);
     const entity = this.cache.add(registration);
     const out = known ? [] : registrationMessages(entity, this.cache, this.opts);
+    out.push(...this.availability.registered(entity, this.cache.smartrestTopic(entity.topicId), now));
     for (const held of this.early.release(registration.topicId)) out.push(...this.convertSafely(held, now));
     return out;
   }
@@ -183,6 +206,7 @@ export class C8yConverter implements Converter {
         return this.inventory.twinUpdate(entity, channel.fragment, payloadText(msg));
       case 'health': {
         const text = payloadText(msg);
+        this.availability.health(entity.topicId, text === '' ? undefined : healthStatus(text));
         const out = healthMessages(entity, text, this.cache, this.opts);
         if (BRIDGE_SERVICES(prefix).includes(entity.topicId) && healthStatus(text) === 'up') {
           out.push(message(`${prefix}/s/us`, '500', { qos: 1 }));

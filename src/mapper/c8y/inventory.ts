@@ -11,6 +11,24 @@ function fragmentName(entity: C8yEntity, key: string): string {
   return key;
 }
 
+/** JSON with object keys sorted at every level. */
+export function canonicalJson(v: JsonValue): string {
+  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
+  if (v !== null && typeof v === 'object') {
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson(v[k] ?? null)}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(v);
+}
+
+function isRegisteredNameOrType(entity: C8yEntity, key: string, canonical: string): boolean {
+  if (entity.type === 'device' || (key !== 'name' && key !== 'type')) return false;
+  const registered = entity.registration.twin[key];
+  return registered !== undefined && canonicalJson(registered) === canonical;
+}
+
 /**
  * Twin data → inventory updates, with repeated values suppressed (retained twins arrive again
  * after every reconnect). An empty payload deletes the fragment (`null`).
@@ -32,8 +50,13 @@ export class InventoryMapper {
     }
     const body = JSON.stringify({ [fragmentName(entity, key)]: value });
     const memo = `${entity.topicId}\u0000${key}`;
-    if (this.last.get(memo) === body) return [];
-    this.last.set(memo, body);
+    // Compared in canonical form: the same object with its keys in another order is the same twin value.
+    const canonical = canonicalJson(value);
+    const last = this.last.get(memo);
+    if (last === canonical) return [];
+    this.last.set(memo, canonical);
+    // The agent republishes a registration's name and type as twin data; 101/102 already carried them.
+    if (last === undefined && isRegisteredNameOrType(entity, key, canonical)) return [];
     return [message(`${this.prefix}/inventory/managedObjects/update/${entity.externalId}`, body, { qos: 1 })];
   }
 

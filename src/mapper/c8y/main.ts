@@ -6,6 +6,7 @@ import { nativeForProcess } from '../../native/binding';
 import { MeasurementConverter } from '../../native/measurement-converter';
 import { buildMapperDaemon } from '../daemon';
 import { C8yConverter } from './converter';
+import { buildOperationsWiring, withRunner } from './operations-wiring';
 import { buildC8yHttpSide } from './http';
 
 const ENABLE_KEY = {
@@ -25,7 +26,9 @@ export async function buildC8yMapper(config: TedgeConfig, logger: Logger, stop: 
   const topicRoot = config.string('mqtt.topic_root');
   const prefix = config.string('c8y.bridge.topic_prefix');
   const c8yUrl = config.text('c8y.url');
+  const ops = buildOperationsWiring(config, logger, { deviceId, prefix, stop });
   const converter = new C8yConverter({
+    ...ops.options,
     deviceId,
     prefix,
     topicRoot,
@@ -48,7 +51,7 @@ export async function buildC8yMapper(config: TedgeConfig, logger: Logger, stop: 
   // The HTTP side (proxy, uploads, oversized events) is checked before the mapper connects, like the bridge.
   const httpSide = buildC8yHttpSide(config, logger, { service, uploadFinished: (req, outcome) => converter.uploadFinished(req, outcome), stop });
   // The built-in bridge (src/bridge) runs in this process unless mqtt.bridge.built_in=false or c8y.url is unset.
-  const mapper = await buildMapperDaemon(config, logger, { service, component: 'c8y-mapper', converter, cloud: 'c8y', stop });
+  const mapper = withRunner(await buildMapperDaemon(config, logger, { service, component: 'c8y-mapper', converter, cloud: 'c8y', stop }), ops.runner, logger);
   if (httpSide === undefined) return mapper;
   // Started after the mapper and its bridge (JWT requests go out over it), stopped before them.
   return new Lifecycle([{ name: service, start: () => mapper.start(), stop: () => mapper.stop() }, httpSide], logger);

@@ -1,17 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import { type CommandState, parseCommand } from '../../../core/commands';
-import { ConversionError, errorMessage } from '../../../core/errors';
+import { ConversionError, errorMessage, isConversionError } from '../../../core/errors';
+import type { JsonObject } from '../../../core/json';
 import { type Message, message } from '../../../core/message';
 import { type EntityTopicId, MAIN_DEVICE, errorsTopic, topicFor } from '../../../core/topics';
 import type { C8yEntity, C8yEntityCache } from '../entity-cache';
 import { smartrestLine } from '../smartrest';
 import { SupportedOperations, capabilityTypes } from './capabilities';
-import { commandBody, handlerNames, parseCloudOperation, resolveHandler } from './cloud-operation';
+import { type Handler, commandBody, handlerNames, parseCloudOperation, resolveHandler } from './cloud-operation';
+import { markedName } from './custom-marker';
+import { execRequest, jsonArgv, smartrestArgv } from './exec';
+import { EMPTY_DIRECTORY, type ExecHandler, type OperationsDirectory, execHandlers, staticOperations, workflowMappings } from './operations-dir';
+import { SMARTREST_FRAGMENTS, type SmartrestRequest, smartrestAsJson, smartrestRequests } from './smartrest-requests';
+import { advancedSoftwareList, legacySoftwareList } from './software';
 import { CommandTracker, reportedStatus } from './command-tracker';
 import { type CommandKind, statusMessages } from './completion';
 import { isInvalidOperationError } from './fields';
-import { type BuiltinOperation, MAPPER_CMD_PREFIX, c8yOperationName, isBuiltinOperation } from './names';
-import type { OperationsOptions } from './options';
+import { type BuiltinOperation, MAPPER_CMD_PREFIX, SMARTREST_OPID, c8yOperationName, isBuiltinOperation } from './names';
+import type { CustomOperation, OperationsOptions } from './options';
 import { type OperationRef, failedLine, executingLine, successfulLine } from './status';
 import { type UploadOperation, type UploadOutcome, type UploadRequest, uploadRequestTopic } from './uploads';
 import { fileTransferUrl, proxyUrl } from './urls';
@@ -25,13 +31,28 @@ export class C8yOperations {
   private readonly supported: SupportedOperations;
   private readonly tracker = new CommandTracker();
   private readonly newCommandId: () => string;
+  private directory: OperationsDirectory;
+  /** Workflow-backed custom operations: the options' and the operations directory's. */
+  private custom: CustomOperation[] = [];
 
   constructor(
     private readonly cache: C8yEntityCache,
     private readonly opts: OperationsOptions,
   ) {
-    this.supported = new SupportedOperations(opts.staticOperations);
+    this.supported = new SupportedOperations();
+    this.directory = opts.directory ?? EMPTY_DIRECTORY;
+    this.useDirectory(this.directory);
     this.newCommandId = opts.newCommandId ?? ((): string => `${MAPPER_CMD_PREFIX}${randomUUID()}`);
+  }
+
+  private useDirectory(dir: OperationsDirectory): void {
+    this.directory = dir;
+    const ops = new Map<string, string[]>();
+    for (const source of [this.opts.staticOperations ?? new Map<string, readonly string[]>(), staticOperations(dir)]) {
+      for (const [xid, names] of source) ops.set(xid, [...(ops.get(xid) ?? []), ...names]);
+    }
+    this.supported.setStatic(ops);
+    this.custom = [...(this.opts.customOperations ?? []), ...workflowMappings(dir)];
   }
 
   // ---- capabilities -------------------------------------------------------------------------
@@ -69,7 +90,7 @@ export class C8yOperations {
   }
 
   private customCapability(entity: C8yEntity, operation: string): Message[] {
-    const names = (this.opts.customOperations ?? []).filter((c) => c.operation === operation).map((c) => c.name);
+    const names = this.custom.filter((c) => c.operation === operation).map((c) => c.name);
     return names.length === 0 ? [] : this.register(entity, names);
   }
 
@@ -91,7 +112,9 @@ export class C8yOperations {
       return [];
     }
     const state = parseCommand(payload);
-    const kind = this.commandKind(operation);
+    // A retained command seen again after a restart: Cumulocity re-delivering its operation must not make a second one.
+    this.tracker.request(cmdId);
+    const kind = state === undefined ? undefined : this.commandKind(operation, state);
     const status = state === undefined ? undefined : reportedStatus(state.status);
     if (state === undefined || kind === undefined || status === undefined) return [];
     const entity = this.entity(topicId);
@@ -104,15 +127,24 @@ export class C8yOperations {
       requestSoftwareList: () => this.softwareListRequest(topicId),
       twin: (fragment, value) => message(topicFor(topicId, { kind: 'twin', fragment }, this.opts.topicRoot), JSON.stringify(value), { qos: 1, retain: true }),
       uploadRequest: (op) => this.uploadRequestMessage(entity, op, cmdId, state),
+      softwareList: (p) => this.softwareListMessages(entity, p),
     });
   }
 
   /** Which reporting a command needs; undefined for commands with no Cumulocity side (health). */
-  private commandKind(operation: string): CommandKind | undefined {
+  private commandKind(operation: string, state: CommandState): CommandKind | undefined {
     if (isBuiltinOperation(operation)) return { kind: 'builtin', op: operation };
     if (operation === 'software_list') return { kind: 'software_list' };
     if (operation === 'health') return undefined;
-    return { kind: 'custom', c8yName: this.opts.customOperations?.find((c) => c.operation === operation)?.name };
+    return { kind: 'custom', c8yName: markedName(state.payload) ?? this.custom.find((c) => c.operation === operation)?.onFragment };
+  }
+
+  /** legacy: inventory `c8y_SoftwareList`; advanced: 140/141 on the entity's SmartREST topic. */
+  private softwareListMessages(entity: C8yEntity, payload: JsonObject): Message[] {
+    if (this.opts.softwareApi === 'legacy') {
+      return [message(`${this.opts.prefix}/inventory/managedObjects/update/${entity.externalId}`, legacySoftwareList(payload), { qos: 1 })];
+    }
+    return advancedSoftwareList(payload).map((l) => this.smartrest(entity, l));
   }
 
   private c8yName(kind: CommandKind): string | undefined {
@@ -128,7 +160,8 @@ export class C8yOperations {
 
   /** By id when configured; by name otherwise, which needs a name. */
   private ref(opid: string, c8yName: string | undefined): OperationRef | undefined {
-    if (this.opts.useOperationId) return { by: 'id', opid };
+    // A SmartREST template carries no operation id: its operation can only be named.
+    if (this.opts.useOperationId && !opid.startsWith(SMARTREST_OPID)) return { by: 'id', opid };
     return c8yName === undefined ? undefined : { by: 'name', name: c8yName };
   }
 
@@ -183,12 +216,23 @@ export class C8yOperations {
     const op = parseCloudOperation(text);
     const entity = this.cache.byExternalId(op.externalId);
     if (entity === undefined) throw new ConversionError(`Cannot execute Cumulocity operation ${op.opid}: no registered entity has the external id '${op.externalId}'`);
-    const handler = resolveHandler(op, this.opts);
-    const { operation, c8yName } = handlerNames(handler);
     const cmdId = `${MAPPER_CMD_PREFIX}${op.opid}`;
     // Cumulocity re-delivers pending operations (each 500 asks again): one command per operation.
     if (this.tracker.isRequested(cmdId)) return [];
+    let handler: Handler;
+    try {
+      handler = resolveHandler(op, { enabled: this.opts.enabled, customOperations: this.custom }, execHandlers(this.directory, entity.externalId, this.cache.mainDeviceId));
+    } catch (err) {
+      // Known id, no way to run it: failed where the cloud sees it, not left pending (and re-sent by every 500).
+      if (!isConversionError(err)) throw err;
+      this.tracker.request(cmdId);
+      const ref = this.ref(op.opid, undefined);
+      if (ref === undefined) throw err;
+      return this.failNow(entity, ref, errorMessage(err));
+    }
     this.tracker.request(cmdId);
+    const { operation, c8yName } = handlerNames(handler);
+    if (handler.kind === 'exec') return this.runExec(entity, handler.exec, jsonArgv(handler.exec.spec.command, op.json), this.ref(op.opid, c8yName));
     try {
       const body = commandBody(handler, op, {
         externalId: entity.externalId,
@@ -201,8 +245,62 @@ export class C8yOperations {
       if (!isInvalidOperationError(err)) throw err;
       // The operation is known but malformed: fail it in the cloud rather than leave it pending.
       const ref = this.ref(op.opid, c8yName);
-      return ref === undefined ? [] : [this.smartrest(entity, executingLine(ref)), this.smartrest(entity, failedLine(ref, err.message))];
+      return ref === undefined ? [] : this.failNow(entity, ref, err.message);
     }
+  }
+
+  private failNow(entity: C8yEntity, ref: OperationRef, reason: string): Message[] {
+    return [this.smartrest(entity, executingLine(ref)), this.smartrest(entity, failedLine(ref, reason))];
+  }
+
+  /** Hands a command handler to the runner, which reports 504 and 506/505 itself as the command runs. */
+  private runExec(entity: C8yEntity, handler: ExecHandler, argv: string[], ref: OperationRef | undefined): Message[] {
+    if (ref === undefined) return [];
+    if (this.opts.execute === undefined) return this.failNow(entity, ref, `custom operation ${handler.name} cannot run: this mapper runs no commands`);
+    this.opts.execute(execRequest(handler.name, handler.spec, argv, ref, this.cache.smartrestTopic(entity.topicId)));
+    return [];
+  }
+
+  // ---- SmartREST operations (c8y/s/ds) ------------------------------------------------------
+
+  /**
+   * `c8y/s/ds` static templates: the builtin ones (510, 515, 522, 524, 526, 528) become the same thin-edge
+   * commands as their JSON form, reported by name (a template has no operation id); a template a custom
+   * handler names (`on_message`) runs its command with the line as the last argument. Others are ignored.
+   */
+  onSmartrest(payload: string): Message[] {
+    return smartrestRequests(payload).flatMap((r) => this.smartrestOperation(r));
+  }
+
+  private smartrestOperation(r: SmartrestRequest): Message[] {
+    const entity = this.cache.byExternalId(r.externalId);
+    const fragment = SMARTREST_FRAGMENTS[r.template];
+    if (entity === undefined) {
+      if (fragment === undefined && !this.hasSmartrestHandler(r.template)) return [];
+      throw new ConversionError(`Cannot execute SmartREST ${r.template}: no registered entity has the external id '${r.externalId}'`);
+    }
+    const handler = execHandlers(this.directory, entity.externalId, this.cache.mainDeviceId).find((h) => h.spec.onMessage === r.template && this.isSmartrestTopic(h.spec.topic));
+    if (handler !== undefined) return this.runExec(entity, handler, smartrestArgv(handler.spec.command, r.line), { by: 'name', name: handler.name });
+    if (fragment === undefined) return [];
+    let json: JsonObject | undefined;
+    try {
+      json = smartrestAsJson(r);
+    } catch (err) {
+      if (!isInvalidOperationError(err)) throw err;
+      return this.failNow(entity, { by: 'name', name: fragment }, err.message);
+    }
+    if (json === undefined) return [];
+    const opid = `${SMARTREST_OPID}${this.newCommandId().slice(MAPPER_CMD_PREFIX.length)}`;
+    return this.cloudOperation(JSON.stringify({ id: opid, ...json, externalSource: { externalId: entity.externalId, type: 'c8y_Serial' } }));
+  }
+
+  private hasSmartrestHandler(template: string): boolean {
+    return [...this.directory.files.values()].some((files) => files.some((f) => f.exec?.onMessage === template));
+  }
+
+  /** Handlers name `c8y/s/ds` (thin-edge replaces `c8y/` by the prefix). */
+  private isSmartrestTopic(topic: string | undefined): boolean {
+    return topic === undefined || topic.replace(/^c8y\//, `${this.opts.prefix}/`) === `${this.opts.prefix}/s/ds`;
   }
 
   // ---- startup and sync ---------------------------------------------------------------------
@@ -213,6 +311,12 @@ export class C8yOperations {
     const out = main === undefined ? [] : this.announce(main);
     out.push(message(`${this.opts.prefix}/s/us`, '500', { qos: 1 }));
     return out;
+  }
+
+  /** The `sync` signal: the operations directory read again, then every entity's 114. */
+  sync(): Message[] {
+    if (this.opts.reloadDirectory !== undefined) this.useDirectory(this.opts.reloadDirectory());
+    return this.supportedOperationsMessages();
   }
 
   /** Every entity's 114, for the `sync` signal (e.g. after Cumulocity lost them). */

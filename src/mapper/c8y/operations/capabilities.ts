@@ -26,7 +26,12 @@ export class SupportedOperations {
   private readonly dynamic = new Map<string, Set<string>>();
   private readonly lastSent = new Map<string, string>();
 
-  constructor(private readonly staticOps: ReadonlyMap<string, readonly string[]> = new Map()) {}
+  constructor(private staticOps: ReadonlyMap<string, readonly string[]> = new Map()) {}
+
+  /** Replaces the operations of the operations directory (re-read on `sync`). */
+  setStatic(ops: ReadonlyMap<string, readonly string[]>): void {
+    this.staticOps = ops;
+  }
 
   add(xid: string, c8yName: string): void {
     const ops = this.dynamic.get(xid) ?? new Set<string>();

@@ -5,7 +5,7 @@ import type { Message } from '../../../core/message';
 import { smartrestLine } from '../smartrest';
 import type { ReportedStatus } from './command-tracker';
 import type { BuiltinOperation } from './names';
-import { advancedSoftwareList } from './software';
+import { customOutput } from './custom-marker';
 import { type OperationRef, executingLine, failedLine, successfulLine } from './status';
 import type { UploadOperation } from './uploads';
 
@@ -29,24 +29,47 @@ export interface CompletionContext {
   readonly twin: (fragment: string, value: JsonValue) => Message;
   /** The request to upload the file of a successful config_snapshot / log_upload. */
   readonly uploadRequest: (op: UploadOperation) => Message;
+  /** A successful software_list's list as Cumulocity takes it (140/141 or inventory c8y_SoftwareList). */
+  readonly softwareList: (payload: JsonObject) => Message[];
 }
 
 function sr(ctx: CompletionContext, line: (r: OperationRef) => string): Message[] {
   return ctx.ref === undefined ? [] : [ctx.smartrest(line(ctx.ref))];
 }
 
+/** thin-edge's default reason of a failed command without one (tedge_api `default_failure_reason`). */
+export const UNKNOWN_REASON = 'Unknown reason';
+
 function reason(ctx: CompletionContext): string {
-  return ctx.state.reason ?? '';
+  const r = ctx.state.reason;
+  return r === undefined || r === '' ? UNKNOWN_REASON : r;
 }
 
-/** `{name, version, remoteUrl}` of a firmware payload, as the twin fragment `firmware` (→ c8y_Firmware). */
+/**
+ * `{name, version, url}` of a firmware payload, as the twin fragment `firmware` (→ c8y_Firmware): Cumulocity's
+ * c8y_Firmware names the URL `url`; the command carries it as `remoteUrl` (the cloud's URL), else `url`.
+ */
 function firmwareTwin(p: JsonObject): JsonObject {
   const out: JsonObject = {};
-  for (const k of ['name', 'version', 'remoteUrl']) {
+  for (const k of ['name', 'version']) {
     const v = p[k];
     if (v !== undefined) out[k] = v;
   }
+  const url = p['remoteUrl'] ?? p['url'];
+  if (url !== undefined) out['url'] = url;
   return out;
+}
+
+function text(p: JsonObject, k: string): string {
+  const v = p[k];
+  return typeof v === 'string' ? v : '';
+}
+
+/** `120,<type>,<url>[,<name>]`: the configuration now installed, shown in the device's configuration tab. */
+function installedConfig(ctx: CompletionContext, p: JsonObject): Message {
+  const url = text(p, 'serverUrl') || text(p, 'remoteUrl');
+  const name = text(p, 'name');
+  return ctx.smartrest(smartrestLine(120, text(p, 'type'), url, ...(name !== '' ? [name] : [])));
 }
 
 /** device_profile success: apply each part's cloud-side effect (firmware twin, software list, 120 per config). */
@@ -63,14 +86,9 @@ function profileEffects(ctx: CompletionContext): Message[] {
       case 'software_update':
         out.push(ctx.requestSoftwareList());
         break;
-      case 'config_update': {
-        const text = (k: string): string => {
-          const v = p[k];
-          return typeof v === 'string' ? v : '';
-        };
-        out.push(ctx.smartrest(smartrestLine(120, text('type'), text('serverUrl'), text('name'))));
+      case 'config_update':
+        out.push(installedConfig(ctx, p));
         break;
-      }
       default:
         break;
     }
@@ -95,8 +113,9 @@ function builtin(op: BuiltinOperation, status: ReportedStatus, ctx: CompletionCo
           return [...sr(ctx, successfulLine), ctx.twin('firmware', firmwareTwin(ctx.state.payload)), ctx.clear()];
         case 'device_profile':
           return [...profileEffects(ctx), ctx.smartrest(smartrestLine(121, 'true')), ...sr(ctx, successfulLine), ctx.clear()];
-        case 'restart':
         case 'config_update':
+          return [installedConfig(ctx, ctx.state.payload), ...sr(ctx, successfulLine), ctx.clear()];
+        case 'restart':
           return [...sr(ctx, successfulLine), ctx.clear()];
         default:
           return assertNever(op);
@@ -120,15 +139,15 @@ export function statusMessages(kind: CommandKind, status: ReportedStatus, ctx: C
       return builtin(kind.op, status, ctx);
     case 'custom': {
       if (status === 'executing') return sr(ctx, executingLine);
-      const result = ctx.state.payload['result'];
-      const params = typeof result === 'string' && result !== '' ? [result] : [];
-      const line = status === 'successful' ? sr(ctx, (r) => successfulLine(r, ...params)) : sr(ctx, (r) => failedLine(r, reason(ctx)));
+      if (status === 'failed') return [...sr(ctx, (r) => failedLine(r, reason(ctx))), ctx.clear()];
+      const output = customOutput(ctx.state.payload);
+      const line = 'error' in output ? sr(ctx, (r) => failedLine(r, output.error)) : sr(ctx, (r) => successfulLine(r, ...output.params));
       return [...line, ctx.clear()];
     }
     case 'software_list':
       // Not a Cumulocity operation: nothing to report, only the list to publish.
       if (status === 'executing') return [];
-      return [...(status === 'successful' ? advancedSoftwareList(ctx.state.payload).map((l) => ctx.smartrest(l)) : []), ctx.clear()];
+      return [...(status === 'successful' ? ctx.softwareList(ctx.state.payload) : []), ctx.clear()];
     default:
       return assertNever(kind);
   }

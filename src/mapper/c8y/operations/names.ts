@@ -1,5 +1,7 @@
 /** thin-edge command prefix marking commands created by (and so reported by) this mapper. */
 export const MAPPER_CMD_PREFIX = 'c8y-mapper-';
+/** The operation-id part of commands from SmartREST templates, which have no id: reported by name. */
+export const SMARTREST_OPID = 'smartrest-';
 
 /** The builtin operations that have a Cumulocity counterpart. */
 export type BuiltinOperation =

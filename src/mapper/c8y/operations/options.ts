@@ -1,4 +1,6 @@
-import type { JsonObject } from '../../../core/json';
+import type { JsonObject, JsonValue } from '../../../core/json';
+import type { ExecRequest } from './exec';
+import type { OperationsDirectory } from './operations-dir';
 
 /**
  * A custom operation delegated to a local workflow, as declared by an operation file
@@ -14,6 +16,8 @@ export interface CustomOperation {
   readonly operation: string;
   /** Extra command fields; strings may hold `${.payload.<path>}` taken from the Cumulocity operation. */
   readonly input?: JsonObject;
+  /** `[exec.workflow] output`: the excerpt of the final command payload reported with 506 (`"${.payload.result}"`). */
+  readonly output?: JsonValue;
 }
 
 export interface OperationsOptions {
@@ -31,12 +35,22 @@ export interface OperationsOptions {
   readonly c8yProxyBase: string;
   /** Host of `c8y.url`; URLs on this host are fetched through the local proxy, which authenticates. */
   readonly c8yHost: string | undefined;
+  /** Hosts of c8y.http and c8y.mqtt (ports ignored): URLs there, or in their domain, are the tenant's too. */
+  readonly c8yHosts?: readonly string[];
   /** `c8y.software_management.with_types`: publish `c8y_SupportedSoftwareTypes`. Default false. */
   readonly softwareWithTypes?: boolean;
   /** Operation names declared by plain files in the operations directory, by external id; always part of the 114. */
   readonly staticOperations?: ReadonlyMap<string, readonly string[]>;
   /** Workflow-backed custom operations. */
   readonly customOperations?: readonly CustomOperation[];
+  /** `<config-dir>/operations/c8y/`: static operations, handlers, workflow mappings (adds to the two above). */
+  readonly directory?: OperationsDirectory;
+  /** Re-reads the directory, for the `sync` signal; injected so the converter does no I/O itself. */
+  readonly reloadDirectory?: () => OperationsDirectory;
+  /** Runs a custom operation command (`[exec] command`); the runner reports its statuses. */
+  readonly execute?: (request: ExecRequest) => void;
+  /** `c8y.software_management.api`: software list as inventory `c8y_SoftwareList` (legacy) or 140/141 (advanced, the default here). */
+  readonly softwareApi?: 'legacy' | 'advanced';
   /** Ids for the commands the mapper issues itself (software_list); injected so tests are exact. */
   readonly newCommandId?: () => string;
 }

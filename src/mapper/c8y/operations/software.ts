@@ -79,3 +79,26 @@ export function advancedSoftwareList(payload: JsonObject): string[] {
   }
   return lines;
 }
+
+/**
+ * The legacy software list (`c8y.software_management.api=legacy`): the inventory fragment
+ * `{"c8y_SoftwareList":[{name, version?, softwareType, url}]}`, `url` "" when the module has none, as thin-edge sends it.
+ */
+export function legacySoftwareList(payload: JsonObject): string {
+  const items: JsonObject[] = [];
+  const lists = Array.isArray(payload['currentSoftwareList']) ? payload['currentSoftwareList'] : [];
+  for (const list of lists) {
+    if (typeof list !== 'object' || list === null || Array.isArray(list)) continue;
+    const type = text(list['type']) || DEFAULT_SOFTWARE_TYPE;
+    for (const m of Array.isArray(list['modules']) ? list['modules'] : []) {
+      if (typeof m !== 'object' || m === null || Array.isArray(m)) continue;
+      const item: JsonObject = { name: text(m['name']) };
+      const version = text(m['version']);
+      if (version !== '') item['version'] = version;
+      item['softwareType'] = type;
+      item['url'] = text(m['url']);
+      items.push(item);
+    }
+  }
+  return JSON.stringify({ c8y_SoftwareList: items });
+}

@@ -205,13 +205,21 @@ describe('c8y mapper: registrations, health and twin', () => {
     { name: 'maps an empty twin to null', input: '[te/device/main///twin/x] ', output: ['[c8y/inventory/managedObjects/update/test-device] {"x":null}'] },
     { name: 'renames firmware to c8y_Firmware', input: '[te/device/main///twin/firmware] {"name":"fw","version":"1"}', output: ['[c8y/inventory/managedObjects/update/test-device] {"c8y_Firmware":{"name":"fw","version":"1"}}'] },
     { name: 'renames agent to c8y_Agent', input: '[te/device/main///twin/agent] {"name":"tedge"}', output: ['[c8y/inventory/managedObjects/update/test-device] {"c8y_Agent":{"name":"tedge"}}'] },
-    { name: 'renames type to serviceType for services', given: [SERVICE], input: '[te/device/main/service/nodered/twin/type] "systemd"', output: ['[c8y/inventory/managedObjects/update/test-device:device:main:service:nodered] {"serviceType":"systemd"}'] },
+    { name: 'renames type to serviceType for services', given: [SERVICE], input: '[te/device/main/service/nodered/twin/type] "container"', output: ['[c8y/inventory/managedObjects/update/test-device:device:main:service:nodered] {"serviceType":"container"}'] },
+    // Known difference fixed: the agent republishes a registration's name and type as twin data; 101/102 carried them.
+    { name: 'a child twin name equal to the registered one is not sent again', given: [CHILD], input: '[te/device/child01///twin/name] "child01"', output: [] },
+    { name: 'a service twin type equal to the registered one is not sent again', given: [SERVICE], input: '[te/device/main/service/nodered/twin/type] "systemd"', output: [] },
+    { name: 'a changed name is sent', given: [CHILD, '[te/device/child01///twin/name] "child01"'], input: '[te/device/child01///twin/name] "renamed"', output: ['[c8y/inventory/managedObjects/update/test-device:device:child01] {"name":"renamed"}'] },
+    { name: 'the same twin object in another key order is a repeat', given: ['[te/device/main///twin/os] {"family":"Debian","version":"11"}'], input: '[te/device/main///twin/os] {"version":"11","family":"Debian"}', output: [] },
     { name: 'suppresses a repeated twin value', given: ['[te/device/main///twin/x] 1'], input: '[te/device/main///twin/x] 1', output: [] },
   ]);
   rejectTable(make(), NOW, [
     { name: 'rejects a registration without @type', input: '[te/device/x//] {"name":"x"}', error: /"@type"/ },
     { name: 'rejects a registration that is not JSON', input: '[te/device/x//] not json', error: /Invalid JSON/ },
     { name: 'rejects a twin value that is not JSON', input: '[te/device/main///twin/x] {oops', error: /Invalid twin value/ },
+    { name: 'rejects an @id with an MQTT wildcard +', input: '[te/device/x//] {"@type":"child-device","@id":"bad+id"}', error: /Invalid external id 'bad\+id'.*'\+'/ },
+    { name: 'rejects an @id with an MQTT wildcard #', input: '[te/device/x//] {"@type":"child-device","@id":"bad#"}', error: /Invalid external id 'bad#'/ },
+    { name: 'rejects an @id with a /', input: '[te/device/x//] {"@type":"child-device","@id":"a/b"}', error: /Invalid external id 'a\/b'/ },
   ]);
 });
 

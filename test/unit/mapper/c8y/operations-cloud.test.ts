@@ -166,7 +166,8 @@ describe('c8y operations: Cumulocity operations → te/ commands', () => {
       name: 'custom operation from an operation file: input filled from the Cumulocity operation',
       options: { customOperations: [{ name: 'c8y_Command', onFragment: 'c8y_Command', operation: 'command', input: { text: '${.payload.c8y_Command.text}', note: 'run ${.payload.c8y_Command.text}!' } }] },
       input: [cloudOp(MAIN, '11', { c8y_Command: { text: 'ls -l' } })],
-      expected: ['[te/device/main///cmd/command/c8y-mapper-11] {"status":"init","text":"ls -l","note":"run ls -l!"}'],
+      // The c8y-mapper fragment says how to report the command, whoever handles it, even after a mapper restart.
+      expected: ['[te/device/main///cmd/command/c8y-mapper-11] {"status":"init","text":"ls -l","note":"run ls -l!","c8y-mapper":{"on_fragment":"c8y_Command","output":null}}'],
     },
     {
       name: 'the same operation delivered twice becomes one command',
@@ -182,18 +183,16 @@ describe('c8y operations: Cumulocity operations → te/ commands', () => {
       ],
     },
     {
-      name: 'disabled operation (c8y.enable.device_restart=false) → ConversionError naming the key',
+      name: 'disabled operation (c8y.enable.device_restart=false) → FAILED in Cumulocity naming the key',
       options: { enabled: (op) => op !== 'restart' },
       input: [cloudOp(MAIN, '1', { c8y_Restart: {} })],
-      expected: [],
-      throws: /c8y_Restart is disabled \(c8y\.enable\.device_restart = false\)/,
+      expected: ['[c8y/s/us] 504,1', '[c8y/s/us] 505,1,Cannot execute Cumulocity operation 1: c8y_Restart is disabled (c8y.enable.device_restart = false)'],
     },
     {
       name: 'disabled c8y_LogfileRequest',
       options: { enabled: (op) => op !== 'log_upload' },
       input: [cloudOp(MAIN, '1', { c8y_LogfileRequest: { logFile: 'x', dateFrom: 'a', dateTo: 'b' } })],
-      expected: [],
-      throws: /c8y\.enable\.log_upload = false/,
+      expected: ['[c8y/s/us] 504,1', '[c8y/s/us] 505,1,Cannot execute Cumulocity operation 1: c8y_LogfileRequest is disabled (c8y.enable.log_upload = false)'],
     },
     {
       name: 'unknown external id → ConversionError',
@@ -202,10 +201,21 @@ describe('c8y operations: Cumulocity operations → te/ commands', () => {
       throws: /no registered entity has the external id 'nobody'/,
     },
     {
-      name: 'unsupported fragment → ConversionError listing the fragments',
+      name: 'unsupported fragment → FAILED in Cumulocity listing the fragments, not left pending',
       input: [cloudOp(MAIN, '1', { c8y_Unknown: {}, description: 'x' })],
+      expected: ['[c8y/s/us] 504,1', '[c8y/s/us] 505,1,Cannot execute Cumulocity operation 1: no handler for its fragments (c8y_Unknown)'],
+    },
+    {
+      name: 'unsupported fragment reported by name: no name to fail it under → ConversionError',
+      options: { useOperationId: false },
+      input: [cloudOp(MAIN, '1', { c8y_Unknown: {} })],
       expected: [],
       throws: /no handler for its fragments \(c8y_Unknown\)/,
+    },
+    {
+      name: 'the same unknown operation re-delivered is failed once',
+      input: [cloudOp(MAIN, '1', { c8y_Unknown: {} }), cloudOp(MAIN, '1', { c8y_Unknown: {} })],
+      expected: ['[c8y/s/us] 504,1', '[c8y/s/us] 505,1,Cannot execute Cumulocity operation 1: no handler for its fragments (c8y_Unknown)'],
     },
     {
       name: 'invalid JSON → ConversionError',

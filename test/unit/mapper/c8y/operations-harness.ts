@@ -9,6 +9,8 @@ import { C8yOperations, type OperationsOptions } from '../../../../src/mapper/c8
 
 /** Shared fixture for the operations tables: main device `test-device`, tenant host `test.c8y.io`. */
 export const CLOUD_TOPIC = 'c8y/devicecontrol/notifications';
+export const SMARTREST_TOPIC = 'c8y/s/ds';
+export const SYNC_TOPIC = 'te/device/main/service/tedge-mapper-c8y/signal/sync';
 
 export function testOptions(over: Partial<OperationsOptions> = {}): OperationsOptions {
   let n = 0;
@@ -48,6 +50,8 @@ export function feed(ops: C8yOperations, line: string): Message[] {
   const input = parseLine(line);
   const text = payloadText(input);
   if (input.topic === CLOUD_TOPIC) return ops.onCloudOperation(text);
+  if (input.topic === SMARTREST_TOPIC) return ops.onSmartrest(text);
+  if (input.topic === SYNC_TOPIC) return ops.sync();
   const parsed = parseTopic(input.topic);
   switch (parsed?.channel.kind) {
     case 'command-capability':

@@ -111,7 +111,7 @@ describe('c8y operations: command status → SmartREST', () => {
       input: ['[te/device/main///cmd/firmware_update/c8y-mapper-1] {"status":"successful","name":"myFirmware","version":"1.0","remoteUrl":"http://www.my.url","tedgeUrl":"http://www.my.url"}'],
       expected: [
         '[c8y/s/us] 506,1',
-        '[te/device/main///twin/firmware] {"name":"myFirmware","version":"1.0","remoteUrl":"http://www.my.url"}',
+        '[te/device/main///twin/firmware] {"name":"myFirmware","version":"1.0","url":"http://www.my.url"}',
         '[te/device/main///cmd/firmware_update/c8y-mapper-1] ',
       ],
     },
@@ -135,7 +135,7 @@ describe('c8y operations: command status → SmartREST', () => {
           }),
       ],
       expected: [
-        '[te/device/main///twin/firmware] {"name":"fw","version":"2","remoteUrl":"http://x/fw"}',
+        '[te/device/main///twin/firmware] {"name":"fw","version":"2","url":"http://x/fw"}',
         '[c8y/s/us] 120,collectd.conf,https://test.c8y.io/inventory/binaries/88395,collectd-v2',
         '[te/device/main///cmd/software_list/c8y-mapper-list-1] {"status":"init"}',
         '[c8y/s/us] 121,true',

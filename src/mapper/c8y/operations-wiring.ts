@@ -1,0 +1,52 @@
+import { join } from 'node:path';
+import { urlHost } from '../../config/keys';
+import type { TedgeConfig } from '../../config/tedge-config';
+import { durationMs } from '../../config/value-types';
+import type { Logger } from '../../log/logger';
+import { Lifecycle } from '../../runtime/lifecycle';
+import type { AvailabilityOptions } from './availability';
+import type { OperationsOptions } from './operations';
+import { ExecRunner } from './operations/exec-runner';
+import { loadOperationsDirectory } from './operations/load-operations-dir';
+import type { OperationsDirectory } from './operations/operations-dir';
+
+/** What the c8y composition root adds to the converter for operations: the directory, the runner, keys. */
+export interface OperationsWiring {
+  readonly options: Pick<OperationsOptions, 'directory' | 'reloadDirectory' | 'execute' | 'softwareWithTypes' | 'softwareApi' | 'c8yHosts'> & {
+    readonly availability: AvailabilityOptions;
+  };
+  readonly runner: ExecRunner;
+}
+
+/**
+ * Reads `<config-dir>/operations/c8y/` (again on each `sync` signal), makes the runner of custom operation
+ * commands, and reads the operation keys. Problems in operation files are logged; the other files count.
+ */
+export function buildOperationsWiring(config: TedgeConfig, logger: Logger, deps: { deviceId: string; prefix: string; stop: AbortSignal }): OperationsWiring {
+  const log = logger.child({ component: 'c8y-operations' });
+  const root = join(config.configDir, 'operations', 'c8y');
+  const load = (): OperationsDirectory => {
+    const { directory, problems } = loadOperationsDirectory(root, deps.deviceId);
+    for (const p of problems) log.warn(p);
+    return directory;
+  };
+  const runner = new ExecRunner({ host: config.string('mqtt.client.host'), port: config.number('mqtt.client.port'), clientId: `tedge-mapper-${deps.prefix}#operations`, logger: log, stop: deps.stop });
+  const hosts = (['c8y.http', 'c8y.mqtt'] as const).map((k) => config.text(k)).filter((h): h is string => h !== undefined).map(urlHost);
+  return {
+    options: {
+      directory: load(),
+      reloadDirectory: load,
+      execute: (req) => runner.submit(req),
+      softwareWithTypes: config.boolean('c8y.software_management.with_types'),
+      softwareApi: config.string('c8y.software_management.api') === 'advanced' ? 'advanced' : 'legacy',
+      c8yHosts: hosts,
+      availability: { enabled: config.boolean('c8y.availability.enable'), intervalMs: durationMs(config.string('c8y.availability.interval')) },
+    },
+    runner,
+  };
+}
+
+/** The mapper, then the runner: commands report over a connection of their own, closed first at a stop. */
+export function withRunner(mapper: Lifecycle, runner: ExecRunner, logger: Logger): Lifecycle {
+  return new Lifecycle([{ name: 'c8y-mapper', start: () => mapper.start(), stop: () => mapper.stop() }, runner], logger);
+}
