@@ -7,11 +7,14 @@ import { prompt } from './prompt';
 
 interface UploadFlags {
   user?: string;
+  password?: string;
   passwordFile?: string;
 }
 
-/** The password: --password-file, else C8Y_PASSWORD, else asked on the terminal. Never an argument (it would show in ps). */
+/** The password: --password (thin-edge's; visible in ps), --password-file, else C8Y_PASSWORD, else asked on the terminal. */
 async function password(ctx: CommandContext, flags: UploadFlags): Promise<string> {
+  if (flags.password !== undefined && flags.passwordFile !== undefined) throw new TedgeError('USAGE', '--password and --password-file exclude each other');
+  if (flags.password !== undefined) return flags.password;
   if (flags.passwordFile !== undefined) {
     try {
       return readFileSync(flags.passwordFile, 'utf8').replace(/\r?\n$/, '');
@@ -31,6 +34,7 @@ export function registerCertUpload(cert: Command, context: () => CommandContext)
     .description("upload the device certificate (or the renewed <cert>.new) to the Cumulocity tenant's trusted certificates, so the tenant accepts the device")
     .addArgument(new Argument('<cloud>', 'the cloud: c8y').choices(['c8y']))
     .option('--user <user>', 'Cumulocity user allowed to manage trusted certificates (env C8Y_USER; asked when interactive)')
+    .option('--password <password>', 'the password (seen by anyone listing processes: prefer --password-file or C8Y_PASSWORD)')
     .option('--password-file <path>', 'file holding the password (else env C8Y_PASSWORD, else asked when interactive)')
     .action(async (_cloud: string, flags: UploadFlags) => {
       const ctx = context();
