@@ -31,7 +31,9 @@ describe('tedge-mapper c8y: Cumulocity HTTP (proxy, JWT, uploads, oversized even
       probeTopics: ['c8y/s/dat', 'te/errors', 'te/device/main///cmd/log_upload/+'],
       env: { TEDGE_C8Y_PROXY_BIND_PORT: String(proxyPort), TEDGE_HTTP_BIND_PORT: String(ftsPort) },
     });
-    for (const d of ['state', 'logs', 'run', 'tmp']) mkdirSync(join(dev.configDir, d), { recursive: true });
+    for (const d of ['state', 'logs', 'run', 'tmp', 'plugins', 'app-logs']) mkdirSync(join(dev.configDir, d), { recursive: true });
+    writeFileSync(join(dev.configDir, 'app-logs', 'app.log'), 'boot\nERROR disk full\nrunning\n');
+    writeFileSync(join(dev.configDir, 'plugins', 'tedge-log-plugin.toml'), `files = [ { type = 'app', path = '${join(dev.configDir, 'app-logs')}/*.log' } ]\n`);
     // The device as `tedge connect` would have created it (100): the identity REST objects reference.
     dev.sim.c8y.identify(DEVICE);
     agent = Daemon.start('tedge-agent', [], {
@@ -41,6 +43,8 @@ describe('tedge-mapper c8y: Cumulocity HTTP (proxy, JWT, uploads, oversized even
       TEDGE_RUN_PATH: join(dev.configDir, 'run'),
       TEDGE_TMP_PATH: join(dev.configDir, 'tmp'),
       TEDGE_SUDO_ENABLE: 'false',
+      TEDGE_LOG_PLUGIN_PATHS: join(dev.configDir, 'no-log-plugins'),
+      TEDGE_CONFIGURATION_PLUGIN_PATHS: join(dev.configDir, 'no-config-plugins'),
     });
     dev.startMapper();
     await dev.bridgeUp();
@@ -96,6 +100,18 @@ describe('tedge-mapper c8y: Cumulocity HTTP (proxy, JWT, uploads, oversized even
     // The command is cleared and the file removed from the file transfer service.
     await dev.probe.waitFor((r) => r.some((x) => x.topic === cmd && x.payload.length === 0), 'the cleared command');
     assert.equal((await send(ftsPort, 'GET', `/te/v1/files/${DEVICE}/log_upload/app-c8y-mapper-4242`)).status, 404);
+  });
+
+  it('c8y_LogfileRequest from the cloud: the agent uploads to its file transfer service, the mapper attaches the file to an event', async () => {
+    await dev.sim.waitFor((r) => r.some((m) => m.topic === 's/us' && /^118,.*app/.test(m.payload)), 'the supported log types (118)');
+    const now = new Date();
+    const opid = await dev.sim.createOperation({ c8y_LogfileRequest: { logFile: 'app', dateFrom: new Date(now.getTime() - 86_400_000).toISOString(), dateTo: new Date(now.getTime() + 60_000).toISOString(), searchText: 'ERROR', maximumLines: 100 } }, DEVICE);
+    await dev.sim.waitFor(() => dev.sim.c8y.operations.get(opid)?.status === 'SUCCESSFUL' || dev.sim.c8y.operations.get(opid)?.status === 'FAILED', 'the log request to finish', 25_000);
+    const op = dev.sim.c8y.operations.get(opid);
+    assert.equal(op?.status, 'SUCCESSFUL', op?.failureReason);
+    const eventId = /\/event\/events\/(\d+)\/binaries$/.exec(op?.result ?? '')?.[1] ?? '';
+    assert.equal(dev.sim.http.events.get(eventId)?.json['type'], 'app');
+    assert.equal(dev.sim.http.eventFile(eventId), 'ERROR disk full\n');
   });
 
   it('a file missing on the file transfer service fails the operation with the reason', async () => {
