@@ -1,0 +1,149 @@
+import assert from 'node:assert/strict';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { SimOperation } from '../../helpers/cloud-sim/c8y-behaviour';
+import { BridgeDevice } from '../../helpers/bridge-device';
+import { Daemon } from '../../helpers/daemon';
+import { freePort } from '../../helpers/mosquitto';
+
+const DEVICE = `c8y-ops-it-${process.pid}`;
+
+/** A script sm-plugin of type `fake` keeping its installed modules in a TSV file. */
+const PLUGIN = (state: string): string => `#!/bin/sh
+touch "${state}"
+case "$1" in
+  list) cat "${state}" ;;
+  prepare|finalize) ;;
+  install) printf '%s\\t%s\\n' "$2" "$4" >> "${state}" ;;
+  remove) grep -v "^$2	" "${state}" > "${state}.new"; mv "${state}.new" "${state}" ;;
+  *) exit 1 ;;
+esac
+`;
+
+/**
+ * Cumulocity operations end to end on real processes: the cloud simulator creates an operation, the built-in
+ * bridge carries it to the local mosquitto, tedge-mapper c8y turns it into a te/ command, the real tedge-agent
+ * runs it, and the status (and results) go back to the simulated tenant. One device for the whole file.
+ */
+describe('tedge-mapper c8y operations: cloud → mapper → agent → cloud', { timeout: 60_000 }, () => {
+  let dev: BridgeDevice;
+  let agentEnv: Record<string, string>;
+  let agent: Daemon;
+
+  const startAgent = (): Daemon => (agent = Daemon.start('tedge-agent', [], agentEnv));
+
+  async function finished(id: string, timeoutMs = 20_000): Promise<SimOperation> {
+    await dev.sim.waitFor(() => {
+      const s = dev.sim.c8y.operations.get(id)?.status;
+      return s === 'SUCCESSFUL' || s === 'FAILED';
+    }, `operation ${id} to finish`, timeoutMs);
+    const op = dev.sim.c8y.operations.get(id);
+    assert.ok(op);
+    return op;
+  }
+
+  before(async () => {
+    dev = await BridgeDevice.start({ deviceId: DEVICE, probeTopics: ['te/errors', 'te/device/main///cmd/+/+'], env: { TEDGE_C8Y_PROXY_BIND_PORT: String(await freePort()), TEDGE_HTTP_BIND_PORT: String(await freePort()) } });
+    const dir = dev.configDir;
+    for (const d of ['state', 'logs', 'run', 'tmp', 'sm-plugins', 'plugins', 'operations/c8y']) mkdirSync(join(dir, d), { recursive: true });
+    writeFileSync(join(dir, 'sm-plugins', 'fake'), PLUGIN(join(dir, 'fake.state')));
+    chmodSync(join(dir, 'sm-plugins', 'fake'), 0o755);
+    writeFileSync(join(dir, 'app.log'), 'boot\nERROR disk full\nall good\n');
+    writeFileSync(join(dir, 'app.conf'), 'speed = 3\n');
+    writeFileSync(join(dir, 'plugins', 'tedge-log-plugin.toml'), `files = [{ type = "app", path = "${join(dir, 'app.log')}" }]\n`);
+    writeFileSync(join(dir, 'plugins', 'tedge-configuration-plugin.toml'), `files = [{ type = "app-conf", path = "${join(dir, 'app.conf')}" }]\n`);
+    // A reboot as far as the agent can tell: /run emptied and the agent stopped; the test starts it again.
+    writeFileSync(join(dir, 'fake-reboot.sh'), '#!/bin/sh\nrm -rf "$1"\nkill -TERM "$PPID"\n');
+    chmodSync(join(dir, 'fake-reboot.sh'), 0o755);
+    writeFileSync(join(dir, 'system.toml'), `[system]\nreboot = ${JSON.stringify([join(dir, 'fake-reboot.sh'), join(dir, 'run')])}\nreboot_timeout_seconds = 30\n`);
+    // Operations directory: a static operation and a custom command (argv template, never a shell).
+    writeFileSync(join(dir, 'operations', 'c8y', 'c8y_Static'), '');
+    writeFileSync(join(dir, 'operations', 'c8y', 'c8y_Echo'), '[exec]\non_fragment = "c8y_Echo"\ncommand = "/bin/echo ${.payload.c8y_Echo.text}"\ntimeout = 5\n');
+    dev.sim.c8y.identify(DEVICE);
+    agentEnv = {
+      ...dev.env,
+      TEDGE_AGENT_STATE_PATH: join(dir, 'state'),
+      TEDGE_LOGS_PATH: join(dir, 'logs'),
+      TEDGE_RUN_PATH: join(dir, 'run'),
+      TEDGE_TMP_PATH: join(dir, 'tmp'),
+      TEDGE_SUDO_ENABLE: 'false',
+    };
+    startAgent();
+    dev.startMapper();
+    await dev.bridgeUp();
+  });
+
+  after(async () => {
+    if (agent && !agent.exited) await agent.stop();
+    await dev?.stop();
+  });
+
+  it('announces the agent capabilities, the operations directory and the log/config types', async () => {
+    const has114 = (): boolean => dev.sim.messages('s/us').some((p) => p.startsWith('114,') && ['c8y_Echo', 'c8y_LogfileRequest', 'c8y_Restart', 'c8y_SoftwareUpdate', 'c8y_Static', 'c8y_UploadConfigFile'].every((n) => p.split(',').includes(n)));
+    await dev.sim.waitFor(has114, 'a 114 with builtin, static and custom operations');
+    await dev.sim.waitFor(() => dev.sim.messages('s/us').some((p) => p.startsWith('118,') && p.split(',').includes('app')), '118 with the log type');
+    await dev.sim.waitFor(() => dev.sim.messages('s/us').some((p) => p.startsWith('119,') && p.split(',').includes('app-conf')), '119 with the config type');
+    await dev.sim.waitFor(() => dev.sim.messages('s/us').includes('117,60'), 'the required availability');
+  });
+
+  it('c8y_SoftwareUpdate: installed by the sm-plugin, SUCCESSFUL, then the software list (legacy: inventory c8y_SoftwareList)', async () => {
+    const id = await dev.sim.createOperation({ c8y_SoftwareUpdate: [{ name: 'nano', version: '2.0', softwareType: 'fake', action: 'install', url: '' }] }, DEVICE);
+    const op = await finished(id);
+    assert.equal(op.status, 'SUCCESSFUL', op.failureReason);
+    const listed = (): boolean => dev.sim.messages(`inventory/managedObjects/update/${DEVICE}`).some((p) => p.includes('"c8y_SoftwareList"') && p.includes('"name":"nano"'));
+    await dev.sim.waitFor(listed, 'the software list with nano');
+  });
+
+  it('a custom operation command: its stdout is the result', async () => {
+    const id = await dev.sim.createOperation({ c8y_Echo: { text: 'hello; rm -rf /' } }, DEVICE);
+    const op = await finished(id);
+    assert.equal(op.status, 'SUCCESSFUL', op.failureReason);
+    assert.equal(op.result, 'hello; rm -rf /');
+  });
+
+  it('c8y_LogfileRequest: the log reaches the tenant as an event binary', async () => {
+    const now = Date.now();
+    const id = await dev.sim.createOperation({ c8y_LogfileRequest: { logFile: 'app', dateFrom: new Date(now - 3_600_000).toISOString(), dateTo: new Date(now + 3_600_000).toISOString(), searchText: 'ERROR', maximumLines: 100 } }, DEVICE);
+    const op = await finished(id);
+    assert.equal(op.status, 'SUCCESSFUL', op.failureReason);
+    const m = /\/event\/events\/(\d+)\/binaries$/.exec(op.result ?? '');
+    assert.ok(m, op.result);
+    assert.match(dev.sim.http.eventFile(m[1] ?? '') ?? '', /ERROR disk full/);
+  });
+
+  it('c8y_UploadConfigFile: the config file reaches the tenant as an event binary', async () => {
+    const id = await dev.sim.createOperation({ c8y_UploadConfigFile: { type: 'app-conf' } }, DEVICE);
+    const op = await finished(id);
+    assert.equal(op.status, 'SUCCESSFUL', op.failureReason);
+    const m = /\/event\/events\/(\d+)\/binaries$/.exec(op.result ?? '');
+    assert.ok(m, op.result);
+    assert.equal(dev.sim.http.eventFile(m[1] ?? ''), 'speed = 3\n');
+  });
+
+  it('a bad operation ends FAILED with a reason the cloud sees', async () => {
+    const unknown = await finished(await dev.sim.createOperation({ c8y_Nothing: {} }, DEVICE));
+    assert.equal(unknown.status, 'FAILED');
+    assert.match(unknown.failureReason ?? '', /no handler for its fragments \(c8y_Nothing\)/);
+    const missing = await finished(await dev.sim.createOperation({ c8y_DownloadConfigFile: { type: 'app-conf' } }, DEVICE));
+    assert.equal(missing.status, 'FAILED');
+    assert.match(missing.failureReason ?? '', /url"* must be a string/);
+  });
+
+  it('SmartREST 528 on s/ds: the same software update, reported by name', async () => {
+    await dev.sim.publish('s/ds', `528,${DEVICE},vim,9.0::fake,,install`);
+    await dev.sim.waitFor(() => dev.sim.messages('s/us').includes('503,c8y_SoftwareUpdate'), '503,c8y_SoftwareUpdate');
+    assert.ok(dev.sim.messages('s/us').includes('501,c8y_SoftwareUpdate'));
+  });
+
+  it('c8y_Restart: EXECUTING before the reboot, SUCCESSFUL after it', async () => {
+    const first = agent;
+    const id = await dev.sim.createOperation({ c8y_Restart: {} }, DEVICE);
+    await dev.sim.waitFor(() => dev.sim.c8y.operations.get(id)?.status === 'EXECUTING', 'EXECUTING');
+    await new Promise<void>((resolve) => (first.exited ? resolve() : first.process.once('exit', () => resolve())));
+    mkdirSync(join(dev.configDir, 'run'), { recursive: true });
+    startAgent();
+    const op = await finished(id);
+    assert.equal(op.status, 'SUCCESSFUL', op.failureReason);
+  });
+});
