@@ -322,7 +322,11 @@ export class CommandExecutor implements Service {
       advance: (status, update) => this.dispatch(key, { kind: 'advance', status, update }),
       commands: {
         publish: async (operation, cmdId, next) => {
-          await this.deps.bus.publish(message(this.commandTopic(operation, cmdId), next === undefined ? '' : JSON.stringify(next), { qos: 1, retain: true }));
+          const topic = this.commandTopic(operation, cmdId);
+          // Known at once, not only at the echo: a watch that follows must not see the previous command of that id.
+          if (next === undefined) this.lastCommands.delete(topic);
+          else this.lastCommands.set(topic, next);
+          await this.deps.bus.publish(message(topic, next === undefined ? '' : JSON.stringify(next), { qos: 1, retain: true }));
         },
         watch: (operation, cmdId, listener) => {
           const topic = this.commandTopic(operation, cmdId);

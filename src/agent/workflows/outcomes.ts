@@ -77,7 +77,8 @@ export function awaitUpdate(h: AwaitHandlers, sub: { readonly status: 'successfu
     case 'successful':
       return inject(h.onSuccess, sub.output);
     case 'failed':
-      return inject(h.onError, { reason: sub.reason });
+      // thin-edge: the reason of on_error, when it gives one, over that of the sub-operation.
+      return { status: h.onError.status, reason: h.onError.reason ?? sub.reason };
     case 'timeout':
       return inject(h.onTimeout, undefined);
   }

@@ -105,3 +105,12 @@ export class WorkflowDevice {
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
+
+/** Polls `check` (a file appearing, say: nothing on the bus to wait for) until it holds. */
+export async function until(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
