@@ -71,15 +71,22 @@ export class FirmwareRig {
     return rig;
   }
 
-  /** Starts the agent and waits until it reports up with its own pid. */
-  async startAgent(): Promise<Daemon> {
+  /**
+   * Starts the agent and waits until it reports up with its own pid. `allowExit`: an agent that exits
+   * first (a fault killed it, it rebooted) is no error; the caller plays the next boot.
+   */
+  async startAgent(allowExit = false): Promise<Daemon> {
     const watcher = await BusProbe.connect(this.broker.port, [AGENT_HEALTH]);
     const daemon = Daemon.start('tedge-agent', [], this.env);
     this.agent = daemon;
     this.boots++;
     const pid = daemon.process.pid;
+    const exited = new Promise<'exited'>((resolve) => daemon.process.once('exit', () => resolve('exited')));
     try {
-      await watcher.waitForText(AGENT_HEALTH, (t) => json(t)['status'] === 'up' && json(t)['pid'] === pid, 20_000);
+      const up = watcher.waitForText(AGENT_HEALTH, (t) => json(t)['status'] === 'up' && json(t)['pid'] === pid, 20_000);
+      up.catch(() => undefined);
+      const first = await Promise.race([up, exited]);
+      if (first === 'exited' && !allowExit) throw new Error('the agent exited before it reported up');
     } catch (err) {
       throw new Error(`${String(err)}\nagent output:\n${daemon.output}`);
     } finally {
@@ -107,7 +114,7 @@ export class FirmwareRig {
       if (first !== 'exited') return first;
       await onAgentExit?.();
       if (Date.now() > deadline) throw new Error(`command ${id} not terminal after ${this.boots} boots`);
-      await this.startAgent();
+      await this.startAgent(true);
     }
   }
 
