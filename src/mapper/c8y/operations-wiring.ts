@@ -8,11 +8,13 @@ import type { AvailabilityOptions } from './availability';
 import type { OperationsOptions } from './operations';
 import { ExecRunner } from './operations/exec-runner';
 import { loadOperationsDirectory } from './operations/load-operations-dir';
+import { parseAutoLogUpload } from './operations/operation-log';
+import { OperationLogUploader } from './operations/operation-log-uploader';
 import type { OperationsDirectory } from './operations/operations-dir';
 
 /** What the c8y composition root adds to the converter for operations: the directory, the runner, keys. */
 export interface OperationsWiring {
-  readonly options: Pick<OperationsOptions, 'directory' | 'reloadDirectory' | 'execute' | 'softwareWithTypes' | 'softwareApi' | 'c8yHosts'> & {
+  readonly options: Pick<OperationsOptions, 'directory' | 'reloadDirectory' | 'execute' | 'softwareWithTypes' | 'softwareApi' | 'c8yHosts' | 'autoLogUpload' | 'operationLogPath' | 'uploadOperationLog'> & {
     readonly availability: AvailabilityOptions;
   };
   readonly runner: ExecRunner;
@@ -31,6 +33,8 @@ export function buildOperationsWiring(config: TedgeConfig, logger: Logger, deps:
     return directory;
   };
   const runner = new ExecRunner({ host: config.string('mqtt.client.host'), port: config.number('mqtt.client.port'), clientId: `tedge-mapper-${deps.prefix}#operations`, logger: log, stop: deps.stop });
+  const logs = new OperationLogUploader(`http://${config.string('c8y.proxy.client.host')}:${config.number('c8y.proxy.client.port')}/c8y`, log);
+  const logsPath = config.string('logs.path');
   const hosts = (['c8y.http', 'c8y.mqtt'] as const).map((k) => config.text(k)).filter((h): h is string => h !== undefined).map(urlHost);
   return {
     options: {
@@ -40,6 +44,10 @@ export function buildOperationsWiring(config: TedgeConfig, logger: Logger, deps:
       softwareWithTypes: config.boolean('c8y.software_management.with_types'),
       softwareApi: config.string('c8y.software_management.api') === 'advanced' ? 'advanced' : 'legacy',
       c8yHosts: hosts,
+      autoLogUpload: parseAutoLogUpload(config.string('c8y.operations.auto_log_upload')),
+      // The agent's per-command log (src/agent/operations: workflow-<op>-<cmd id>.log).
+      operationLogPath: (op, cmdId) => join(logsPath, 'agent', `workflow-${op}-${cmdId}.log`),
+      uploadOperationLog: (req) => logs.submit(req),
       availability: { enabled: config.boolean('c8y.availability.enable'), intervalMs: durationMs(config.string('c8y.availability.interval')) },
     },
     runner,

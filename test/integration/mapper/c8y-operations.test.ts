@@ -69,6 +69,8 @@ describe('tedge-mapper c8y operations: cloud → mapper → agent → cloud', { 
       TEDGE_TMP_PATH: join(dir, 'tmp'),
       TEDGE_SUDO_ENABLE: 'false',
     };
+    // The mapper finds the agent's operation logs under the same logs.path.
+    dev.env['TEDGE_LOGS_PATH'] = agentEnv['TEDGE_LOGS_PATH'] ?? '';
     startAgent();
     dev.startMapper();
     await dev.bridgeUp();
@@ -128,6 +130,22 @@ describe('tedge-mapper c8y operations: cloud → mapper → agent → cloud', { 
     const missing = await finished(await dev.sim.createOperation({ c8y_DownloadConfigFile: { type: 'app-conf' } }, DEVICE));
     assert.equal(missing.status, 'FAILED');
     assert.match(missing.failureReason ?? '', /url"* must be a string/);
+  });
+
+  it('a failed operation: its agent log is uploaded as event <op>_op_log (auto_log_upload=on-failure)', async () => {
+    const op = await finished(await dev.sim.createOperation({ c8y_UploadConfigFile: { type: 'no-such-type' } }, DEVICE));
+    assert.equal(op.status, 'FAILED');
+    const deadline = Date.now() + 10_000;
+    let eventId: string | undefined;
+    while (eventId === undefined && Date.now() < deadline) {
+      eventId = [...dev.sim.http.events].find(([, e]) => e.json['type'] === 'config_snapshot_op_log')?.[0];
+      if (eventId === undefined || dev.sim.http.eventFile(eventId) === undefined) {
+        eventId = undefined;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    assert.ok(eventId, 'the operation log event with its binary');
+    assert.match(dev.sim.http.eventFile(eventId) ?? '', /no-such-type/);
   });
 
   it('SmartREST 528 on s/ds: the same software update, reported by name', async () => {

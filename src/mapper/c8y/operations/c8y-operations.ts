@@ -13,7 +13,8 @@ import { execRequest, jsonArgv, smartrestArgv } from './exec';
 import { EMPTY_DIRECTORY, type ExecHandler, type OperationsDirectory, execHandlers, staticOperations, workflowMappings } from './operations-dir';
 import { SMARTREST_FRAGMENTS, type SmartrestRequest, smartrestAsJson, smartrestRequests } from './smartrest-requests';
 import { advancedSoftwareList, legacySoftwareList } from './software';
-import { CommandTracker, reportedStatus } from './command-tracker';
+import { CommandTracker, type ReportedStatus, reportedStatus } from './command-tracker';
+import { operationLogRequest } from './operation-log';
 import { type CommandKind, statusMessages } from './completion';
 import { isInvalidOperationError } from './fields';
 import { type BuiltinOperation, MAPPER_CMD_PREFIX, SMARTREST_OPID, c8yOperationName, isBuiltinOperation } from './names';
@@ -119,6 +120,7 @@ export class C8yOperations {
     if (state === undefined || kind === undefined || status === undefined) return [];
     const entity = this.entity(topicId);
     if (!this.tracker.advance(cmdTopic, status)) return [];
+    this.maybeUploadLog(entity, operation, cmdId, state, status);
     return statusMessages(kind, status, {
       state,
       ref: this.ref(cmdId.slice(MAPPER_CMD_PREFIX.length), this.c8yName(kind)),
@@ -129,6 +131,13 @@ export class C8yOperations {
       uploadRequest: (op) => this.uploadRequestMessage(entity, op, cmdId, state),
       softwareList: (p) => this.softwareListMessages(entity, p),
     });
+  }
+
+  private maybeUploadLog(entity: C8yEntity, operation: string, cmdId: string, state: CommandState, status: ReportedStatus): void {
+    const upload = this.opts.uploadOperationLog;
+    if (upload === undefined) return;
+    const req = operationLogRequest(this.opts.autoLogUpload ?? 'never', status, { externalId: entity.externalId, operation, cmdId, state }, this.opts.operationLogPath);
+    if (req !== undefined) upload(req);
   }
 
   /** Which reporting a command needs; undefined for commands with no Cumulocity side (health). */

@@ -1,5 +1,6 @@
 import type { JsonObject, JsonValue } from '../../../core/json';
 import type { ExecRequest } from './exec';
+import type { AutoLogUpload, OperationLogRequest } from './operation-log';
 import type { OperationsDirectory } from './operations-dir';
 
 /**
@@ -51,6 +52,12 @@ export interface OperationsOptions {
   readonly execute?: (request: ExecRequest) => void;
   /** `c8y.software_management.api`: software list as inventory `c8y_SoftwareList` (legacy) or 140/141 (advanced, the default here). */
   readonly softwareApi?: 'legacy' | 'advanced';
+  /** `c8y.operations.auto_log_upload`; never when absent. */
+  readonly autoLogUpload?: AutoLogUpload;
+  /** Where the agent writes a command's log, for commands without `logPath`. */
+  readonly operationLogPath?: (operation: string, cmdId: string) => string;
+  /** Uploads an operation log (best effort, no status); injected so the converter does no I/O. */
+  readonly uploadOperationLog?: (request: OperationLogRequest) => void;
   /** Ids for the commands the mapper issues itself (software_list); injected so tests are exact. */
   readonly newCommandId?: () => string;
 }

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isTenantHost, proxyUrl } from '../../../../src/mapper/c8y/operations/urls';
-import { cloudOp, table, testOptions } from './operations-harness';
+import type { OperationLogRequest } from '../../../../src/mapper/c8y/operations/operation-log';
+import { cloudOp, feed, setup, table, testOptions } from './operations-harness';
 
 /** Each row is a behaviour thin-edge.io's own tests expect that this mapper lacked (issue 10, item 7). */
 const MAIN = 'test-device';
@@ -82,6 +83,22 @@ describe('c8y operations: known differences from thin-edge.io, fixed', () => {
       ],
     },
   ]);
+
+  it('c8y.operations.auto_log_upload: on-failure uploads a failed command log as <op>_op_log; always every finished one; never none', () => {
+    const run = (policy: 'never' | 'always' | 'on-failure', final: string): OperationLogRequest[] => {
+      const got: OperationLogRequest[] = [];
+      const { ops } = setup({ autoLogUpload: policy, uploadOperationLog: (r) => got.push(r), operationLogPath: (op, id) => `/logs/agent/workflow-${op}-${id}.log` });
+      feed(ops, `[${CMD}/restart/c8y-mapper-1] {"status":"executing"}`);
+      feed(ops, `[${CMD}/restart/c8y-mapper-1] ${final}`);
+      return got;
+    };
+    const failed = '{"status":"failed","reason":"x"}';
+    assert.deepEqual(run('on-failure', failed), [{ externalId: MAIN, operation: 'restart', cmdId: 'c8y-mapper-1', logPath: '/logs/agent/workflow-restart-c8y-mapper-1.log', eventType: 'restart_op_log', text: 'restart operation log' }]);
+    assert.deepEqual(run('on-failure', '{"status":"successful"}'), []);
+    assert.equal(run('always', '{"status":"successful"}').length, 1);
+    assert.deepEqual(run('never', failed), []);
+    assert.equal(run('always', '{"status":"successful","logPath":"/elsewhere.log"}')[0]?.logPath, '/elsewhere.log');
+  });
 
   it('tenant hosts: the host itself, or a name in its domain; IP addresses only exactly', () => {
     assert.equal(isTenantHost('t123.c8y.io', ['sample.c8y.io']), true);
