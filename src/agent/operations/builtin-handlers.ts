@@ -3,6 +3,7 @@ import { downloadFile } from '../transfer/download';
 import { ConfigPlugins } from './config/config-plugins';
 import { ConfigSnapshotHandler } from './config/config-snapshot';
 import { ConfigUpdateHandler } from './config/config-update';
+import { systemFirmwareHandler } from './firmware/firmware-handler';
 import { LogPlugins } from './log/log-plugins';
 import { LogUploadHandler } from './log/log-upload';
 import type { OperationHandler } from './operation';
@@ -32,5 +33,6 @@ export function builtinHandlers(deps: BuiltinHandlerDeps): OperationHandler[] {
     new ConfigSnapshotHandler(configPlugins),
     new ConfigUpdateHandler(configPlugins),
     new LogUploadHandler(new LogPlugins()),
+    systemFirmwareHandler(),
   ];
 }
