@@ -6,7 +6,8 @@ import { certificateInfo, formatCertificateInfo, humanDuration, rfc2822 } from '
 import { candidatePathOf, deviceCertPaths } from '../certs/paths';
 import { type RenewalState, renewalState, renewSelfSigned } from '../certs/renewal';
 import { readCertificate } from '../certs/validate';
-import { registerCertUpload } from './cert-upload-command';
+import { renewWithC8yCa } from './cert-c8y-ca';
+import { registerCertDownload, registerCertUpload } from './cert-c8y-command';
 import type { CommandContext } from './context';
 import { EXIT_FAILURE, EXIT_USAGE, ExitStatus } from './exit-codes';
 
@@ -88,15 +89,14 @@ export function registerCertCommand(program: Command, context: () => CommandCont
       const ctx = context();
       const config = ctx.config();
       const ca = opts.ca ?? (certificateInfo(readCertificate(deviceCertPaths(config).certPath)).selfSigned ? 'self-signed' : 'c8y');
-      if (ca === 'c8y') {
-        throw new TedgeError('CERT_UNSUPPORTED', 'renewal by the Cumulocity CA (--ca c8y) is not supported yet; use --ca self-signed');
-      }
-      const candidate = await renewSelfSigned(config, ctx.clock);
+      const candidate = ca === 'c8y' ? await renewWithC8yCa(config) : await renewSelfSigned(config, ctx.clock);
       ctx.out(`New certificate written to ${candidate.candidatePath}\n`);
-      ctx.out(`It replaces ${candidate.certPath} after a successful connection: upload it to the cloud, then run tedge reconnect ${cloud ?? '<cloud>'}\n`);
+      const upload = ca === 'c8y' ? '' : 'upload it to the cloud, then ';
+      ctx.out(`It replaces ${candidate.certPath} after a successful connection: ${upload}run tedge reconnect ${cloud ?? '<cloud>'}\n`);
     });
 
   registerCertUpload(cert, context);
+  registerCertDownload(cert, context);
 
   cert
     .command('needs-renewal')

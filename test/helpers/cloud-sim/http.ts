@@ -1,5 +1,6 @@
 import { type IncomingMessage, type Server, type ServerResponse, createServer as createHttp } from 'node:http';
 import { createServer as createHttps } from 'node:https';
+import { x509 } from '../../../src/certs/x509-lib';
 import { SIM_TENANT, authorized } from './rest-auth';
 
 export interface HttpRecord {
@@ -16,6 +17,8 @@ export interface SimHttpHooks {
   readonly identities: ReadonlyMap<string, string>;
   /** A trusted certificate was posted: the MQTT broker must accept it from now on. */
   readonly trust: (certPem: string) => Promise<void>;
+  /** The tenant CA signs a device's CSR (PEM); the certificate (PEM). */
+  readonly signCsr: (csrPem: string) => string;
 }
 
 export interface StoredBinary {
@@ -39,6 +42,8 @@ export class SimHttp {
   readonly users = new Map<string, string>();
   /** Certificates posted to the trusted-certificates API, by name. */
   readonly trustedCertificates = new Map<string, string>();
+  /** Devices registered for enrollment (EST simpleenroll), id → one-time password, as a user does in the UI. */
+  readonly registrations = new Map<string, string>();
   private server: Server | undefined;
   private nextId = 5000;
 
@@ -84,6 +89,23 @@ export class SimHttp {
     return start < 0 ? undefined : part.slice(start + 4).replace(/\r\n$/, '');
   }
 
+  /** EST: a base64 CSR in, the certificate signed by the tenant CA out as base64 PKCS#7. */
+  private enroll(res: ServerResponse, body: Buffer): void {
+    const b64 = body.toString('utf8').replace(/\s+/g, '');
+    const pem = `-----BEGIN CERTIFICATE REQUEST-----\n${(b64.match(/.{1,64}/g) ?? []).join('\n')}\n-----END CERTIFICATE REQUEST-----\n`;
+    let pkcs7: string;
+    try {
+      const lib = x509();
+      pkcs7 = new lib.X509Certificates([new lib.X509Certificate(this.hooks.signCsr(pem))]).export('base64');
+    } catch (e) {
+      res.writeHead(400, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: 'invalid CSR', message: (e as Error).message }));
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/pkcs7-mime; smime-type=certs-only' });
+    res.end(pkcs7);
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
@@ -96,6 +118,11 @@ export class SimHttp {
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(value));
     };
+    if (method === 'POST' && path === '/.well-known/est/simpleenroll') {
+      // Enrollment authenticates with the device id and its one-time password, nothing else.
+      if (!authorized(req.headers.authorization, new Set(), this.registrations)) return json(401, { error: 'security/Unauthorized', message: 'the device is not registered (or the one-time password is wrong)' });
+      return this.enroll(res, body);
+    }
     if (!authorized(req.headers.authorization, this.hooks.validTokens, this.users)) return json(401, { error: 'security/Unauthorized', message: 'Invalid credentials!' });
     let m: RegExpExecArray | null;
     if ((method === 'GET' || method === 'HEAD') && path === '/tenant/currentTenant') return json(200, { name: SIM_TENANT, domainName: '127.0.0.1' });
@@ -120,6 +147,7 @@ export class SimHttp {
       if (id === undefined) return json(404, { error: 'identity/Not Found', message: `External id not found; external id = ID [type=c8y_Serial, value=${xid}]` });
       return json(200, { externalId: xid, type: 'c8y_Serial', managedObject: { id, self: `${this.baseUrl()}/inventory/managedObjects/${id}` } });
     }
+    if (method === 'POST' && path === '/.well-known/est/simplereenroll') return this.enroll(res, body);
     if (method === 'POST' && path === '/event/events') {
       const id = String(this.nextId++);
       let event: Record<string, unknown> = {};

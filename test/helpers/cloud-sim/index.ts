@@ -69,7 +69,7 @@ export class CloudSimulator {
     const httpPort = opts.httpPort ?? (await freePort());
     const httpTls = opts.httpTls ?? true;
     const behaviour: C8yBehaviour = new C8yBehaviour({ tenantHost: '127.0.0.1', deviceId: () => behaviour.devices[0]?.id });
-    const sim: CloudSimulator = new CloudSimulator(dir, ownsDir, pki, broker, new SimHttp(() => sim.httpBaseUrl, { validTokens: behaviour.validTokens, identities: behaviour.identities, trust: (pem) => sim.trustCertificate(pem) }), httpPort, httpTls, opts.record ?? true, behaviour);
+    const sim: CloudSimulator = new CloudSimulator(dir, ownsDir, pki, broker, new SimHttp(() => sim.httpBaseUrl, { validTokens: behaviour.validTokens, identities: behaviour.identities, trust: (pem) => sim.trustCertificate(pem), signCsr: (pem) => pki.signCsr(pem) }), httpPort, httpTls, opts.record ?? true, behaviour);
     await broker.start();
     await sim.http.start(httpPort, httpTls ? { cert: readFileSync(pki.serverCert), key: readFileSync(pki.serverKey) } : undefined);
     await sim.connectCloudSide();

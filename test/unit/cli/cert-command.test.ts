@@ -141,11 +141,13 @@ describe('tedge cert', () => {
     assert.match((await tedge(dir, ['cert', 'show'], at(340))).out, /^Status: +VALID \(expires in: 25d\)$/m);
   });
 
-  it('renew --ca c8y is refused in one line for now', async () => {
+  it('renew --ca c8y without a running mapper: one line naming the proxy, no candidate', async () => {
     await tedge(dir, ['cert', 'create', '--device-id', 'dev-1']);
+    await tedge(dir, ['config', 'set', 'c8y.proxy.client.port', '1']);
     const run = await tedge(dir, ['cert', 'renew', '--ca', 'c8y']);
     assert.equal(run.code, 1);
-    assertOneErrorLine(run, /--ca c8y\) is not supported yet/);
+    assertOneErrorLine(run, /Fail to connect to the Cumulocity proxy \(is tedge-mapper-c8y running\?\)/);
+    assert.equal(existsSync(`${join(dir, 'device-certs', 'tedge-certificate.pem')}.new`), false);
   });
 
   it('remove deletes the certificate, the key and a candidate; then says there is none', async () => {
