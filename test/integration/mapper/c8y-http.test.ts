@@ -169,6 +169,18 @@ describe('tedge-mapper c8y: Cumulocity HTTP (proxy, JWT, uploads, oversized even
     assert.equal(missing.code, 1);
     assert.match(missing.err, /^error: HTTP client error: 404/);
 
+    // A large body is streamed through the proxy (no 401 replay possible: the token is checked first).
+    const big = join(dev.configDir, 'big.bin');
+    writeFileSync(big, Buffer.alloc(3 * 1024 * 1024, 7));
+    dev.sim.c8y.expireTokens();
+    const stored = await run(['http', 'post', '/c8y/inventory/binaries', '--file', big, '--content-type', 'application/octet-stream']);
+    assert.equal(stored.code, 0, stored.err);
+    const binId = (JSON.parse(stored.out) as { id: string }).id;
+    assert.equal(dev.sim.http.binaries.get(binId)?.content.length, 3 * 1024 * 1024);
+    const entities = await run(['http', 'get', '/te/v1/entities']);
+    assert.equal(entities.code, 0, entities.err);
+    assert.ok(Array.isArray(JSON.parse(entities.out)), entities.out);
+
     const file = join(dev.configDir, 'report.csv');
     writeFileSync(file, 'a,b\n1,2\n');
     const up = await run(['upload', 'c8y', '--file', file, '--mime-type', 'text/csv', '--type', 'report', '--text', 'the report']);
