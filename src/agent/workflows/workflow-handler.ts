@@ -13,6 +13,7 @@ import type { Workflow } from './model';
  */
 export class WorkflowOperationHandler implements OperationHandler {
   private workflow: Workflow | undefined;
+  private ctx: HandlerContext | undefined;
 
   constructor(
     readonly operation: string,
@@ -33,13 +34,16 @@ export class WorkflowOperationHandler implements OperationHandler {
   }
 
   setWorkflow(workflow: Workflow | undefined): void {
+    const had = this.workflow !== undefined;
     this.workflow = workflow;
+    // A builtin without a capability (no plugin) is offered once a workflow serves it, and withdrawn again after.
+    if (had !== (workflow !== undefined)) this.ctx?.capabilityChanged();
   }
 
   async capability(ctx: HandlerContext): Promise<JsonObject | undefined> {
-    // A workflow over a builtin still offers what the builtin does (software types…).
-    if (this.builtin !== undefined) return this.builtin.capability(ctx);
-    return this.workflow === undefined ? undefined : {};
+    // A workflow over a builtin still offers what the builtin does (software types…), else `{}`.
+    const builtin = await this.builtin?.capability(ctx);
+    return this.workflow === undefined ? builtin : (builtin ?? {});
   }
 
   async prepare(run: CommandRun): Promise<void> {
@@ -62,6 +66,7 @@ export class WorkflowOperationHandler implements OperationHandler {
   }
 
   async start(ctx: HandlerContext): Promise<void> {
+    this.ctx = ctx;
     await this.builtin?.start?.(ctx);
   }
 
