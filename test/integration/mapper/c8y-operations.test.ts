@@ -8,6 +8,7 @@ import { Daemon } from '../../helpers/daemon';
 import { freePort } from '../../helpers/mosquitto';
 
 const DEVICE = `c8y-ops-it-${process.pid}`;
+const CHILD = `${DEVICE}:device:kid`;
 
 /** A script sm-plugin of type `fake` keeping its installed modules in a TSV file. */
 const PLUGIN = (state: string): string => `#!/bin/sh
@@ -30,6 +31,7 @@ describe('tedge-mapper c8y operations: cloud → mapper → agent → cloud', { 
   let dev: BridgeDevice;
   let agentEnv: Record<string, string>;
   let agent: Daemon;
+  let childAgent: Daemon;
 
   const startAgent = (): Daemon => (agent = Daemon.start('tedge-agent', [], agentEnv));
 
@@ -59,6 +61,8 @@ describe('tedge-mapper c8y operations: cloud → mapper → agent → cloud', { 
     writeFileSync(join(dir, 'system.toml'), `[system]\nreboot = ${JSON.stringify([join(dir, 'fake-reboot.sh'), join(dir, 'run')])}\nreboot_timeout_seconds = 30\n`);
     // Operations directory: a static operation and a custom command (argv template, never a shell).
     writeFileSync(join(dir, 'operations', 'c8y', 'c8y_Static'), '');
+    mkdirSync(join(dir, 'operations', 'c8y', CHILD));
+    writeFileSync(join(dir, 'operations', 'c8y', CHILD, 'c8y_ChildOnly'), '');
     writeFileSync(join(dir, 'operations', 'c8y', 'c8y_Echo'), '[exec]\non_fragment = "c8y_Echo"\ncommand = "/bin/echo ${.payload.c8y_Echo.text}"\ntimeout = 5\n');
     dev.sim.c8y.identify(DEVICE);
     agentEnv = {
@@ -72,11 +76,14 @@ describe('tedge-mapper c8y operations: cloud → mapper → agent → cloud', { 
     // The mapper finds the agent's operation logs under the same logs.path.
     dev.env['TEDGE_LOGS_PATH'] = agentEnv['TEDGE_LOGS_PATH'] ?? '';
     startAgent();
+    // The child's own agent, on the same broker: the main agent registers device/kid// from its health.
+    childAgent = Daemon.start('tedge-agent', ['--mqtt-device-topic-id', 'device/kid//'], { ...agentEnv, TEDGE_AGENT_STATE_PATH: join(dir, 'child-state') });
     dev.startMapper();
     await dev.bridgeUp();
   });
 
   after(async () => {
+    if (childAgent && !childAgent.exited) await childAgent.stop();
     if (agent && !agent.exited) await agent.stop();
     await dev?.stop();
   });
@@ -146,6 +153,18 @@ describe('tedge-mapper c8y operations: cloud → mapper → agent → cloud', { 
     }
     assert.ok(eventId, 'the operation log event with its binary');
     assert.match(dev.sim.http.eventFile(eventId) ?? '', /no-such-type/);
+  });
+
+  it('a child device: 101, its 117 and 114 (with its own directory) on its topic, then its operations both ways', async () => {
+    await dev.sim.waitFor(() => dev.sim.messages('s/us').includes(`101,${CHILD},kid,thin-edge.io-child,false`), 'the child registration');
+    const childTopic = `s/us/${CHILD}`;
+    await dev.sim.waitFor(() => dev.sim.messages(childTopic).includes('117,60'), 'the child 117');
+    await dev.sim.waitFor(() => dev.sim.messages(childTopic).some((p) => p.startsWith('114,') && ['c8y_ChildOnly', 'c8y_Restart', 'c8y_SoftwareUpdate'].every((n) => p.split(',').includes(n))), 'the child 114');
+    const op = await finished(await dev.sim.createOperation({ c8y_SoftwareUpdate: [{ name: 'kidpkg', version: '1', softwareType: 'fake', action: 'install', url: '' }] }, CHILD));
+    assert.equal(op.status, 'SUCCESSFUL', op.failureReason);
+    await dev.sim.publish('s/ds', `526,${CHILD},app-conf`);
+    await dev.sim.waitFor(() => dev.sim.messages(childTopic).some((p) => /^503,c8y_UploadConfigFile,.*\/event\/events\/\d+\/binaries$/.test(p)), 'the child config snapshot by name');
+    assert.ok(dev.sim.messages(childTopic).includes('501,c8y_UploadConfigFile'));
   });
 
   it('SmartREST 528 on s/ds: the same software update, reported by name', async () => {
