@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { WorkflowDevice, cmd, json } from './workflow-setup';
 
@@ -86,6 +88,43 @@ on_success = "successful"
     assert.equal(done['status'], 'successful', String(done['reason']));
     assert.equal(readFileSync(device.path('args.txt'), 'utf8'), `3\n[${text}]\n[${text}]\n[end]\n`);
     for (const suffix of ['', '2', '3', '4', '5']) assert.equal(existsSync(`${pwned}${suffix}`), false, `pwned${suffix}`);
+  });
+
+  it('download: the URL of input.url (or tedgeUrl/remoteUrl/url) fetched to downloadedPath; a failed download goes to on_error', async () => {
+    const server = createServer((req, res) => {
+      if (req.url === '/fw.bin') res.writeHead(200, { 'content-length': '14' }).end('firmware-bytes');
+      else res.writeHead(404).end('not found');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      const check = device.script('check.sh', '[ "$(cat "$1")" = firmware-bytes ]');
+      device.workflow(
+        'fetch.toml',
+        `operation = "fetch"
+[init]
+action = "download"
+input.url = "\${.payload.location}"
+on_success = "check"
+on_error = { status = "failed", reason = "download failed" }
+[check]
+script = "${check} \${.payload.downloadedPath}"
+on_success = "successful"
+`,
+      );
+      await device.startAgent();
+      const p = await device.probe(['te/device/main///cmd/fetch/+']);
+      const ok = await device.runCommand(p, 'fetch', 'd1', { status: 'init', location: `http://127.0.0.1:${port}/fw.bin` });
+      assert.equal(ok['status'], 'successful', String(ok['reason']));
+      assert.equal(readFileSync(String(ok['downloadedPath']), 'utf8'), 'firmware-bytes');
+      const missing = await device.runCommand(p, 'fetch', 'd2', { status: 'init', location: `http://127.0.0.1:${port}/nothing` });
+      // As thin-edge: the action's own reason over the default of on_error.
+      assert.equal(missing['status'], 'failed');
+      assert.match(String(missing['reason']), /^builtin 'download' action failed with: .*404/);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
   });
 
   it('timeout_second: a script running too long is killed and goes to on_timeout', async () => {

@@ -57,6 +57,29 @@ on_error = { status = "failed", reason = "child failed" }
     assert.deepEqual([bad['status'], bad['reason']], ['failed', 'child failed']);
   });
 
+  it('input_script: the JSON a script prints is the init of the sub-operation, input.* over it', async () => {
+    const input = device.script('input.sh', 'printf \':::begin-tedge:::\\n{"value":"from-script-%s","extra":1}\\n:::end-tedge:::\\n\' "$1"');
+    device.workflow(
+      'scripted.toml',
+      `operation = "scripted"
+[init]
+operation = "child_op"
+input_script = "${input} \${.payload.seed}"
+input.other = "\${.payload.seed}"
+on_exec = "waiting"
+[waiting]
+action = "await-operation-completion"
+output.childResult = "\${.payload.result}"
+on_success = "successful"
+`,
+    );
+    await device.startAgent();
+    const p = await device.probe(['te/device/main///cmd/+/+']);
+    const done = await device.runCommand(p, 'scripted', 's1', { status: 'init', seed: 'abc' });
+    assert.equal(done['childResult'], 'got-from-script-abc', String(done['reason']));
+    assert.deepEqual(json(p.texts(cmd('child_op', 'sub:scripted:s1'))[0]), { status: 'init', value: 'from-script-abc', extra: 1, other: 'abc' });
+  });
+
   it('iterate over sub-operations (device_profile style), @skip items passed over', async () => {
     device.workflow(
       'profile.toml',
