@@ -138,6 +138,38 @@ on_success = "successful"
     assert.deepEqual(device.statuses(p, 'selfrestart', 'r1'), ['init', 'restart', 'waiting', 'waiting', 'verify', 'successful']);
   });
 
+  it('builtin:restart inside a workflow: the device reboot is awaited and resumed after the next start', async () => {
+    // As a reboot would: /run cleared and the agent stopped.
+    const reboot = device.script('fake-reboot.sh', 'rm -rf "$1"; kill -TERM "$PPID"');
+    writeFileSync(device.path('config', 'system.toml'), `[system]\nreboot = ${JSON.stringify([reboot, device.path('run')])}\nreboot_timeout_seconds = 30\n`);
+    device.workflow(
+      'restart.toml',
+      `operation = "restart"
+[init]
+action = "proceed"
+on_success = "scheduled"
+[scheduled]
+operation = "builtin:restart"
+on_exec = "executing"
+[executing]
+action = "await-operation-completion"
+on_success = "rebooted"
+[rebooted]
+script = "true"
+on_success = "successful"
+`,
+    );
+    const first = await device.startAgent();
+    const p = await device.probe(['te/device/main///cmd/restart/+']);
+    await p.publish(cmd('restart', 'rb1'), '{"status":"init"}', { retain: true });
+    await exited(first);
+    mkdirSync(device.path('run'), { recursive: true });
+    await device.startAgent();
+    const done = json(await p.waitForText(cmd('restart', 'rb1'), (t) => ['successful', 'failed'].includes(String(json(t)['status'])), 15_000));
+    assert.equal(done['status'], 'successful', String(done['reason']));
+    assert.deepEqual(device.statuses(p, 'restart', 'rb1'), ['init', 'scheduled', 'executing', 'executing', 'rebooted', 'successful']);
+  });
+
   it('await-agent-restart without a restart: on_timeout', async () => {
     device.workflow(
       'norestart.toml',
