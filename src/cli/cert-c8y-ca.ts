@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { urlHost } from '../config/keys';
 import type { TedgeConfig } from '../config/tedge-config';
 import type { Clock } from '../core/clock';
 import { TedgeError, errorMessage } from '../core/errors';
@@ -10,7 +11,7 @@ import { deviceCertPaths } from '../certs/paths';
 import { type CandidateCertificate, installCandidate } from '../certs/renewal';
 import { certificateInfo } from '../certs/inspect';
 import { readCertificate } from '../certs/validate';
-import { BasicAuth, C8yHttpClient, C8yHttpError, tenantBaseUrl } from '../mapper/c8y/http';
+import { BasicAuth, C8yHttpClient, C8yHttpError, tenantBaseUrl, outgoingProxy } from '../mapper/c8y/http';
 import { readCaBundle } from '../mapper/c8y/http/tls';
 import { c8yProxyClient } from './local-http';
 
@@ -64,6 +65,7 @@ export async function downloadCertificateFromC8y(config: TedgeConfig, opts: Down
     auth: new BasicAuth(() => ({ username: opts.deviceId, password: opts.oneTimePassword })),
     ca: readCaBundle(config.string('c8y.root_cert_path'), 'c8y.root_cert_path'),
     maxTries: 1,
+    ...proxyOf(config, endpoint),
   });
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const started = opts.clock.now().getTime();
@@ -114,4 +116,9 @@ export async function renewWithC8yCa(config: TedgeConfig): Promise<CandidateCert
   } finally {
     client.close();
   }
+}
+
+function proxyOf(config: TedgeConfig, endpoint: string): { proxy?: NonNullable<ReturnType<typeof outgoingProxy>> } {
+  const proxy = outgoingProxy(config, urlHost(endpoint));
+  return proxy ? { proxy } : {};
 }

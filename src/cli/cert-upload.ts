@@ -1,8 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { urlHost } from '../config/keys';
 import type { TedgeConfig } from '../config/tedge-config';
 import { TedgeError, errorMessage } from '../core/errors';
 import { candidatePathOf, deviceCertPaths } from '../certs/paths';
-import { BasicAuth, C8yHttpClient, readJson, tenantBaseUrl } from '../mapper/c8y/http';
+import { BasicAuth, C8yHttpClient, readJson, tenantBaseUrl, outgoingProxy } from '../mapper/c8y/http';
 import { readCaBundle } from '../mapper/c8y/http/tls';
 
 export interface CertUploadResult {
@@ -34,6 +35,7 @@ export async function uploadCertificateToC8y(config: TedgeConfig, user: string, 
     auth: new BasicAuth(() => ({ username: user, password })),
     ca: readCaBundle(config.string('c8y.root_cert_path'), 'c8y.root_cert_path'),
     maxTries: 1,
+    ...proxyOf(config, endpoint),
   });
   try {
     const tenant = await client.json('GET', '/tenant/currentTenant');
@@ -51,4 +53,9 @@ export async function uploadCertificateToC8y(config: TedgeConfig, user: string, 
   } finally {
     client.close();
   }
+}
+
+function proxyOf(config: TedgeConfig, endpoint: string): { proxy?: NonNullable<ReturnType<typeof outgoingProxy>> } {
+  const proxy = outgoingProxy(config, urlHost(endpoint));
+  return proxy ? { proxy } : {};
 }

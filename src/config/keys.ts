@@ -98,6 +98,10 @@ const TABLE = {
   'c8y.proxy.ca_path': { type: 'path', doc: 'CA certificates (a PEM file or a directory) of the clients the HTTPS proxy requires a certificate from', example: '/etc/ssl/certs' },
   'c8y.auth_method': { type: 'string', doc: 'How the mapper authenticates over HTTP: certificate (JWT from s/uat), basic (c8y.credentials_path), or auto (basic when the credentials file exists)', default: 'certificate' },
   'c8y.credentials_path': { type: 'path', doc: 'Basic auth credentials of Cumulocity: a TOML file with [c8y] username and password', default: (c) => `${c.configDir}/credentials.toml` },
+  'proxy.address': { type: 'string', doc: 'HTTP CONNECT proxy for HTTPS to the cloud (the mapper and tedge cert/upload commands): http://HOST[:PORT]', example: 'http://proxy.example.com:3128' },
+  'proxy.username': { type: 'string', doc: 'User name for proxy.address (basic Proxy-Authorization)' },
+  'proxy.password': { type: 'string', doc: 'Password for proxy.address' },
+  'proxy.no_proxy': { type: 'string-list', doc: 'Hosts and domains reached without proxy.address (comma-separated; * for all)', default: '' },
 
   ...cloudKeys('az', 262144, TELEMETRY_TOPICS),
   'az.mapper.timestamp': { type: 'boolean', doc: 'Add a timestamp to messages sent to Azure', default: 'true' },

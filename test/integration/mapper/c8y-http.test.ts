@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { type IncomingMessage, createServer } from 'node:http';
+import { type AddressInfo, type Socket, connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runTedge } from '../../../src/cli/program';
@@ -149,6 +151,39 @@ describe('tedge-mapper c8y: Cumulocity HTTP (proxy, JWT, uploads, oversized even
       await assert.rejects(downloadToFileTransfer(`${dev.sim.httpBaseUrl}/inventory/binaries/nope`, 'x/y', { client, files, proxyBase: 'http://127.0.0.1:1/c8y', tenantHosts: ['127.0.0.1'] }), /download of https:\/\/127\.0\.0\.1:\d+\/inventory\/binaries\/nope failed: HTTP 404/);
     } finally {
       client.close();
+    }
+  });
+
+  it('reaches the tenant through an HTTP CONNECT proxy (proxy.address) with TLS end to end', async () => {
+    const seen: string[] = [];
+    const tunnel = createServer();
+    tunnel.on('connect', (req: IncomingMessage, client: Socket) => {
+      seen.push(`${req.url ?? ''} ${req.headers['proxy-authorization'] ?? '-'}`);
+      const [host, port] = (req.url ?? '').split(':');
+      const upstream = connect(Number(port), host ?? '', () => {
+        client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+        upstream.pipe(client);
+        client.pipe(upstream);
+      });
+      upstream.on('error', () => client.destroy());
+      client.on('error', () => upstream.destroy());
+    });
+    await new Promise<void>((resolve) => tunnel.listen(0, '127.0.0.1', () => resolve()));
+    const port = (tunnel.address() as AddressInfo).port;
+    dev.sim.http.users.set('via-proxy', 'pw');
+    const client = new C8yHttpClient({
+      baseUrl: tenantBaseUrl(dev.sim.httpEndpoint),
+      auth: new BasicAuth(() => ({ username: 'via-proxy', password: 'pw' })),
+      ca: readFileSync(dev.sim.caPath, 'utf8'),
+      proxy: { host: '127.0.0.1', port, username: 'pu', password: 'pp' },
+    });
+    try {
+      assert.deepEqual(await client.json('GET', '/tenant/currentTenant'), { name: 't-sim', domainName: '127.0.0.1' });
+      assert.deepEqual(seen, [`${dev.sim.httpEndpoint} Basic ${Buffer.from('pu:pp').toString('base64')}`]);
+    } finally {
+      client.close();
+      tunnel.closeAllConnections();
+      await new Promise<void>((resolve) => tunnel.close(() => resolve()));
     }
   });
 

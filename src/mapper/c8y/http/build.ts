@@ -8,6 +8,7 @@ import type { UploadOutcome, UploadRequest } from '../operations';
 import { BasicAuth, type C8yAuth, JwtAuth } from './auth';
 import { C8yHttpClient } from './c8y-client';
 import { authType, credentialsExist, readCredentials } from './credentials';
+import { type OutgoingProxy, bypassesProxy, parseProxyAddress } from './connect-proxy';
 import { C8yEvents } from './events';
 import { FileTransferClient } from './file-transfer';
 import { C8yHttpSide } from './http-side';
@@ -19,6 +20,15 @@ import { readCaBundle } from './tls';
 /** `https://<c8y.http>`, the port left out when it is 443. */
 export function tenantBaseUrl(httpEndpoint: string): string {
   return `https://${httpEndpoint.replace(/:443$/, '')}`;
+}
+
+/** The CONNECT proxy for HTTPS to `host`: `proxy.address` unless `proxy.no_proxy` names the host. */
+export function outgoingProxy(config: TedgeConfig, host: string): OutgoingProxy | undefined {
+  const address = config.text('proxy.address');
+  if (address === undefined || bypassesProxy(host, config.list('proxy.no_proxy'))) return undefined;
+  const username = config.text('proxy.username');
+  const password = config.text('proxy.password');
+  return { ...parseProxyAddress(address), ...(username !== undefined ? { username } : {}), ...(password !== undefined ? { password } : {}) };
 }
 
 /** The HTTP side of `tedge-mapper c8y`, from the configuration; undefined without c8y.url. */
@@ -44,7 +54,8 @@ export function buildC8yHttpSide(
   } catch (e) {
     log.error({ error: errorMessage(e) }, 'Cumulocity HTTP: the trusted roots cannot be read; using the system defaults');
   }
-  const client = new C8yHttpClient({ baseUrl: tenantBaseUrl(endpoint), auth, ...(ca !== undefined ? { ca } : {}) });
+  const upstream = outgoingProxy(config, urlHost(endpoint));
+  const client = new C8yHttpClient({ baseUrl: tenantBaseUrl(endpoint), auth, ...(ca !== undefined ? { ca } : {}), ...(upstream ? { proxy: upstream } : {}) });
   const files = new FileTransferClient(`${fileTransferScheme(config)}://${config.string('http.client.host')}:${config.number('http.client.port')}/te/v1/files`, clientTls(config));
   const proxyCert = config.text('c8y.proxy.cert_path');
   const proxy = new C8yProxyServer(

@@ -3,6 +3,7 @@ import * as https from 'node:https';
 import type { Readable } from 'node:stream';
 import { TedgeError, errorMessage } from '../../../core/errors';
 import type { C8yAuth } from './auth';
+import { type OutgoingProxy, TunnelingAgent } from './connect-proxy';
 import { retryDelayMs, shouldRetry } from './retry';
 
 export interface C8yRequest {
@@ -26,6 +27,8 @@ export interface C8yClientOptions {
   readonly key?: string | Buffer;
   /** Check the token with a HEAD before a streamed body (default true; pointless without own credentials). */
   readonly precheck?: boolean;
+  /** An HTTP CONNECT proxy (proxy.address) for HTTPS to the tenant. */
+  readonly proxy?: OutgoingProxy;
   readonly maxTries?: number;
   readonly idleTimeoutMs?: number;
 }
@@ -54,7 +57,8 @@ export class C8yHttpClient {
   constructor(private readonly opts: C8yClientOptions) {
     const isHttps = opts.baseUrl.startsWith('https:');
     const tls = { ...(opts.ca !== undefined ? { ca: opts.ca } : {}), ...(opts.cert !== undefined ? { cert: opts.cert } : {}), ...(opts.key !== undefined ? { key: opts.key } : {}) };
-    this.agent = isHttps ? new https.Agent({ keepAlive: true, ...tls }) : new http.Agent({ keepAlive: true });
+    if (!isHttps) this.agent = new http.Agent({ keepAlive: true });
+    else this.agent = opts.proxy ? new TunnelingAgent(opts.proxy, { keepAlive: true, ...tls }) : new https.Agent({ keepAlive: true, ...tls });
   }
 
   get baseUrl(): string {

@@ -1,4 +1,4 @@
-export { buildC8yHttpSide, tenantBaseUrl } from './build';
+export { buildC8yHttpSide, outgoingProxy, tenantBaseUrl } from './build';
 export type { C8yHttpSide } from './http-side';
 export { C8yHttpClient, C8yHttpError, readJson } from './c8y-client';
 export { BasicAuth, NoAuth } from './auth';

@@ -9,6 +9,7 @@ import { multipartFrame, multipartStream } from '../../../../../src/mapper/c8y/h
 import { proxyRoute } from '../../../../../src/mapper/c8y/http/proxy-server';
 import { retryDelayMs, shouldRetry } from '../../../../../src/mapper/c8y/http/retry';
 import { tenantBaseUrl } from '../../../../../src/mapper/c8y/http/build';
+import { bypassesProxy, connectHeaders, parseProxyAddress } from '../../../../../src/mapper/c8y/http/connect-proxy';
 import { message, payloadText } from '../../../../../src/core/message';
 import type { Message } from '../../../../../src/core/message';
 
@@ -141,5 +142,28 @@ describe('JWT over MQTT', () => {
   it('gives up after its attempts when no 71 comes', async () => {
     const jwt = new JwtSource({ prefix: 'c8y', publish: async () => {}, timeoutMs: 10, attempts: 2 });
     await assert.rejects(jwt.fetch(), /no JWT from Cumulocity on c8y\/s\/dat after 2 requests/);
+  });
+});
+
+describe('outgoing HTTP proxy (proxy.*)', () => {
+  it('parses proxy.address', () => {
+    assert.deepEqual(parseProxyAddress('http://proxy.example.com:3128'), { host: 'proxy.example.com', port: 3128 });
+    assert.deepEqual(parseProxyAddress('10.0.0.1:8080'), { host: '10.0.0.1', port: 8080 });
+    assert.deepEqual(parseProxyAddress('proxy'), { host: 'proxy', port: 80 });
+    assert.throws(() => parseProxyAddress('socks5://p:1080'), /proxy\.address must be http:\/\/HOST\[:PORT\]/);
+  });
+  const table: ReadonlyArray<[string, string[], boolean]> = [
+    ['tenant.cumulocity.com', [], false],
+    ['tenant.cumulocity.com', ['cumulocity.com'], true],
+    ['tenant.cumulocity.com', ['.cumulocity.com'], true],
+    ['tenant.cumulocity.com', ['*.cumulocity.com'], true],
+    ['cumulocity.com.evil.org', ['cumulocity.com'], false],
+    ['127.0.0.1', ['localhost', '127.0.0.1'], true],
+    ['anything', ['*'], true],
+  ];
+  for (const [host, noProxy, expected] of table) it(`${host} with no_proxy [${noProxy.join(',')}] → ${expected ? 'direct' : 'proxied'}`, () => assert.equal(bypassesProxy(host, noProxy), expected));
+  it('CONNECT names the target and authenticates only with a user', () => {
+    assert.deepEqual(connectHeaders({ host: 'p', port: 1 }, 't:443'), { host: 't:443' });
+    assert.deepEqual(connectHeaders({ host: 'p', port: 1, username: 'u', password: 'pw' }, 't:443'), { host: 't:443', 'proxy-authorization': `Basic ${Buffer.from('u:pw').toString('base64')}` });
   });
 });
