@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
+import { REPO_ROOT } from '../../helpers/paths';
 import { FW, FirmwareRig, IMAGE, IMAGE_SHA, TWIN, json } from './firmware-setup';
 
 /**
@@ -117,5 +119,56 @@ describe('firmware_update (process, real mosquitto, simulated A/B device)', { ti
     assert.equal(done['status'], 'failed');
     assert.match(String(done['reason']), /could not install os 2\.0: .* timed out after 2 s and was killed \(firmware\.backend\.timeout\)/);
     assert.deepEqual(rig.device.assertConsistent(), { booted: 'A', primary: 'A' });
+  });
+
+  it('the shipped example backend (packaging/firmware/tedge-firmware-script) over two files', async () => {
+    rig = await FirmwareRig.start({ env: { TEDGE_FIRMWARE_BACKEND: join(REPO_ROOT, 'packaging', 'firmware', 'tedge-firmware-script') } });
+    const slots = join(rig.dir, 'slots');
+    rig.env['FIRMWARE_SLOTS'] = slots;
+    // Its bootloader part runs at each boot: here in the reboot command, before the agent is stopped.
+    const reboot = join(rig.dir, 'script-reboot.sh');
+    writeFileSync(reboot, `#!/bin/sh\nFIRMWARE_SLOTS=${JSON.stringify(slots)} ${JSON.stringify(rig.env['TEDGE_FIRMWARE_BACKEND'])} boot\nrm -rf "$1"; mkdir -p "$1"\nkill -TERM $PPID\n`);
+    chmodSync(reboot, 0o755);
+    writeFileSync(join(rig.dir, 'config', 'system.toml'), `[system]\nreboot = ${JSON.stringify([reboot, join(rig.dir, 'run')])}\n`);
+    await rig.startAgent();
+    await rig.request('ex1', { sha256: IMAGE_SHA });
+    const done = await rig.runToEnd('ex1');
+    assert.equal(done['status'], 'successful', JSON.stringify(done));
+    assert.deepEqual(readFileSync(join(slots, 'slot-B')), IMAGE);
+    assert.equal(readFileSync(join(slots, 'primary'), 'utf8').trim(), 'B');
+    assert.equal(readFileSync(join(slots, 'booted'), 'utf8').trim(), 'B');
+    assert.equal(readFileSync(join(slots, 'trial'), 'utf8').trim(), '');
+  });
+
+  it('refused when the free space under tmp.path is short (a 4 MiB tmpfs): nothing installed', async (t) => {
+    rig = await FirmwareRig.start();
+    const tmp = rig.env['TEDGE_TMP_PATH'] ?? '';
+    mkdirSync(tmp, { recursive: true });
+    const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', tmp]);
+    if (mounted.status !== 0) {
+      t.skip(`cannot mount a small tmpfs here: ${String(mounted.stderr).trim()}`);
+      return;
+    }
+    try {
+      await rig.startAgent();
+      await rig.request('sp1', {});
+      const done = await rig.runToEnd('sp1');
+      assert.equal(done['status'], 'failed');
+      assert.match(String(done['reason']), /^not enough free space under .*firmware for the firmware image: /);
+      assert.equal(rig.device.calls().filter((c) => c.startsWith('install')).length, 0);
+    } finally {
+      await rig.agent?.stop('SIGKILL');
+      spawnSync('umount', [tmp]);
+    }
+  });
+
+  it('without firmware.backend: no capability, a request fails with the reason', async () => {
+    rig = await FirmwareRig.start({ env: { TEDGE_FIRMWARE_BACKEND: '' } });
+    await rig.startAgent();
+    await rig.request('nb1', {});
+    const done = await rig.runToEnd('nb1');
+    assert.equal(done['reason'], 'no firmware backend is configured (firmware.backend)');
+    // Cleared (an empty retained message), never `{}`.
+    assert.ok(rig.cloud.texts('te/device/main///cmd/firmware_update').every((t) => t === ''));
   });
 });
