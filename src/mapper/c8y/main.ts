@@ -50,6 +50,7 @@ export async function buildC8yMapper(config: TedgeConfig, logger: Logger, stop: 
   const service = `tedge-mapper-${prefix}`;
   // The HTTP side (proxy, uploads, oversized events) is checked before the mapper connects, like the bridge.
   const httpSide = buildC8yHttpSide(config, logger, { service, uploadFinished: (req, outcome) => converter.uploadFinished(req, outcome), stop });
+  ops.prefetch.setDownloader(httpSide === undefined ? undefined : (url, path) => httpSide.downloadToFileTransfer(url, path));
   // The built-in bridge (src/bridge) runs in this process unless mqtt.bridge.built_in=false or c8y.url is unset.
   const mapper = withRunner(await buildMapperDaemon(config, logger, { service, component: 'c8y-mapper', converter, cloud: 'c8y', stop }), ops.runner, logger);
   if (httpSide === undefined) return mapper;

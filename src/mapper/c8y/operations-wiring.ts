@@ -10,14 +10,17 @@ import { ExecRunner } from './operations/exec-runner';
 import { loadOperationsDirectory } from './operations/load-operations-dir';
 import { parseAutoLogUpload } from './operations/operation-log';
 import { OperationLogUploader } from './operations/operation-log-uploader';
+import { PrefetchRunner } from './operations/prefetch-runner';
 import type { OperationsDirectory } from './operations/operations-dir';
 
 /** What the c8y composition root adds to the converter for operations: the directory, the runner, keys. */
 export interface OperationsWiring {
-  readonly options: Pick<OperationsOptions, 'directory' | 'reloadDirectory' | 'execute' | 'softwareWithTypes' | 'softwareApi' | 'c8yHosts' | 'autoLogUpload' | 'operationLogPath' | 'uploadOperationLog'> & {
+  readonly options: Pick<OperationsOptions, 'directory' | 'reloadDirectory' | 'execute' | 'softwareWithTypes' | 'softwareApi' | 'c8yHosts' | 'autoLogUpload' | 'operationLogPath' | 'uploadOperationLog' | 'prefetch'> & {
     readonly availability: AvailabilityOptions;
   };
   readonly runner: ExecRunner;
+  /** Set once the HTTP side exists: its downloadToFileTransfer copies tenant binaries for the agent. */
+  readonly prefetch: PrefetchRunner;
 }
 
 /**
@@ -33,6 +36,7 @@ export function buildOperationsWiring(config: TedgeConfig, logger: Logger, deps:
     return directory;
   };
   const runner = new ExecRunner({ host: config.string('mqtt.client.host'), port: config.number('mqtt.client.port'), clientId: `tedge-mapper-${deps.prefix}#operations`, logger: log, stop: deps.stop });
+  const prefetch = new PrefetchRunner((msgs) => runner.publish(msgs), log);
   const logs = new OperationLogUploader(`http://${config.string('c8y.proxy.client.host')}:${config.number('c8y.proxy.client.port')}/c8y`, log);
   const logsPath = config.string('logs.path');
   const hosts = (['c8y.http', 'c8y.mqtt'] as const).map((k) => config.text(k)).filter((h): h is string => h !== undefined).map(urlHost);
@@ -48,9 +52,11 @@ export function buildOperationsWiring(config: TedgeConfig, logger: Logger, deps:
       // The agent's per-command log (src/agent/operations: workflow-<op>-<cmd id>.log).
       operationLogPath: (op, cmdId) => join(logsPath, 'agent', `workflow-${op}-${cmdId}.log`),
       uploadOperationLog: (req) => logs.submit(req),
+      prefetch: (job) => prefetch.submit(job),
       availability: { enabled: config.boolean('c8y.availability.enable'), intervalMs: durationMs(config.string('c8y.availability.interval')) },
     },
     runner,
+    prefetch,
   };
 }
 

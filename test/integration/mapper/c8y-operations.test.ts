@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { SimOperation } from '../../helpers/cloud-sim/c8y-behaviour';
@@ -128,6 +128,20 @@ describe('tedge-mapper c8y operations: cloud → mapper → agent → cloud', { 
     const m = /\/event\/events\/(\d+)\/binaries$/.exec(op.result ?? '');
     assert.ok(m, op.result);
     assert.equal(dev.sim.http.eventFile(m[1] ?? ''), 'speed = 3\n');
+  });
+
+  it('c8y_DownloadConfigFile of a tenant binary: copied by the mapper into the file transfer service, applied by the agent, 120 then SUCCESSFUL', async () => {
+    const bin = dev.sim.http.addBinary('speed = 9\n');
+    const url = `${dev.sim.httpBaseUrl}/inventory/binaries/${bin}`;
+    const op = await finished(await dev.sim.createOperation({ c8y_DownloadConfigFile: { type: 'app-conf', url } }, DEVICE));
+    assert.equal(op.status, 'SUCCESSFUL', op.failureReason);
+    assert.equal(readFileSync(join(dev.configDir, 'app.conf'), 'utf8'), 'speed = 9\n');
+    assert.ok(dev.sim.messages('s/us').includes(`120,app-conf,${url}`));
+    const cmd = dev.probe.texts(`te/device/main///cmd/config_update/c8y-mapper-${op.id}`).find((t) => t.length > 0);
+    assert.match(cmd ?? '', /"tedgeUrl":"http:\/\/127\.0\.0\.1:\d+\/te\/v1\/files\//, 'the agent was given the copy');
+    const missing = await finished(await dev.sim.createOperation({ c8y_DownloadConfigFile: { type: 'app-conf', url: `${dev.sim.httpBaseUrl}/inventory/binaries/999999` } }, DEVICE));
+    assert.equal(missing.status, 'FAILED');
+    assert.match(missing.failureReason ?? '', /Failed to download/);
   });
 
   it('a bad operation ends FAILED with a reason the cloud sees', async () => {

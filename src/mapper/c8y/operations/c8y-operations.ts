@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { type CommandState, parseCommand } from '../../../core/commands';
 import { ConversionError, errorMessage, isConversionError } from '../../../core/errors';
-import type { JsonObject } from '../../../core/json';
+import { type JsonObject, isJsonObject } from '../../../core/json';
 import { type Message, message } from '../../../core/message';
 import { type EntityTopicId, MAIN_DEVICE, errorsTopic, topicFor } from '../../../core/topics';
 import type { C8yEntity, C8yEntityCache } from '../entity-cache';
 import { smartrestLine } from '../smartrest';
 import { SupportedOperations, capabilityTypes } from './capabilities';
-import { type Handler, commandBody, handlerNames, parseCloudOperation, resolveHandler } from './cloud-operation';
+import { type CloudOperation, type Handler, commandBody, handlerNames, parseCloudOperation, resolveHandler } from './cloud-operation';
+import { PREFETCHED, prefetchPath } from './prefetch';
 import { markedName } from './custom-marker';
 import { execRequest, jsonArgv, smartrestArgv } from './exec';
 import { EMPTY_DIRECTORY, type ExecHandler, type OperationsDirectory, execHandlers, staticOperations, workflowMappings } from './operations-dir';
@@ -249,13 +250,27 @@ export class C8yOperations {
         fileTransferBase: this.opts.fileTransferBase,
         rewriteUrl: (url) => proxyUrl(url, this.opts),
       });
-      return [message(this.commandTopic(entity.topicId, operation, cmdId), JSON.stringify(body), { qos: 1, retain: true })];
+      const topic = this.commandTopic(entity.topicId, operation, cmdId);
+      if (handler.kind === 'builtin' && this.prefetched(entity, handler.fragment, op, operation, cmdId, topic, body, c8yName)) return [];
+      return [message(topic, JSON.stringify(body), { qos: 1, retain: true })];
     } catch (err) {
       if (!isInvalidOperationError(err)) throw err;
       // The operation is known but malformed: fail it in the cloud rather than leave it pending.
       const ref = this.ref(op.opid, c8yName);
       return ref === undefined ? [] : this.failNow(entity, ref, err.message);
     }
+  }
+
+  /** A tenant binary is copied into the file transfer service first when a prefetcher is wired; true when handed over. */
+  private prefetched(entity: C8yEntity, fragment: string, op: CloudOperation, operation: string, cmdId: string, commandTopic: string, body: JsonObject, c8yName: string): boolean {
+    const prefetch = this.opts.prefetch;
+    const f = op.json[fragment];
+    if (prefetch === undefined || PREFETCHED[fragment] === undefined || !isJsonObject(f)) return false;
+    const url = f['url'];
+    if (typeof url !== 'string' || proxyUrl(url, this.opts) === url) return false;
+    const name = typeof body['type'] === 'string' ? body['type'] : typeof body['name'] === 'string' ? body['name'] : operation;
+    prefetch({ url, path: prefetchPath(entity.externalId, operation, name, cmdId), commandTopic, body, ref: this.ref(op.opid, c8yName), smartrestTopic: this.cache.smartrestTopic(entity.topicId) });
+    return true;
   }
 
   private failNow(entity: C8yEntity, ref: OperationRef, reason: string): Message[] {

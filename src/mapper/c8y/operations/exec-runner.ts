@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import type { Bus } from '../../../bus/bus';
 import { MqttBus } from '../../../bus/mqtt-bus';
-import { message } from '../../../core/message';
+import { type Message, message } from '../../../core/message';
 import { errorMessage } from '../../../core/errors';
 import type { Logger } from '../../../log/logger';
 import type { Service } from '../../../runtime/service';
@@ -62,6 +62,7 @@ export class ExecRunner implements Service {
   readonly name = 'c8y-custom-operations';
   private bus: Bus | undefined;
   private readonly queued: ExecRequest[] = [];
+  private readonly queuedMessages: Message[] = [];
   private readonly running = new Set<Promise<void>>();
 
   constructor(private readonly opts: ExecRunnerOptions) {}
@@ -76,6 +77,21 @@ export class ExecRunner implements Service {
     this.bus = await MqttBus.connect({ host, port, clientId, cleanSession: true, signal: stop });
     const bus = this.bus;
     for (const req of this.queued.splice(0)) this.track(this.run(bus, req));
+    this.publish(this.queuedMessages.splice(0));
+  }
+
+  /** Messages of other operation work done beside the converter (prefetched commands), in order, on this connection. */
+  publish(msgs: readonly Message[]): void {
+    const bus = this.bus;
+    if (bus === undefined) {
+      this.queuedMessages.push(...msgs);
+      return;
+    }
+    this.track(
+      (async (): Promise<void> => {
+        for (const m of msgs) await bus.publish(m);
+      })().catch((err: unknown) => this.opts.logger.error({ err }, 'operation message not published')),
+    );
   }
 
   async stop(): Promise<void> {

@@ -1,5 +1,6 @@
 import type { JsonObject, JsonValue } from '../../../core/json';
 import type { ExecRequest } from './exec';
+import type { PrefetchJob } from './prefetch';
 import type { AutoLogUpload, OperationLogRequest } from './operation-log';
 import type { OperationsDirectory } from './operations-dir';
 
@@ -58,6 +59,8 @@ export interface OperationsOptions {
   readonly operationLogPath?: (operation: string, cmdId: string) => string;
   /** Uploads an operation log (best effort, no status); injected so the converter does no I/O. */
   readonly uploadOperationLog?: (request: OperationLogRequest) => void;
+  /** Copies a tenant binary of config_update / firmware_update into the file transfer service before the command goes out. */
+  readonly prefetch?: (job: PrefetchJob) => void;
   /** Ids for the commands the mapper issues itself (software_list); injected so tests are exact. */
   readonly newCommandId?: () => string;
 }

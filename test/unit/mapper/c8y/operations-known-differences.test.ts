@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isTenantHost, proxyUrl } from '../../../../src/mapper/c8y/operations/urls';
 import type { OperationLogRequest } from '../../../../src/mapper/c8y/operations/operation-log';
+import { type PrefetchJob, prefetchFailedLines, prefetchedBody } from '../../../../src/mapper/c8y/operations/prefetch';
 import { cloudOp, feed, setup, table, testOptions } from './operations-harness';
 
 /** Each row is a behaviour thin-edge.io's own tests expect that this mapper lacked (issue 10, item 7). */
@@ -98,6 +99,27 @@ describe('c8y operations: known differences from thin-edge.io, fixed', () => {
     assert.equal(run('always', '{"status":"successful"}').length, 1);
     assert.deepEqual(run('never', failed), []);
     assert.equal(run('always', '{"status":"successful","logPath":"/elsewhere.log"}')[0]?.logPath, '/elsewhere.log');
+  });
+
+  it('a tenant binary of config_update / firmware_update is copied into the file transfer service before the command; other URLs are not', () => {
+    const jobs: PrefetchJob[] = [];
+    const { ops } = setup({ prefetch: (j) => jobs.push(j) });
+    assert.deepEqual(feed(ops, cloudOp(MAIN, '5', { c8y_DownloadConfigFile: { type: '/etc/a.conf', url: 'https://test.c8y.io/inventory/binaries/42' } })), []);
+    assert.deepEqual(jobs[0], {
+      url: 'https://test.c8y.io/inventory/binaries/42',
+      path: 'test-device/config_update/:etc:a.conf-c8y-mapper-5',
+      commandTopic: `${CMD}/config_update/c8y-mapper-5`,
+      body: { status: 'init', type: '/etc/a.conf', remoteUrl: 'http://127.0.0.1:8001/c8y/inventory/binaries/42', serverUrl: 'https://test.c8y.io/inventory/binaries/42' },
+      ref: { by: 'id', opid: '5' },
+      smartrestTopic: 'c8y/s/us',
+    });
+    assert.equal(feed(ops, cloudOp(MAIN, '6', { c8y_Firmware: { name: 'fw', version: '1', url: 'https://test.c8y.io/inventory/binaries/7' } })).length, 0);
+    assert.equal(jobs[1]?.path, 'test-device/firmware_update/fw-c8y-mapper-6');
+    assert.equal(feed(ops, cloudOp(MAIN, '7', { c8y_Firmware: { name: 'fw', version: '1', url: 'https://example.com/fw.bin' } })).length, 1, 'an external URL: the command at once');
+    const job = jobs[0];
+    assert.ok(job);
+    assert.deepEqual(prefetchedBody(job, 'http://127.0.0.1:8000/te/v1/files/x')['tedgeUrl'], 'http://127.0.0.1:8000/te/v1/files/x');
+    assert.deepEqual(prefetchFailedLines(job, 'HTTP 404'), ['504,5', '505,5,Failed to download https://test.c8y.io/inventory/binaries/42: HTTP 404']);
   });
 
   it('tenant hosts: the host itself, or a name in its domain; IP addresses only exactly', () => {
