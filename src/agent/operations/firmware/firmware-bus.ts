@@ -16,6 +16,7 @@ export interface FirmwareBus {
 
 let sessions = 0;
 
+/** A broker that does not answer by `signal` (the gate's deadline, the agent stopping) is an error, not a wait for ever. */
 async function connect(ctx: HandlerContext, signal: AbortSignal): Promise<MqttBus> {
   return MqttBus.connect({
     host: ctx.config.string('mqtt.client.host'),
@@ -29,7 +30,7 @@ async function connect(ctx: HandlerContext, signal: AbortSignal): Promise<MqttBu
 export function mqttFirmwareBus(ctx: HandlerContext): FirmwareBus {
   return {
     async waitForHealth(services, since, deadline, signal) {
-      const bus = await connect(ctx, signal);
+      const bus = await connect(ctx, AbortSignal.any([signal, AbortSignal.timeout(Math.max(1, deadline.getTime() - Date.now()))]));
       const last = new Map<string, string>();
       try {
         const missing = (): string[] => services.filter((s) => !isUp(s, last.get(s.topic) ?? '', since)).map((s) => s.name);
@@ -52,7 +53,7 @@ export function mqttFirmwareBus(ctx: HandlerContext): FirmwareBus {
       }
     },
     async publishRetained(topic, payload) {
-      const bus = await connect(ctx, new AbortController().signal);
+      const bus = await connect(ctx, AbortSignal.timeout(30_000));
       try {
         await bus.publish(message(topic, payload, { qos: 1, retain: true }));
       } finally {

@@ -158,7 +158,12 @@ export class FirmwareUpdateHandler implements OperationHandler {
             break;
           }
           const twin = topicFor(run.entity, { kind: 'twin', fragment: 'firmware' }, run.context.config.string('mqtt.topic_root'));
-          await this.deps.bus(run.context).publishRetained(twin, JSON.stringify({ name: req.name, version: req.version, url: req.sourceUrl }));
+          try {
+            await this.deps.bus(run.context).publishRetained(twin, JSON.stringify({ name: req.name, version: req.version, url: req.sourceUrl }));
+          } catch (err) {
+            // Committed all the same: the device runs the new firmware; only its report is missing.
+            run.log(`warning: cannot publish ${twin}: ${errorMessage(err)}`);
+          }
           run.log(`committed ${req.name} ${req.version} on slot ${state.targetSlot ?? '(new)'}`);
           return { status: 'successful' };
         }
