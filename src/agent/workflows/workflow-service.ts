@@ -116,7 +116,7 @@ export class WorkflowService implements Service {
       for (const w of parsed.warnings) logger.warn(w);
       if (!parsed.ok) {
         const kept = before?.workflow === undefined ? 'not served' : 'the previous version of the file is kept';
-        reportError(`invalid workflow (${kept}): ${parsed.errors.join('; ')}`);
+        reportError(`invalid workflow in ${dir} (${kept}): ${parsed.errors.join('; ')}`);
         this.files.set(name, { text, workflow: before?.workflow });
         continue;
       }

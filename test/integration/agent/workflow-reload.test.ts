@@ -47,7 +47,7 @@ on_success = "successful"
     await device.startAgent();
     const p = await device.probe(['te/device/main///cmd/+', 'te/device/main///cmd/+/+', ERRORS]);
     const reported = await early.waitForText(ERRORS, (t) => t.includes('broken.toml'));
-    assert.match(reported, /invalid workflow \(not served\): broken\.toml: state 'init': on_success: no state 'nowhere' in this workflow/);
+    assert.match(reported, /invalid workflow in .*operations \(not served\): broken\.toml: state 'init': on_success: no state 'nowhere' in this workflow/);
     assert.match(device.agent?.output ?? '', /broken\.toml: state 'init': on_success/);
     assert.equal(await greeting(p, 'v1'), 'v1');
     assert.equal(p.texts('te/device/main///cmd/broken').length, 0, 'a broken file adds no capability');
@@ -59,7 +59,7 @@ on_success = "successful"
     // Broken: reported, the previous valid version keeps running.
     device.workflow('greet.toml', 'operation = "greet"\n[init\n');
     const bad = await p.waitForText(ERRORS, (t) => t.includes('greet.toml'));
-    assert.match(bad, /invalid workflow \(the previous version of the file is kept\): invalid TOML in greet\.toml \(line 2/);
+    assert.match(bad, /invalid workflow in .*operations \(the previous version of the file is kept\): invalid TOML in greet\.toml \(line 2/);
     assert.equal(await greeting(p, 'v2'), 'v2');
 
     // Fixed: served, its capability published.
