@@ -64,6 +64,11 @@ describe('tedge-mapper c8y operations: cloud → mapper → agent → cloud', { 
     mkdirSync(join(dir, 'operations', 'c8y', CHILD));
     writeFileSync(join(dir, 'operations', 'c8y', CHILD, 'c8y_ChildOnly'), '');
     writeFileSync(join(dir, 'operations', 'c8y', 'c8y_Echo'), '[exec]\non_fragment = "c8y_Echo"\ncommand = "/bin/echo ${.payload.c8y_Echo.text}"\ntimeout = 5\n');
+    // A custom operation handed to the agent: the mapper's template and the agent's workflow.
+    writeFileSync(join(dir, 'operations', 'c8y', 'c8y_MyOp.template'), '[exec]\non_fragment = "c8y_MyOp"\n[exec.workflow]\noperation = "my_op"\ninput = { x = "${.payload.c8y_MyOp.x}" }\noutput = "${.payload.result}"\n');
+    writeFileSync(join(dir, 'wf.sh'), '#!/bin/sh\necho ":::begin-tedge:::"\necho "{\\"result\\":\\"got $1\\"}"\necho ":::end-tedge:::"\n');
+    chmodSync(join(dir, 'wf.sh'), 0o755);
+    writeFileSync(join(dir, 'operations', 'my_op.toml'), `operation = "my_op"\n[init]\naction = "proceed"\non_success = "executing"\n[executing]\nscript = "${join(dir, 'wf.sh')} \${.payload.x}"\non_success = "successful"\n[successful]\naction = "cleanup"\n[failed]\naction = "cleanup"\n`);
     dev.sim.c8y.identify(DEVICE);
     agentEnv = {
       ...dev.env,
@@ -109,6 +114,13 @@ describe('tedge-mapper c8y operations: cloud → mapper → agent → cloud', { 
     const op = await finished(id);
     assert.equal(op.status, 'SUCCESSFUL', op.failureReason);
     assert.equal(op.result, 'hello; rm -rf /');
+  });
+
+  it('a workflow-backed custom operation: the agent capability adds it to the 114, the workflow runs it, its output is the result', async () => {
+    await dev.sim.waitFor(() => dev.sim.messages('s/us').some((p) => p.startsWith('114,') && p.split(',').includes('c8y_MyOp')), 'c8y_MyOp in the 114');
+    const op = await finished(await dev.sim.createOperation({ c8y_MyOp: { x: 'hi there' } }, DEVICE));
+    assert.equal(op.status, 'SUCCESSFUL', op.failureReason);
+    assert.equal(op.result, 'got hi there');
   });
 
   it('c8y_LogfileRequest: the log reaches the tenant as an event binary', async () => {
