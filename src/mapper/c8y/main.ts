@@ -52,7 +52,7 @@ export async function buildC8yMapper(config: TedgeConfig, logger: Logger, stop: 
   const httpSide = buildC8yHttpSide(config, logger, { service, uploadFinished: (req, outcome) => converter.uploadFinished(req, outcome), stop });
   ops.prefetch.setDownloader(httpSide === undefined ? undefined : (url, path) => httpSide.downloadToFileTransfer(url, path));
   // The built-in bridge (src/bridge) runs in this process unless mqtt.bridge.built_in=false or c8y.url is unset.
-  const mapper = withRunner(await buildMapperDaemon(config, logger, { service, component: 'c8y-mapper', converter, cloud: 'c8y', stop }), ops.runner, logger);
+  const mapper = withRunner(await buildMapperDaemon(config, logger, { service, component: 'c8y-mapper', converter, cloud: 'c8y', stop }), ops, logger);
   if (httpSide === undefined) return mapper;
   // Started after the mapper and its bridge (JWT requests go out over it), stopped before them.
   return new Lifecycle([{ name: service, start: () => mapper.start(), stop: () => mapper.stop() }, httpSide], logger);

@@ -11,6 +11,9 @@ import { loadOperationsDirectory } from './operations/load-operations-dir';
 import { parseAutoLogUpload } from './operations/operation-log';
 import { OperationLogUploader } from './operations/operation-log-uploader';
 import { PrefetchRunner } from './operations/prefetch-runner';
+import { OperationsDirWatch } from './operations/operations-dir-watch';
+import { message } from '../../core/message';
+import { serviceTopicId, topicFor } from '../../core/topics';
 import type { OperationsDirectory } from './operations/operations-dir';
 
 /** What the c8y composition root adds to the converter for operations: the directory, the runner, keys. */
@@ -21,6 +24,7 @@ export interface OperationsWiring {
   readonly runner: ExecRunner;
   /** Set once the HTTP side exists: its downloadToFileTransfer copies tenant binaries for the agent. */
   readonly prefetch: PrefetchRunner;
+  readonly watch: OperationsDirWatch;
 }
 
 /**
@@ -36,6 +40,7 @@ export function buildOperationsWiring(config: TedgeConfig, logger: Logger, deps:
     return directory;
   };
   const runner = new ExecRunner({ host: config.string('mqtt.client.host'), port: config.number('mqtt.client.port'), clientId: `tedge-mapper-${deps.prefix}#operations`, logger: log, stop: deps.stop });
+  const syncTopic = topicFor(serviceTopicId('main', `tedge-mapper-${deps.prefix}`), { kind: 'signal', type: 'sync' }, config.string('mqtt.topic_root'));
   const prefetch = new PrefetchRunner((msgs) => runner.publish(msgs), log);
   const logs = new OperationLogUploader(`http://${config.string('c8y.proxy.client.host')}:${config.number('c8y.proxy.client.port')}/c8y`, log);
   const logsPath = config.string('logs.path');
@@ -57,10 +62,11 @@ export function buildOperationsWiring(config: TedgeConfig, logger: Logger, deps:
     },
     runner,
     prefetch,
+    watch: new OperationsDirWatch(root, () => runner.publish([message(syncTopic, '{}', { qos: 1 })])),
   };
 }
 
-/** The mapper, then the runner: commands report over a connection of their own, closed first at a stop. */
-export function withRunner(mapper: Lifecycle, runner: ExecRunner, logger: Logger): Lifecycle {
-  return new Lifecycle([{ name: 'c8y-mapper', start: () => mapper.start(), stop: () => mapper.stop() }, runner], logger);
+/** The mapper, then the runner (commands report over a connection of their own, closed first at a stop), then the directory watch. */
+export function withRunner(mapper: Lifecycle, ops: Pick<OperationsWiring, 'runner' | 'watch'>, logger: Logger): Lifecycle {
+  return new Lifecycle([{ name: 'c8y-mapper', start: () => mapper.start(), stop: () => mapper.stop() }, ops.runner, ops.watch], logger);
 }

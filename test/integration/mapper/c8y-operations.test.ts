@@ -101,6 +101,11 @@ describe('tedge-mapper c8y operations: cloud → mapper → agent → cloud', { 
     await dev.sim.waitFor(() => dev.sim.messages('s/us').includes('117,60'), 'the required availability');
   });
 
+  it('a file added to the operations directory is announced without a restart (the mapper signals its own sync)', async () => {
+    writeFileSync(join(dev.configDir, 'operations', 'c8y', 'c8y_Added'), '');
+    await dev.sim.waitFor(() => dev.sim.messages('s/us').some((p) => p.startsWith('114,') && p.split(',').includes('c8y_Added') && p.split(',').includes('c8y_Restart')), 'a 114 with c8y_Added', 15_000);
+  });
+
   it('c8y_SoftwareUpdate: installed by the sm-plugin, SUCCESSFUL, then the software list (legacy: inventory c8y_SoftwareList)', async () => {
     const id = await dev.sim.createOperation({ c8y_SoftwareUpdate: [{ name: 'nano', version: '2.0', softwareType: 'fake', action: 'install', url: '' }] }, DEVICE);
     const op = await finished(id);
