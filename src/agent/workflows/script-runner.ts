@@ -35,7 +35,8 @@ export function runScript(argv: readonly string[], opts: { readonly signal: Abor
       if (stderr.length < MAX_OUTPUT) stderr += d;
     });
     const onAbort = (): void => terminate(2000);
-    opts.signal.addEventListener('abort', onAbort, { once: true });
+    if (opts.signal.aborted) onAbort();
+    else opts.signal.addEventListener('abort', onAbort, { once: true });
     if (opts.timeoutSeconds !== undefined && opts.timeoutSeconds > 0) {
       const t = opts.timeoutSeconds;
       timers.push(
