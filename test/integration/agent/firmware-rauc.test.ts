@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { REPO_ROOT } from '../../helpers/paths';
+import { FirmwareRig } from './firmware-setup';
 
 /**
  * The RAUC firmware backend (packaging/firmware/tedge-firmware-rauc) against the real RAUC from Debian:
@@ -39,7 +41,6 @@ describe('firmware backend: rauc (real RAUC, loop-device slots, signed bundles)'
   let dir = '';
   const loops: string[] = [];
   const daemons: ChildProcess[] = [];
-  let rauc: ChildProcess | undefined;
   let env: NodeJS.ProcessEnv = ENV;
   let attachError: string | undefined;
 
@@ -63,14 +64,16 @@ describe('firmware backend: rauc (real RAUC, loop-device slots, signed bundles)'
     return run('debugfs', ['-R', 'cat /version', device]).trim();
   }
 
-  /** The bootloader boots its primary: the RAUC service is started again with that slot booted. */
+  /** The bootloader boots its primary: boot.sh starts the RAUC service again with that slot booted. */
   async function boot(): Promise<string> {
-    if (rauc !== undefined) await stopProcess(rauc);
-    const primary = run('cat', [join(dir, 'bl', 'primary')]).trim();
-    rauc = spawn('rauc', ['service', `--conf=${join(dir, 'system.conf')}`, `--override-boot-slot=${primary}`], { env, stdio: 'ignore' });
+    run(join(dir, 'boot.sh'), [], env);
+    return waitForService();
+  }
+
+  async function waitForService(): Promise<string> {
     const deadline = Date.now() + 10_000;
     for (;;) {
-      if (spawnSync('rauc', ['status', '--output-format=json'], { env }).status === 0) return primary;
+      if (spawnSync('rauc', ['status', '--output-format=json'], { env }).status === 0) return status().booted;
       if (Date.now() > deadline) throw new Error('the RAUC service did not come up');
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -138,12 +141,22 @@ describe('firmware backend: rauc (real RAUC, loop-device slots, signed bundles)'
     );
     daemons.push(spawn('dbus-daemon', [`--config-file=${join(dir, 'dbus.conf')}`, '--nofork'], { stdio: 'ignore' }));
     env = { ...ENV, DBUS_SYSTEM_BUS_ADDRESS: `unix:path=${socket}` };
+    // The "bootloader": stop the RAUC service, start it again with the primary slot booted (pid in rauc.pid).
+    // reboot.sh is the agent's system.toml reboot command: a boot, run.path cleared, the agent stopped.
+    const pidFile = JSON.stringify(join(dir, 'rauc.pid'));
+    writeFileSync(
+      join(dir, 'boot.sh'),
+      `#!/bin/sh\nexport DBUS_SYSTEM_BUS_ADDRESS=${JSON.stringify(env['DBUS_SYSTEM_BUS_ADDRESS'])}\nif [ -f ${pidFile} ]; then p=$(cat ${pidFile}); kill "$p" 2>/dev/null; while kill -0 "$p" 2>/dev/null; do sleep 0.05; done; fi\nrauc service --conf=${JSON.stringify(join(dir, 'system.conf'))} --override-boot-slot=$(cat ${JSON.stringify(join(bl, 'primary'))}) </dev/null >/dev/null 2>&1 &\necho $! > ${pidFile}\n`,
+    );
+    writeFileSync(join(dir, 'reboot.sh'), `#!/bin/sh\n${JSON.stringify(join(dir, 'boot.sh'))}\nrm -rf "$1"; mkdir -p "$1"\nkill -TERM $PPID\n`);
+    chmodSync(join(dir, 'boot.sh'), 0o755);
+    chmodSync(join(dir, 'reboot.sh'), 0o755);
     for (let i = 0; i < 50 && spawnSync('test', ['-S', socket]).status !== 0; i++) await new Promise((r) => setTimeout(r, 100));
     await boot();
   });
 
   after(async () => {
-    if (rauc !== undefined) await stopProcess(rauc);
+    spawnSync('sh', ['-c', `kill $(cat ${JSON.stringify(join(dir, 'rauc.pid'))}) 2>/dev/null`]);
     for (const d of daemons) await stopProcess(d);
     // Always detached, whatever failed: loop devices are a machine-wide resource.
     for (const dev of loops) spawnSync('losetup', ['-d', dev], { env: ENV });
@@ -200,6 +213,47 @@ describe('firmware backend: rauc (real RAUC, loop-device slots, signed bundles)'
     assert.match(rogue.stderr, /signature|verif/i);
     assert.equal(slotVersion(a), '4.0');
     assert.equal(status().boot_primary, 'rootfs.1');
+  });
+
+  /** The agent itself over the RAUC backend: its system.toml reboot is reboot.sh (the RAUC service restarted on the primary). */
+  async function agentUpdate(t: { skip: (m: string) => void }, id: string, version: string, env0: Record<string, string>): Promise<Record<string, unknown> | undefined> {
+    if (attachError !== undefined) {
+      t.skip(attachError);
+      return undefined;
+    }
+    const image = readFileSync(bundle(`agent-${version}`, version, 'signer'));
+    const rig = await FirmwareRig.start({ image, env: { TEDGE_FIRMWARE_BACKEND: BACKEND, DBUS_SYSTEM_BUS_ADDRESS: env['DBUS_SYSTEM_BUS_ADDRESS'] ?? '', ...env0 } });
+    try {
+      writeFileSync(join(rig.dir, 'config', 'system.toml'), `[system]\nreboot = ${JSON.stringify([join(dir, 'reboot.sh'), join(rig.dir, 'run')])}\n`);
+      await rig.startAgent();
+      await rig.request(id, { version, sha256: createHash('sha256').update(image).digest('hex') });
+      const done = await rig.runToEnd(id, 40_000);
+      await waitForService();
+      return done;
+    } finally {
+      await rig.stop();
+    }
+  }
+
+  it('the agent updates through RAUC: install into A, trial boot, health gate, mark-good', { skip: reason }, async (t) => {
+    const done = await agentUpdate(t, 'rauc-ok', '5.0', {});
+    if (done === undefined) return;
+    assert.equal(done['status'], 'successful', JSON.stringify(done));
+    assert.equal(slotVersion(loops[0] ?? ''), '5.0');
+    assert.equal(status().booted, 'A');
+    assert.equal(status().boot_primary, 'rootfs.0');
+    assert.equal(bootStatus('A'), 'good');
+  });
+
+  it('the agent through RAUC: the health gate fails → mark-bad, reboot, back on A', { skip: reason }, async (t) => {
+    const done = await agentUpdate(t, 'rauc-hg', '6.0', { TEDGE_C8Y_URL: 'tenant.example.com', TEDGE_FIRMWARE_HEALTH_TIMEOUT: '2s' });
+    if (done === undefined) return;
+    assert.equal(done['status'], 'failed');
+    assert.match(String(done['reason']), /^health check failed: .*; rolled back to A$/);
+    assert.equal(slotVersion(loops[1] ?? ''), '6.0');
+    assert.equal(status().booted, 'A');
+    assert.equal(status().boot_primary, 'rootfs.0');
+    assert.equal(bootStatus('B'), 'bad');
   });
 });
 

@@ -42,7 +42,7 @@ export class FirmwareRig {
     readonly cloud: BusProbe,
   ) {}
 
-  static async start(opts: { env?: Record<string, string>; stallFirst?: boolean; rebootTimeoutS?: number } = {}): Promise<FirmwareRig> {
+  static async start(opts: { env?: Record<string, string>; stallFirst?: boolean; rebootTimeoutS?: number; image?: Buffer } = {}): Promise<FirmwareRig> {
     const broker = await Mosquitto.start();
     const dir = mkdtempSync(join(tmpdir(), 'tedge-fw-'));
     mkdirSync(join(dir, 'config'));
@@ -50,7 +50,7 @@ export class FirmwareRig {
     mkdirSync(runDir);
     const device = new SimulatedAbDevice(join(dir, 'device'), runDir);
     writeFileSync(join(dir, 'config', 'system.toml'), `[system]\nreboot = ${JSON.stringify([device.reboot])}\nreboot_timeout_seconds = ${opts.rebootTimeoutS ?? 30}\n`);
-    const server = await ImageServer.start(IMAGE, opts.stallFirst === true ? { stallFirst: true } : {});
+    const server = await ImageServer.start(opts.image ?? IMAGE, opts.stallFirst === true ? { stallFirst: true } : {});
     const env: Record<string, string> = {
       TEDGE_CONFIG_DIR: join(dir, 'config'),
       TEDGE_MQTT_CLIENT_PORT: String(broker.port),
