@@ -46,7 +46,7 @@ export function runCommand(argv: readonly string[], timeoutMs: number): Promise<
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       clearTimeout(kill);
-      if (timedOut) resolve({ error: `${cmd} timed out after ${Math.round(timeoutMs / 1000)} s and was killed` });
+      if (timedOut) resolve({ error: `${cmd} timed out after ${timeoutMs / 1000} s and was killed` });
       else if (code === null) resolve({ error: `${cmd} was killed by ${signal ?? 'a signal'}` });
       else resolve({ exitCode: code, stdout, stderr });
     });
