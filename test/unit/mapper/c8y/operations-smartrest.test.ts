@@ -1,4 +1,6 @@
 import { describe } from 'node:test';
+import { C8yConverter, type C8yConverterOptions } from '../../../../src/mapper/c8y/converter';
+import { converterTable } from '../../../helpers/converter-table';
 import { SMARTREST_TOPIC, table } from './operations-harness';
 
 const MAIN = 'test-device';
@@ -76,6 +78,27 @@ describe('c8y operations: SmartREST-originated commands report by name, also wit
       entities: ['child1'],
       input: [ds(`510,${CHILD}`), `[${cmd('restart', 1, 'device/child1//')}] {"status":"failed"}`],
       expected: [`[${cmd('restart', 1, 'device/child1//')}] {"status":"init"}`, `[c8y/s/us/${CHILD}] 502,c8y_Restart,Unknown reason`, `[${cmd('restart', 1, 'device/child1//')}] `],
+    },
+  ]);
+});
+
+/** The same through the whole converter: the `c8y/s/ds` input is routed to the operations, and the status back. */
+describe('c8y converter: operations both ways through the dispatcher', () => {
+  const OPTIONS: C8yConverterOptions = {
+    deviceId: MAIN, prefix: 'c8y', topicRoot: 'te', topics: ['te/+/+/+/+'], maxPayloadSize: 16184, earlyMessageLimit: 3,
+    createWithDeviceMarker: false, serviceType: 'service', useOperationId: true, enabled: () => true,
+    fileTransferBase: 'http://127.0.0.1:8000/te/v1/files', c8yProxyBase: 'http://127.0.0.1:8001/c8y', c8yHost: 'test.c8y.io',
+    newCommandId: () => 'c8y-mapper-x',
+  };
+  const KID = '[te/device/kid//] {"@type":"child-device"}';
+  converterTable(() => new C8yConverter(OPTIONS), new Date('2026-01-01T00:00:00Z'), [
+    { name: 's/ds 510 for a child → its restart command', given: [KID], input: `[c8y/s/ds] 510,${MAIN}:device:kid`, output: ['[te/device/kid///cmd/restart/c8y-mapper-smartrest-x] {"status":"init"}'] },
+    { name: 'its executing status → 501 on the child topic', given: [KID], input: '[te/device/kid///cmd/restart/c8y-mapper-smartrest-x] {"status":"executing"}', output: [`[c8y/s/us/${MAIN}:device:kid] 501,c8y_Restart`] },
+    {
+      name: 'JSON operation for the child → its command; success by id on the child topic, then the clear',
+      given: [KID, `[c8y/devicecontrol/notifications] {"id":"9","c8y_Restart":{},"externalSource":{"externalId":"${MAIN}:device:kid","type":"c8y_Serial"}}`],
+      input: '[te/device/kid///cmd/restart/c8y-mapper-9] {"status":"successful"}',
+      output: [`[c8y/s/us/${MAIN}:device:kid] 506,9`, '[te/device/kid///cmd/restart/c8y-mapper-9] '],
     },
   ]);
 });
