@@ -9,7 +9,8 @@ import { join } from 'node:path';
  * command) that boots the trial slot once (or the primary), clears run.path and stops the agent, as a
  * reboot does. Faults: `kill-<command>` makes the backend kill the agent (kill -9) when called with that
  * command; `fallback` makes the bootloader refuse the trial slot; `hang-install` makes install hang;
- * `no-reboot-once` makes the next reboot kill the agent without rebooting.
+ * `no-reboot-once` makes the next reboot kill the agent without rebooting; `powercut-install` cuts the power once
+ * install has armed the slot.
  */
 export class SimulatedAbDevice {
   readonly backend: string;
@@ -40,7 +41,10 @@ case "$1" in
     booted=$(cat "$S/booted"); if [ "$booted" = A ]; then t=B; else t=A; fi
     fault install "$2" "$t"
     [ -f "$S/hang-install" ] && sleep 600
-    cp "$2" "$S/slot-$t" && echo "$t" > "$S/trial" && echo "wrote slot $t" && echo "$t" ;;
+    cp "$2" "$S/slot-$t" && echo "$t" > "$S/trial" && echo "wrote slot $t"
+    # A power cut once the slot is armed: the device boots the trial slot, /run is empty, the agent is gone.
+    if [ -f "$S/powercut-install" ]; then rm -f "$S/powercut-install"; "$S/reboot.sh" --powercut; exit 2; fi
+    echo "$t" ;;
   booted-slot) cat "$S/booted" ;;
   mark-good) fault mark-good; cat "$S/booted" > "$S/primary"; : > "$S/trial" ;;
   mark-bad) fault mark-bad; : > "$S/trial" ;;
@@ -58,7 +62,7 @@ if [ -n "$trial" ] && [ ! -f "$S/fallback" ]; then echo "$trial" > "$S/booted"; 
 : > "$S/trial"
 echo "reboot -> $(cat "$S/booted")" >> "$S/calls.log"
 rm -rf ${JSON.stringify(runDir)}; mkdir -p ${JSON.stringify(runDir)}
-kill -TERM $PPID
+if [ "\${1-}" = --powercut ]; then kill -9 $(ps -o ppid= -p $PPID); else kill -TERM $PPID; fi
 `,
     );
     chmodSync(this.backend, 0o755);

@@ -112,4 +112,15 @@ describe('firmware_update: kill -9 of the agent at each state', { timeout: 90_00
     assert.ok(r.device.calls().includes('no-reboot'));
     assert.deepEqual(r.device.assertConsistent(), { booted: 'A', primary: 'A' });
   });
+
+  it('a power cut once install armed the slot: the half-confirmed slot booted, rolled back to A', async () => {
+    rig = await FirmwareRig.start();
+    rig.device.set('powercut-install', '1');
+    await rig.startAgent();
+    await rig.request('k-pc', {});
+    const done = await rig.runToEnd('k-pc');
+    assert.equal(done['status'], 'failed');
+    assert.equal(done['reason'], 'the install was interrupted and the device booted B; rolled back to A');
+    assert.deepEqual(rig.device.assertConsistent(), { booted: 'A', primary: 'A' });
+  });
 });

@@ -42,7 +42,7 @@ export function resumeAction(state: FirmwareState, facts: BootFacts): Action {
     case 'install':
       // Killed while the backend wrote the slot: write it again, unless the device has meanwhile booted the half-written slot.
       if (state.slotBefore === undefined || facts.booted === state.slotBefore) return { kind: 'install' };
-      return { kind: 'rollback', reason: `the install was interrupted and the device booted ${facts.booted}: rolled back to ${before}`, reboot: true };
+      return { kind: 'rollback', reason: `the install was interrupted and the device booted ${facts.booted}`, reboot: true };
     case 'reboot': {
       if (!facts.rebooted) {
         const attempts = (state.rebootAttempts ?? 1) + 1;

@@ -13,7 +13,7 @@ const AB = { slotBefore: 'A', targetSlot: 'B' } as const;
 const RESUME: Array<[string, FirmwareState, BootFacts, Action]> = [
   ['download: resumed', { step: 'download' }, { rebooted: false, booted: 'A' }, { kind: 'download' }],
   ['install, same slot: installed again', { step: 'install', slotBefore: 'A' }, { rebooted: false, booted: 'A' }, { kind: 'install' }],
-  ['install, booted elsewhere (power cut): rolled back', { step: 'install', slotBefore: 'A' }, { rebooted: false, booted: 'B' }, { kind: 'rollback', reason: 'the install was interrupted and the device booted B: rolled back to A', reboot: true }],
+  ['install, booted elsewhere (power cut): rolled back', { step: 'install', slotBefore: 'A' }, { rebooted: false, booted: 'B' }, { kind: 'rollback', reason: 'the install was interrupted and the device booted B', reboot: true }],
   ['reboot happened, target booted: health gate', { step: 'reboot', ...AB }, { rebooted: true, booted: 'B' }, { kind: 'health' }],
   ['reboot happened, old slot booted: fallback', { step: 'reboot', ...AB }, { rebooted: true, booted: 'A' }, { kind: 'fail', reason: 'the bootloader fell back to A' }],
   ['reboot happened, target unnamed, other slot booted', { step: 'reboot', slotBefore: 'A' }, { rebooted: true, booted: 'B' }, { kind: 'health' }],
