@@ -28,6 +28,12 @@ tedge cert create --device-id demo-device
 tedge config set mqtt.client.port "$port"
 tedge config set agent.state.path "$work/agent"
 tedge config set data.path "$work/data"
+tedge config set logs.path "$work/logs"
+tedge config set tmp.path "$work"
+# A log the cloud can ask for (c8y_LogfileRequest with the type `demo`).
+printf 'service started\nERROR disk almost full\nservice running\n' > "$work/demo.log"
+mkdir -p "$TEDGE_CONFIG_DIR/plugins"
+printf "files = [ { type = 'demo', path = '%s' } ]\n" "$work/demo.log" > "$TEDGE_CONFIG_DIR/plugins/tedge-log-plugin.toml"
 # This demo starts the daemons itself; on a real device system.toml is absent (systemd) or names OpenRC, runit…
 cat > "$TEDGE_CONFIG_DIR/system.toml" <<'TOML'
 [init]
@@ -42,12 +48,16 @@ is_active = ["/bin/true", "{}"]
 TOML
 
 # The cloud: the simulator trusts the device's self-signed certificate, as Cumulocity does after `tedge cert upload`.
-node dist/test/helpers/cloud-sim-main.js --dir "$work/cloud" --trust "$TEDGE_CONFIG_DIR/device-certs/tedge-certificate.pem" > "$work/cloud.out" 2>"$work/cloud.err" & pids+=($!)
+# Its stdin (a fifo, fd 3 here) takes cloud-side commands: `operation {…}` as a user in the UI creates one.
+mkfifo "$work/cloud.in"
+node dist/test/helpers/cloud-sim-main.js --dir "$work/cloud" --trust "$TEDGE_CONFIG_DIR/device-certs/tedge-certificate.pem" < "$work/cloud.in" > "$work/cloud.out" 2>"$work/cloud.err" & pids+=($!)
+exec 3> "$work/cloud.in"
 for _ in $(seq 1 100); do [ -s "$work/cloud.out" ] && break; sleep 0.1; done
 sim=$(head -n 1 "$work/cloud.out")
 tedge config set c8y.url 127.0.0.1
 tedge config set c8y.mqtt "$(node -pe "JSON.parse(process.argv[1]).mqtt" "$sim")"
 tedge config set c8y.root_cert_path "$(node -pe "JSON.parse(process.argv[1]).ca" "$sim")"
+tedge config set c8y.http "$(node -pe "JSON.parse(process.argv[1]).env.TEDGE_C8Y_HTTP" "$sim")"
 
 echo "== tedge connect c8y"
 tedge connect c8y
@@ -65,6 +75,8 @@ tedge mqtt pub te/device/main///e/login '{"text":"A user just logged in"}'
 tedge mqtt pub -r te/device/main///a/temperature_high '{"severity":"major","text":"Temperature is high"}'
 tedge mqtt pub te/device/sensor01/service/app/m/ '{"pressure":1013}'
 tedge mqtt pub te/device/main///m/ '{"temperature":true}'
+echo "== a log file requested from Cumulocity: the agent puts it on its file transfer service, the mapper attaches it to an event"
+echo 'operation {"c8y_LogfileRequest":{"logFile":"demo","dateFrom":"2000-01-01T00:00:00Z","dateTo":"2100-01-01T00:00:00Z","searchText":"ERROR","maximumLines":10}}' >&3
 sleep 3
 echo "== what the cloud received (device → Cumulocity, topics without the local c8y/ prefix)"
 tail -n +2 "$work/cloud.out" | grep -v '^\[s/uat\]' || true

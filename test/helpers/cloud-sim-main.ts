@@ -9,6 +9,9 @@ import { CloudSimulator } from './cloud-sim';
  *        [--device-id ID --cert PATH --key PATH]   issue a CA-signed device certificate there
  *        [--trust CERT.pem]                         trust a self-signed device certificate
  *
+ * Lines on stdin drive the cloud side: `operation {"c8y_LogfileRequest":{…}}` creates an operation for the
+ * device (as a user in the UI does) and prints `[operation <id>] <status>` as it changes.
+ *
  * Prints one JSON line (endpoints, CA path, the device's TEDGE_* environment), then every message
  * the device sends as `[topic] payload`. Runs until SIGTERM or SIGINT.
  */
@@ -38,6 +41,8 @@ async function main(): Promise<number> {
   }
   for (const path of values.trust ?? []) await sim.trustCertificate(readFileSync(path, 'utf8'));
   sim.onDeviceMessage((m) => process.stdout.write(`[${m.topic}] ${m.payload}\n`));
+  sim.http.onRequest((r) => process.stdout.write(`[HTTP ${r.method} ${r.path}] ${r.body.length} bytes${/\/binaries$/.test(r.path) ? `: ${JSON.stringify(r.body.toString('utf8').split('\r\n\r\n')[1]?.split('\r\n--')[0] ?? '')}` : ''}\n`));
+  readLines(process.stdin, (line) => void command(sim, line));
   process.stdout.write(`${JSON.stringify({ mqtt: sim.mqttEndpoint, http: sim.httpBaseUrl, ca: sim.caPath, dir: sim.dir, env: sim.deviceEnv() })}\n`);
   await new Promise<void>((resolve) => {
     process.once('SIGTERM', resolve);
@@ -45,6 +50,37 @@ async function main(): Promise<number> {
   });
   await sim.stop();
   return 0;
+}
+
+/** `operation <json>`: a new operation for the first device; its status changes are printed. */
+async function command(sim: CloudSimulator, line: string): Promise<void> {
+  const m = /^operation\s+(\{.*\})\s*$/.exec(line.trim());
+  if (!m) return;
+  try {
+    const id = await sim.createOperation(JSON.parse(m[1] ?? '{}') as Record<string, unknown>);
+    let last = '';
+    // After the simulator has applied the message (listeners run before its answers).
+    sim.onDeviceMessage(() => setImmediate(() => {
+      const op = sim.c8y.operations.get(id);
+      const now = `${op?.status ?? ''}${op?.result ? ` ${op.result}` : ''}${op?.failureReason ? ` ${op.failureReason}` : ''}`;
+      if (now !== last) process.stdout.write(`[operation ${id}] ${(last = now)}\n`);
+    }));
+  } catch (err) {
+    process.stderr.write(`cloud simulator: ${err instanceof Error ? err.message : String(err)}\n`);
+  }
+}
+
+function readLines(input: NodeJS.ReadableStream, onLine: (line: string) => void): void {
+  let buffered = '';
+  input.setEncoding('utf8');
+  input.on('data', (chunk: string) => {
+    buffered += chunk;
+    let i: number;
+    while ((i = buffered.indexOf('\n')) >= 0) {
+      onLine(buffered.slice(0, i));
+      buffered = buffered.slice(i + 1);
+    }
+  });
 }
 
 // `node --test dist/test/` runs every file under test/ (NODE_TEST_CONTEXT set): a simulator waiting

@@ -45,6 +45,7 @@ export class SimHttp {
   /** Devices registered for enrollment (EST simpleenroll), id → one-time password, as a user does in the UI. */
   readonly registrations = new Map<string, string>();
   private server: Server | undefined;
+  private readonly listeners: Array<(r: HttpRecord) => void> = [];
   private nextId = 5000;
 
   constructor(
@@ -68,6 +69,11 @@ export class SimHttp {
     if (!server) return;
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  /** Called with every request, as it arrives (the demo prints them). */
+  onRequest(listener: (r: HttpRecord) => void): void {
+    this.listeners.push(listener);
   }
 
   /** A binary the device may download, as if uploaded to the tenant's software/firmware repository. */
@@ -113,7 +119,9 @@ export class SimHttp {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     const method = req.method ?? 'GET';
     const contentType = req.headers['content-type'];
-    this.requests.push({ method, path, contentType, authorization: req.headers.authorization, body });
+    const record = { method, path, contentType, authorization: req.headers.authorization, body };
+    this.requests.push(record);
+    for (const l of this.listeners) l(record);
     const json = (status: number, value: unknown): void => {
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(value));
