@@ -5,7 +5,8 @@ import { type AddressInfo, type Socket, connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runTedge } from '../../../src/cli/program';
-import { BasicAuth, C8yHttpClient, tenantBaseUrl } from '../../../src/mapper/c8y/http';
+import { BasicAuth, C8yEvents, C8yHttpClient, IdentityCache, tenantBaseUrl } from '../../../src/mapper/c8y/http';
+import { uploadLocalFile } from '../../../src/mapper/c8y/http/uploads';
 import { downloadToFileTransfer } from '../../../src/mapper/c8y/http/downloads';
 import { FileTransferClient } from '../../../src/mapper/c8y/http/file-transfer';
 import { BridgeDevice } from '../../helpers/bridge-device';
@@ -148,6 +149,13 @@ describe('tedge-mapper c8y: Cumulocity HTTP (proxy, JWT, uploads, oversized even
       const url = await downloadToFileTransfer(`${dev.sim.httpBaseUrl}/inventory/binaries/${id}`, `${DEVICE}/firmware_update/fw-1`, { client, files, proxyBase: `http://127.0.0.1:${proxyPort}/c8y`, tenantHosts: ['127.0.0.1'] });
       assert.equal(url, `http://127.0.0.1:${ftsPort}/te/v1/files/${DEVICE}/firmware_update/fw-1`);
       assert.equal((await send(ftsPort, 'GET', `/te/v1/files/${DEVICE}/firmware_update/fw-1`)).text(), 'firmware bytes');
+      // The operation-log upload (c8y.operations.auto_log_upload): a local file as an event binary.
+      const opLog = join(dev.configDir, 'workflow-restart-1.log');
+      writeFileSync(opLog, 'restart failed: no reboot\n');
+      const binary = await uploadLocalFile(new C8yEvents(client, new IdentityCache(client)), { externalId: DEVICE, filePath: opLog, eventType: 'restart_op_log', text: 'restart operation log', mimeType: 'text/plain', time: new Date() });
+      const logEvent = /\/event\/events\/(\d+)\/binaries$/.exec(binary)?.[1] ?? '';
+      assert.equal(dev.sim.http.events.get(logEvent)?.json['type'], 'restart_op_log');
+      assert.equal(dev.sim.http.eventFile(logEvent), 'restart failed: no reboot\n');
       await assert.rejects(downloadToFileTransfer(`${dev.sim.httpBaseUrl}/inventory/binaries/nope`, 'x/y', { client, files, proxyBase: 'http://127.0.0.1:1/c8y', tenantHosts: ['127.0.0.1'] }), /download of https:\/\/127\.0\.0\.1:\d+\/inventory\/binaries\/nope failed: HTTP 404/);
     } finally {
       client.close();

@@ -11,7 +11,7 @@ import type { C8yEvents } from './events';
 import type { FileTransferClient } from './file-transfer';
 import type { JwtSource } from './jwt';
 import type { C8yProxyServer } from './proxy-server';
-import { serveUpload } from './uploads';
+import { serveUpload, uploadLocalFile } from './uploads';
 
 export interface HttpSideDeps {
   readonly prefix: string;
@@ -74,6 +74,14 @@ export class C8yHttpSide implements Service {
   /** Downloads a Cumulocity binary (or any URL) into the file transfer service; the URL of the file there. */
   downloadToFileTransfer(url: string, path: string): Promise<string> {
     return downloadToFileTransfer(url, path, { ...this.deps.download, client: this.deps.client, files: this.deps.files }, this.abort.signal);
+  }
+
+  /**
+   * A local file (an operation's workflow log, for `c8y.operations.auto_log_upload`) attached to a new
+   * event of `eventType` for the entity; the binary's URL on the tenant. Streamed.
+   */
+  uploadLocalFile(externalId: string, filePath: string, eventType: string, text: string, mimeType = 'text/plain'): Promise<string> {
+    return uploadLocalFile(this.deps.events, { externalId, filePath, eventType, text, mimeType, time: new Date() }, this.abort.signal);
   }
 
   private onMessage(m: Message, ack: () => void): void {

@@ -1,3 +1,5 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { errorMessage } from '../../../core/errors';
 import type { UploadOutcome, UploadRequest } from '../operations';
@@ -37,4 +39,15 @@ export async function serveUpload(
   } catch (e) {
     return { ok: false, reason: `Failed to upload the ${request.operation === 'log_upload' ? 'log' : 'configuration'} file '${request.eventType}': ${errorMessage(e)}` };
   }
+}
+
+/** A local file as the binary of a new event (thin-edge's operation log upload: `<op>_op_log`); the binary's URL. */
+export async function uploadLocalFile(
+  events: C8yEvents,
+  f: { readonly externalId: string; readonly filePath: string; readonly eventType: string; readonly text: string; readonly mimeType: string; readonly time: Date },
+  signal?: AbortSignal,
+): Promise<string> {
+  const { size } = await stat(f.filePath);
+  const eventId = await events.create({ externalId: f.externalId, type: f.eventType, text: f.text, time: f.time.toISOString() }, signal);
+  return events.attach(eventId, { file: createReadStream(f.filePath), size, filename: `${f.externalId}_${basename(f.filePath)}`, mimeType: f.mimeType }, signal);
 }
