@@ -1,32 +1,28 @@
 import { randomUUID } from 'node:crypto';
 import { type CommandState, parseCommand } from '../../../core/commands';
-import { ConversionError, errorMessage, isConversionError } from '../../../core/errors';
-import { type JsonObject, isJsonObject } from '../../../core/json';
+import { ConversionError } from '../../../core/errors';
+import type { JsonObject } from '../../../core/json';
 import { type Message, message } from '../../../core/message';
-import { type EntityTopicId, MAIN_DEVICE, errorsTopic, topicFor } from '../../../core/topics';
+import { type EntityTopicId, MAIN_DEVICE, topicFor } from '../../../core/topics';
 import type { C8yEntity, C8yEntityCache } from '../entity-cache';
 import { smartrestLine } from '../smartrest';
 import { SupportedOperations, capabilityTypes } from './capabilities';
-import { type CloudOperation, type Handler, commandBody, handlerNames, parseCloudOperation, resolveHandler } from './cloud-operation';
-import { PREFETCHED, prefetchPath } from './prefetch';
-import { markedName } from './custom-marker';
-import { execRequest, jsonArgv, smartrestArgv } from './exec';
-import { EMPTY_DIRECTORY, type ExecHandler, type OperationsDirectory, execHandlers, staticOperations, workflowMappings } from './operations-dir';
-import { SMARTREST_FRAGMENTS, type SmartrestRequest, smartrestAsJson, smartrestRequests } from './smartrest-requests';
-import { advancedSoftwareList, legacySoftwareList } from './software';
+import { CloudRequests } from './cloud-requests';
 import { CommandTracker, type ReportedStatus, reportedStatus } from './command-tracker';
-import { operationLogRequest } from './operation-log';
 import { type CommandKind, statusMessages } from './completion';
-import { isInvalidOperationError } from './fields';
+import { markedName } from './custom-marker';
 import { type BuiltinOperation, MAPPER_CMD_PREFIX, SMARTREST_OPID, c8yOperationName, isBuiltinOperation } from './names';
+import { operationLogRequest } from './operation-log';
+import { EMPTY_DIRECTORY, type OperationsDirectory, staticOperations, workflowMappings } from './operations-dir';
 import type { CustomOperation, OperationsOptions } from './options';
-import { type OperationRef, failedLine, executingLine, successfulLine } from './status';
+import { advancedSoftwareList, legacySoftwareList } from './software';
+import { type OperationRef, failedLine, successfulLine } from './status';
 import { type UploadOperation, type UploadOutcome, type UploadRequest, uploadRequestTopic } from './uploads';
-import { fileTransferUrl, proxyUrl } from './urls';
+import { fileTransferUrl } from './urls';
 
 /**
  * The operation part of the Cumulocity mapper, pure: capabilities → supported operations (114/118/119),
- * Cumulocity operations → `te/` commands, command statuses → SmartREST 501-506 and the clearing of
+ * Cumulocity operations → `te/` commands (CloudRequests), command statuses → SmartREST 501-506 and the clearing of
  * finished commands. State (what was announced, the last status per command) lives in memory.
  */
 export class C8yOperations {
@@ -34,6 +30,7 @@ export class C8yOperations {
   private readonly tracker = new CommandTracker();
   private readonly newCommandId: () => string;
   private directory: OperationsDirectory;
+  private readonly requests: CloudRequests;
   /** Workflow-backed custom operations: the options' and the operations directory's. */
   private custom: CustomOperation[] = [];
 
@@ -45,6 +42,17 @@ export class C8yOperations {
     this.directory = opts.directory ?? EMPTY_DIRECTORY;
     this.useDirectory(this.directory);
     this.newCommandId = opts.newCommandId ?? ((): string => `${MAPPER_CMD_PREFIX}${randomUUID()}`);
+    this.requests = new CloudRequests({
+      cache,
+      opts,
+      tracker: this.tracker,
+      directory: () => this.directory,
+      custom: () => this.custom,
+      ref: (opid, name) => this.ref(opid, name),
+      smartrest: (entity, line) => this.smartrest(entity, line),
+      commandTopic: (topicId, op, cmdId) => this.commandTopic(topicId, op, cmdId),
+      newCommandId: () => this.newCommandId(),
+    });
   }
 
   private useDirectory(dir: OperationsDirectory): void {
@@ -204,127 +212,14 @@ export class C8yOperations {
 
   // ---- Cumulocity operations ----------------------------------------------------------------
 
-  /**
-   * `c8y/devicecontrol/notifications` → retained `te/<id>/cmd/<op>/c8y-mapper-<opid>` `{"status":"init",...}`.
-   * One message may carry several operations, one JSON per line; then each failing line becomes its own
-   * `te/errors` message so the others still go through.
-   */
+  /** `c8y/devicecontrol/notifications`: see CloudRequests. */
   onCloudOperation(payload: string): Message[] {
-    const lines = payload.split('\n').filter((l) => l.trim() !== '');
-    if (lines.length <= 1) return this.cloudOperation(payload);
-    return lines.flatMap((line) => {
-      try {
-        return this.cloudOperation(line);
-      } catch (err) {
-        const topic = `${this.opts.prefix}/devicecontrol/notifications`;
-        return [message(errorsTopic(this.opts.topicRoot), `Failed to convert a message on topic '${topic}': ${errorMessage(err)}`, { qos: 1 })];
-      }
-    });
+    return this.requests.onCloudOperation(payload);
   }
 
-  private cloudOperation(text: string): Message[] {
-    const op = parseCloudOperation(text);
-    const entity = this.cache.byExternalId(op.externalId);
-    if (entity === undefined) throw new ConversionError(`Cannot execute Cumulocity operation ${op.opid}: no registered entity has the external id '${op.externalId}'`);
-    const cmdId = `${MAPPER_CMD_PREFIX}${op.opid}`;
-    // Cumulocity re-delivers pending operations (each 500 asks again): one command per operation.
-    if (this.tracker.isRequested(cmdId)) return [];
-    let handler: Handler;
-    try {
-      handler = resolveHandler(op, { enabled: this.opts.enabled, customOperations: this.custom }, execHandlers(this.directory, entity.externalId, this.cache.mainDeviceId));
-    } catch (err) {
-      // Known id, no way to run it: failed where the cloud sees it, not left pending (and re-sent by every 500).
-      if (!isConversionError(err)) throw err;
-      this.tracker.request(cmdId);
-      const ref = this.ref(op.opid, undefined);
-      if (ref === undefined) throw err;
-      return this.failNow(entity, ref, errorMessage(err));
-    }
-    this.tracker.request(cmdId);
-    const { operation, c8yName } = handlerNames(handler);
-    if (handler.kind === 'exec') return this.runExec(entity, handler.exec, jsonArgv(handler.exec.spec.command, op.json), this.ref(op.opid, c8yName));
-    try {
-      const body = commandBody(handler, op, {
-        externalId: entity.externalId,
-        cmdId,
-        fileTransferBase: this.opts.fileTransferBase,
-        rewriteUrl: (url) => proxyUrl(url, this.opts),
-      });
-      const topic = this.commandTopic(entity.topicId, operation, cmdId);
-      if (handler.kind === 'builtin' && this.prefetched(entity, handler.fragment, op, operation, cmdId, topic, body, c8yName)) return [];
-      return [message(topic, JSON.stringify(body), { qos: 1, retain: true })];
-    } catch (err) {
-      if (!isInvalidOperationError(err)) throw err;
-      // The operation is known but malformed: fail it in the cloud rather than leave it pending.
-      const ref = this.ref(op.opid, c8yName);
-      return ref === undefined ? [] : this.failNow(entity, ref, err.message);
-    }
-  }
-
-  /** A tenant binary is copied into the file transfer service first when a prefetcher is wired; true when handed over. */
-  private prefetched(entity: C8yEntity, fragment: string, op: CloudOperation, operation: string, cmdId: string, commandTopic: string, body: JsonObject, c8yName: string): boolean {
-    const prefetch = this.opts.prefetch;
-    const f = op.json[fragment];
-    if (prefetch === undefined || PREFETCHED[fragment] === undefined || !isJsonObject(f)) return false;
-    const url = f['url'];
-    if (typeof url !== 'string' || proxyUrl(url, this.opts) === url) return false;
-    const name = typeof body['type'] === 'string' ? body['type'] : typeof body['name'] === 'string' ? body['name'] : operation;
-    prefetch({ url, path: prefetchPath(entity.externalId, operation, name, cmdId), commandTopic, body, ref: this.ref(op.opid, c8yName), smartrestTopic: this.cache.smartrestTopic(entity.topicId) });
-    return true;
-  }
-
-  private failNow(entity: C8yEntity, ref: OperationRef, reason: string): Message[] {
-    return [this.smartrest(entity, executingLine(ref)), this.smartrest(entity, failedLine(ref, reason))];
-  }
-
-  /** Hands a command handler to the runner, which reports 504 and 506/505 itself as the command runs. */
-  private runExec(entity: C8yEntity, handler: ExecHandler, argv: string[], ref: OperationRef | undefined): Message[] {
-    if (ref === undefined) return [];
-    if (this.opts.execute === undefined) return this.failNow(entity, ref, `custom operation ${handler.name} cannot run: this mapper runs no commands`);
-    this.opts.execute(execRequest(handler.name, handler.spec, argv, ref, this.cache.smartrestTopic(entity.topicId)));
-    return [];
-  }
-
-  // ---- SmartREST operations (c8y/s/ds) ------------------------------------------------------
-
-  /**
-   * `c8y/s/ds` static templates: the builtin ones (510, 515, 522, 524, 526, 528) become the same thin-edge
-   * commands as their JSON form, reported by name (a template has no operation id); a template a custom
-   * handler names (`on_message`) runs its command with the line as the last argument. Others are ignored.
-   */
+  /** `c8y/s/ds`: see CloudRequests. */
   onSmartrest(payload: string): Message[] {
-    return smartrestRequests(payload).flatMap((r) => this.smartrestOperation(r));
-  }
-
-  private smartrestOperation(r: SmartrestRequest): Message[] {
-    const entity = this.cache.byExternalId(r.externalId);
-    const fragment = SMARTREST_FRAGMENTS[r.template];
-    if (entity === undefined) {
-      if (fragment === undefined && !this.hasSmartrestHandler(r.template)) return [];
-      throw new ConversionError(`Cannot execute SmartREST ${r.template}: no registered entity has the external id '${r.externalId}'`);
-    }
-    const handler = execHandlers(this.directory, entity.externalId, this.cache.mainDeviceId).find((h) => h.spec.onMessage === r.template && this.isSmartrestTopic(h.spec.topic));
-    if (handler !== undefined) return this.runExec(entity, handler, smartrestArgv(handler.spec.command, r.line), { by: 'name', name: handler.name });
-    if (fragment === undefined) return [];
-    let json: JsonObject | undefined;
-    try {
-      json = smartrestAsJson(r);
-    } catch (err) {
-      if (!isInvalidOperationError(err)) throw err;
-      return this.failNow(entity, { by: 'name', name: fragment }, err.message);
-    }
-    if (json === undefined) return [];
-    const opid = `${SMARTREST_OPID}${this.newCommandId().slice(MAPPER_CMD_PREFIX.length)}`;
-    return this.cloudOperation(JSON.stringify({ id: opid, ...json, externalSource: { externalId: entity.externalId, type: 'c8y_Serial' } }));
-  }
-
-  private hasSmartrestHandler(template: string): boolean {
-    return [...this.directory.files.values()].some((files) => files.some((f) => f.exec?.onMessage === template));
-  }
-
-  /** Handlers name `c8y/s/ds` (thin-edge replaces `c8y/` by the prefix). */
-  private isSmartrestTopic(topic: string | undefined): boolean {
-    return topic === undefined || topic.replace(/^c8y\//, `${this.opts.prefix}/`) === `${this.opts.prefix}/s/ds`;
+    return this.requests.onSmartrest(payload);
   }
 
   // ---- startup and sync ---------------------------------------------------------------------
