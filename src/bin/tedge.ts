@@ -79,6 +79,7 @@ async function main(): Promise<number> {
     const { runTedge } = require('../cli/program') as typeof import('../cli/program');
     return await runTedge(invocation.args, {
       out: (s) => process.stdout.write(s),
+      outBytes: (b) => process.stdout.write(b),
       err: (s) => process.stderr.write(s),
       env: process.env,
       version: tedgeVersion(),

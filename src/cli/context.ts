@@ -6,6 +6,8 @@ export interface CliDeps {
   /** Writes text to stdout as given (lines carry their own newline). */
   readonly out: (s: string) => void;
   readonly err: (s: string) => void;
+  /** Bytes to stdout as they are (`tedge http` answers may be binary); default: `out` of their UTF-8 text. */
+  readonly outBytes?: (b: Uint8Array) => void;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly version: string;
   /** Aborted on Ctrl-C / SIGTERM, so long-running commands (mqtt sub) finish cleanly. */
@@ -17,6 +19,7 @@ export interface CliDeps {
 /** What a command action sees: the deps plus the configuration selected by the global options. */
 export interface CommandContext {
   readonly out: (s: string) => void;
+  readonly outBytes: (b: Uint8Array) => void;
   readonly err: (s: string) => void;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly signal: AbortSignal | undefined;

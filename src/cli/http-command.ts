@@ -72,7 +72,7 @@ async function send(ctx: CommandContext, verb: Verb, uri: string, content: strin
     const res = await client.request({ method: verb.toUpperCase(), path: uri, headers, ...(body !== undefined ? { body } : {}), ...(ctx.signal ? { signal: ctx.signal } : {}) });
     const status = res.statusCode ?? 0;
     if (status >= 200 && status < 300) {
-      for await (const chunk of res) ctx.out((chunk as Buffer).toString('utf8'));
+      for await (const chunk of res) ctx.outBytes(chunk as Buffer);
       return;
     }
     const chunks: Buffer[] = [];

@@ -36,6 +36,7 @@ export function buildProgram(deps: CliDeps): Command {
 
   const context = (): CommandContext => ({
     out: deps.out,
+    outBytes: deps.outBytes ?? ((b) => deps.out(Buffer.from(b).toString('utf8'))),
     err: deps.err,
     env: deps.env,
     signal: deps.signal,

@@ -220,6 +220,13 @@ describe('tedge-mapper c8y: Cumulocity HTTP (proxy, JWT, uploads, oversized even
     assert.equal(stored.code, 0, stored.err);
     const binId = (JSON.parse(stored.out) as { id: string }).id;
     assert.equal(dev.sim.http.binaries.get(binId)?.content.length, 3 * 1024 * 1024);
+    // Binary answers reach stdout byte for byte.
+    const bytes = Buffer.from([0, 255, 128, 10, 200]);
+    const raw = dev.sim.http.addBinary(bytes);
+    const chunks: Buffer[] = [];
+    const code = await runTedge(['http', 'get', `/c8y/inventory/binaries/${raw}`], { out: () => {}, outBytes: (b) => chunks.push(Buffer.from(b)), err: () => {}, env: { ...dev.env, TEDGE_C8Y_PROXY_CLIENT_PORT: String(proxyPort) }, version: '9.9.9' });
+    assert.equal(code, 0);
+    assert.deepEqual(Buffer.concat(chunks), bytes);
     const entities = await run(['http', 'get', '/te/v1/entities']);
     assert.equal(entities.code, 0, entities.err);
     assert.ok(Array.isArray(JSON.parse(entities.out)), entities.out);
