@@ -101,7 +101,7 @@ const TABLE = {
   'proxy.address': { type: 'string', doc: 'HTTP CONNECT proxy for HTTPS to the cloud (the mapper and tedge cert/upload commands): http://HOST[:PORT]', example: 'http://proxy.example.com:3128' },
   'proxy.username': { type: 'string', doc: 'User name for proxy.address (basic Proxy-Authorization)' },
   'proxy.password': { type: 'string', doc: 'Password for proxy.address' },
-  'proxy.no_proxy': { type: 'string-list', doc: 'Hosts and domains reached without proxy.address (comma-separated; * for all)', default: '' },
+  'proxy.no_proxy': { type: 'string-list', doc: 'Hosts and domains reached without proxy.address (comma-separated; * for all)', example: 'localhost,.internal.example.com' },
 
   ...cloudKeys('az', 262144, TELEMETRY_TOPICS),
   'az.mapper.timestamp': { type: 'boolean', doc: 'Add a timestamp to messages sent to Azure', default: 'true' },
