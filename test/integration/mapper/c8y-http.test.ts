@@ -248,4 +248,16 @@ describe('tedge-mapper c8y: Cumulocity HTTP (proxy, JWT, uploads, oversized even
     assert.equal(output.includes('dl-secret'), false);
     for (const e of dev.probe.texts('te/errors')) for (const t of tokens) assert.equal(e.includes(t), false);
   });
+
+  it('an upload request left while the mapper was down is served after its restart (the HTTP side acknowledges only what it served)', async () => {
+    await dev.mapper?.stop();
+    await send(ftsPort, 'PUT', `/te/v1/files/${DEVICE}/config_snapshot/app-c8y-mapper-4545`, { body: 'key = value\n' });
+    const request = { topicId: 'device/main//', operation: 'config_snapshot', cmdId: 'c8y-mapper-4545', externalId: DEVICE, tedgeUrl: `http://127.0.0.1:${ftsPort}/te/v1/files/${DEVICE}/config_snapshot/app-c8y-mapper-4545`, eventType: 'app' };
+    await dev.probe.publish(`c8y/http/uploads/${DEVICE}`, JSON.stringify(request), { qos: 1 });
+    dev.startMapper();
+    await dev.sim.waitFor((r) => r.some((m) => m.topic === 's/us' && m.payload.startsWith('506,4545,')), '506 of the upload requested while the mapper was down');
+    const line = dev.sim.messages('s/us').find((p) => p.startsWith('506,4545,')) ?? '';
+    const eventId = /\/event\/events\/(\d+)\/binaries$/.exec(line)?.[1] ?? '';
+    assert.equal(dev.sim.http.eventFile(eventId), 'key = value\n');
+  });
 });
