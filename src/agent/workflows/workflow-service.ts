@@ -1,7 +1,8 @@
-import { type FSWatcher, mkdirSync, readFileSync, readdirSync, watch } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { errorMessage } from '../../core/errors';
 import type { Logger } from '../../log/logger';
+import { PathsWatch } from '../../runtime/paths-watch';
 import type { Service } from '../../runtime/service';
 import type { OperationHandler } from '../operations/operation';
 import type { WorkflowEngine } from './engine';
@@ -32,7 +33,7 @@ export class WorkflowService implements Service {
   readonly name = 'workflows';
   private readonly wrappers = new Map<string, WorkflowOperationHandler>();
   private readonly files = new Map<string, Loaded>();
-  private watcher: FSWatcher | undefined;
+  private watcher: PathsWatch | undefined;
   private timer: NodeJS.Timeout | undefined;
   private registry: HandlerRegistry | undefined;
   /** Reloads one after the other. */
@@ -68,16 +69,13 @@ export class WorkflowService implements Service {
       this.deps.logger.warn({ err, dir: this.deps.dir }, 'cannot create the workflow directory');
     }
     await this.reload();
-    try {
-      this.watcher = watch(this.deps.dir, () => this.schedule());
-      this.watcher.on('error', (err) => this.deps.logger.warn({ err }, 'workflow directory watch failed'));
-    } catch (err) {
-      this.deps.reportError(`cannot watch ${this.deps.dir} for workflow changes: ${errorMessage(err)}`);
-    }
+    // The one file watcher of the daemons: fs.watch for a quick reaction, a slow poll for what it misses.
+    this.watcher = new PathsWatch([this.deps.dir], () => this.schedule());
+    this.watcher.start();
   }
 
   async stop(): Promise<void> {
-    this.watcher?.close();
+    this.watcher?.stop();
     if (this.timer) clearTimeout(this.timer);
     await this.chain;
   }

@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { errorMessage } from '../../../core/errors';
 import type { JsonObject } from '../../../core/json';
 import type { CommandRun, HandlerContext, OperationHandler, Outcome } from '../operation';
-import { PathsWatch } from '../plugin-support/paths-watch';
+import { PathsWatch } from '../../../runtime/paths-watch';
 import { type ConfigPlugins, configSettings } from './config-plugins';
 import { defaultConfigToml } from './config-toml';
 

@@ -5,7 +5,7 @@ import { ServiceManager, loadSystemConfig } from '../../../connect/system-servic
 import type { HandlerContext } from '../operation';
 import { type ElevatedGet, elevatedGet } from '../plugin-support/elevated-get';
 import { advertisedType, externalPlugins, splitType } from '../plugin-support/plugin-dirs';
-import { fingerprint } from '../plugin-support/paths-watch';
+import { fingerprint } from '../../../runtime/paths-watch';
 import type { ConfigPlugin } from './config-plugin';
 import { CONFIG_PLUGIN_TOML, parseConfigToml } from './config-toml';
 import { ExternalConfigPlugin } from './external-config-plugin';

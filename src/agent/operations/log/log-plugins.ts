@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { errorMessage } from '../../../core/errors';
 import { findOnPath } from '../software/plugin-exec';
 import type { HandlerContext } from '../operation';
-import { fingerprint } from '../plugin-support/paths-watch';
+import { fingerprint } from '../../../runtime/paths-watch';
 import { advertisedType, externalPlugins, splitType } from '../plugin-support/plugin-dirs';
 import { type ElevatedGet, elevatedGet } from '../plugin-support/elevated-get';
 import { ExternalLogPlugin, getArgs } from './external-log-plugin';

@@ -9,7 +9,7 @@ import { uploadFile } from '../../transfer/upload';
 import type { CommandRun, HandlerContext, OperationHandler, Outcome } from '../operation';
 import { defaultTedgeUrl } from '../plugin-support/command-url';
 import { clientTls } from '../../transfer/client-tls';
-import { PathsWatch } from '../plugin-support/paths-watch';
+import { PathsWatch } from '../../../runtime/paths-watch';
 import { LineFilter, parseLogRequest } from './log-request';
 import { type LogPlugins, logSettings } from './log-plugins';
 import { defaultLogToml } from './log-toml';

@@ -3,7 +3,7 @@ import type { JsonObject } from '../../../core/json';
 import type { CommandRun, HandlerContext, OperationHandler, Outcome } from '../operation';
 import { type DownloadFn, applyUpdates } from './apply';
 import { FailureReport } from './failures';
-import { PathsWatch } from '../plugin-support/paths-watch';
+import { PathsWatch } from '../../../runtime/paths-watch';
 import { pluginFingerprint } from './plugin-fingerprint';
 import { listModules, pluginFiles, pluginSettings } from './plugins';
 import { SoftwareSerial } from './serial';

@@ -1,7 +1,6 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-// The agent's watcher of plugin files: fs.watch for a quick reaction, a slow poll for what inotify misses.
-import { PathsWatch, fingerprint } from '../../../agent/operations/plugin-support/paths-watch';
+import { PathsWatch, fingerprint } from '../../../runtime/paths-watch';
 import type { Service } from '../../../runtime/service';
 
 function subdirectories(root: string): string[] {
