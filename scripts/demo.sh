@@ -11,7 +11,7 @@ export PATH="$PATH:/usr/sbin"
 work=$(mktemp -d /tmp/tedge-demo.XXXXXX)
 chmod 755 "$work"
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+cleanup() { exec 3>&- 2>/dev/null || true; for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 
 tedge() { node dist/src/bin/tedge.js "$@"; }

@@ -49,6 +49,8 @@ async function main(): Promise<number> {
     process.once('SIGINT', resolve);
   });
   await sim.stop();
+  // stdin (the demo's fifo) stays open while its writer lives: it must not keep a stopped simulator running.
+  process.stdin.destroy();
   return 0;
 }
 
@@ -89,12 +91,11 @@ if (require.main === module && process.env['NODE_TEST_CONTEXT'] === undefined) v
 
 function run(): Promise<void> {
   return main().then(
-    (code) => {
-      process.exitCode = code;
-    },
+    // Stopped is stopped: an open stdin or a lingering keep-alive socket must not hold the process.
+    (code) => process.exit(code),
     (err: unknown) => {
       process.stderr.write(`cloud simulator: ${err instanceof Error ? err.message : String(err)}\n`);
-      process.exitCode = 1;
+      process.exit(1);
     },
   );
 }
