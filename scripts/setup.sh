@@ -19,9 +19,9 @@ if [ "${TEDGE_FUZZ:-0}" = "1" ]; then
   dpkg -s libfuzzer-14-dev >/dev/null 2>&1 || need_apt+=(libfuzzer-14-dev)
   dpkg -s libclang-rt-14-dev >/dev/null 2>&1 || need_apt+=(libclang-rt-14-dev)
 fi
-# The RAUC firmware backend test (test/integration/agent/firmware-rauc.test.ts), only when asked for: TEDGE_RAUC=1.
+# The RAUC firmware backend test (test/integration/agent/firmware-rauc.test.ts), only when asked for: TEDGE_SETUP_RAUC=1.
 # rauc talks to its service over D-Bus (dbus-daemon); plain bundles are squashfs images (mksquashfs).
-if [ "${TEDGE_RAUC:-0}" = "1" ]; then
+if [ "${TEDGE_SETUP_RAUC:-0}" = "1" ]; then
   command -v rauc >/dev/null 2>&1 || need_apt+=(rauc)
   command -v dbus-daemon >/dev/null 2>&1 || need_apt+=(dbus-daemon)
   command -v mksquashfs >/dev/null 2>&1 || need_apt+=(squashfs-tools)

@@ -4,8 +4,8 @@
 # check, then a bounded fuzz run of each libFuzzer harness.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# TEDGE_RAUC=1: rauc for the RAUC firmware backend test (it needs root for loop devices and skips otherwise).
-export TEDGE_FUZZ=1 TEDGE_NATIVE_REQUIRED=1 TEDGE_RAUC=1
+# TEDGE_SETUP_RAUC=1: rauc for the RAUC firmware backend test (it needs root for loop devices and skips otherwise).
+export TEDGE_FUZZ=1 TEDGE_NATIVE_REQUIRED=1 TEDGE_SETUP_RAUC=1
 bash scripts/setup.sh
 export PATH="$PATH:/usr/sbin"
 npm test

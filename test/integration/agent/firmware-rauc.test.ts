@@ -26,7 +26,7 @@ function onPath(tool: string): boolean {
 function skipReason(): string | undefined {
   if (process.getuid?.() !== 0) return 'needs root for loop devices (losetup)';
   const missing = TOOLS.filter((t) => !onPath(t));
-  if (missing.length > 0) return `missing ${missing.join(', ')} (TEDGE_RAUC=1 bash scripts/setup.sh installs them)`;
+  if (missing.length > 0) return `missing ${missing.join(', ')} (TEDGE_SETUP_RAUC=1 bash scripts/setup.sh installs them)`;
   return undefined;
 }
 
@@ -146,7 +146,9 @@ describe('firmware backend: rauc (real RAUC, loop-device slots, signed bundles)'
     const pidFile = JSON.stringify(join(dir, 'rauc.pid'));
     writeFileSync(
       join(dir, 'boot.sh'),
-      `#!/bin/sh\nexport DBUS_SYSTEM_BUS_ADDRESS=${JSON.stringify(env['DBUS_SYSTEM_BUS_ADDRESS'])}\nif [ -f ${pidFile} ]; then p=$(cat ${pidFile}); kill "$p" 2>/dev/null; while kill -0 "$p" 2>/dev/null; do sleep 0.05; done; fi\nrauc service --conf=${JSON.stringify(join(dir, 'system.conf'))} --override-boot-slot=$(cat ${JSON.stringify(join(bl, 'primary'))}) </dev/null >/dev/null 2>&1 &\necho $! > ${pidFile}\n`,
+      `#!/bin/sh\nexport DBUS_SYSTEM_BUS_ADDRESS=${JSON.stringify(env['DBUS_SYSTEM_BUS_ADDRESS'])}\nif [ -f ${pidFile} ]; then p=$(cat ${pidFile}); kill "$p" 2>/dev/null; while kill -0 "$p" 2>/dev/null; do sleep 0.05; done; fi\nrauc service --conf=${JSON.stringify(join(dir, 'system.conf'))} --override-boot-slot=$(cat ${JSON.stringify(join(bl, 'primary'))}) </dev/null >/dev/null 2>&1 &\necho $! > ${pidFile}\n` +
+        // Booted means the service answers: on a loaded machine it takes a while to own its D-Bus name.
+        `i=0; while [ $i -lt 200 ] && ! rauc status >/dev/null 2>&1; do sleep 0.05; i=$((i+1)); done\n`,
     );
     writeFileSync(join(dir, 'reboot.sh'), `#!/bin/sh\n${JSON.stringify(join(dir, 'boot.sh'))}\nrm -rf "$1"; mkdir -p "$1"\nkill -TERM $PPID\n`);
     chmodSync(join(dir, 'boot.sh'), 0o755);
