@@ -10,6 +10,10 @@ declare const __TEDGE_VERSION__: string | undefined;
  */
 export function tedgeVersion(): string {
   if (typeof __TEDGE_VERSION__ === 'string') return __TEDGE_VERSION__;
+  // Only for runs from the tsc output (tests, development), never in the packaged executable (returned
+  // above): lets a test play a self-update by restarting the agent "as another version".
+  const override = process.env['TEDGE_TS_VERSION_OVERRIDE'];
+  if (override !== undefined && override !== '') return override;
   try {
     const pkg: unknown = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8'));
     if (typeof pkg === 'object' && pkg !== null && 'version' in pkg && typeof pkg.version === 'string') return pkg.version;

@@ -8,6 +8,8 @@ import { pluginFingerprint } from './plugin-fingerprint';
 import { listModules, pluginFiles, pluginSettings } from './plugins';
 import { SoftwareSerial } from './serial';
 import { type TypeUpdates, assignPlugins, parseUpdateList } from './update-request';
+import { SELF_UPDATE_FIELD, readSelfUpdateRecord, selfModules, selfUpdateDecision, selfUpdateRecord, withoutSelfModules } from './self-update';
+import { tedgeVersion } from '../../../runtime/version';
 
 const PROBE_TIMEOUT_MS = 15_000;
 
@@ -58,23 +60,40 @@ export class SoftwareUpdateHandler implements OperationHandler {
 
   /**
    * Killed mid-update, the agent cannot tell which modules the plugin applied: thin-edge's answer and
-   * wording. The request is kept in the payload, so the cloud can send it again.
+   * wording. The request is kept in the payload, so the cloud can send it again. The exception is a
+   * self-update: installing the agent's own package restarts the agent (its postinst), so a restart is
+   * expected; the version now running tells whether the new package is up. Then the rest of the request
+   * runs again without the agent's package (installs and removes are idempotent, and installing the agent
+   * again would restart it again); a kill during that lands here again with the same answer.
    */
-  resume(_run: CommandRun): Promise<Outcome> {
-    return Promise.resolve({ status: 'failed', reason: 'Software Update command cancelled due to unexpected agent restart' });
+  resume(run: CommandRun): Promise<Outcome> {
+    const record = readSelfUpdateRecord(run.payload);
+    if (record === undefined) return Promise.resolve({ status: 'failed', reason: 'Software Update command cancelled due to unexpected agent restart' });
+    const now = tedgeVersion();
+    const decision = selfUpdateDecision(record, now);
+    run.log(`agent restarted during a self-update: version ${record.before} before, ${now} now: ${decision.status === 'successful' ? 'the new version is up' : decision.reason}`);
+    if (decision.status === 'failed') return Promise.resolve(decision);
+    return this.serial.run(() => this.update(run, true), () => run.log('waiting for the software operation in progress'));
   }
 
   execute(run: CommandRun): Promise<Outcome> {
-    return this.serial.run(() => this.update(run), () => run.log('waiting for the software operation in progress'));
+    return this.serial.run(() => this.update(run, false), () => run.log('waiting for the software operation in progress'));
   }
 
-  private async update(run: CommandRun): Promise<Outcome> {
+  /** `selfDone`: resumed after a verified self-update, so the agent's own package is not installed again. */
+  private async update(run: CommandRun, selfDone: boolean): Promise<Outcome> {
     const settings = pluginSettings(run.context);
     let groups: TypeUpdates[];
     try {
       groups = parseUpdateList(run.payload);
     } catch (err) {
       return { status: 'failed', reason: `Invalid software_update request: ${errorMessage(err)}` };
+    }
+    if (selfDone) groups = withoutSelfModules(groups);
+    else {
+      // Persisted before any plugin runs: the package's postinst may restart the agent at any point after.
+      const record = selfUpdateRecord(tedgeVersion(), selfModules(groups));
+      if (record !== undefined) await run.checkpoint({ [SELF_UPDATE_FIELD]: record });
     }
     const plugins = pluginFiles(settings.dir);
     const { planned, unknown } = assignPlugins(
