@@ -1,0 +1,161 @@
+import assert from 'node:assert/strict';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { BusProbe } from '../../helpers/bus-probe';
+import { Daemon } from '../../helpers/daemon';
+import { Mosquitto, freePort } from '../../helpers/mosquitto';
+
+/**
+ * A software_update of the agent's own package (`tedge`) on the real tedge-agent process and a real
+ * mosquitto: the script plugin's `install tedge` plays the package's postinst by sending SIGTERM to the
+ * agent (its parent: sudo is off), as `systemctl restart tedge-agent` would. The test then starts the
+ * agent again, "as the new version" through TEDGE_TS_VERSION_OVERRIDE (honoured by the tsc build only).
+ */
+
+const HEALTH = 'te/device/main/service/tedge-agent/status/health';
+const UPDATE = (id: string): string => `te/device/main///cmd/software_update/${id}`;
+
+type Json = Record<string, unknown>;
+
+function json(text: string | undefined): Json {
+  try {
+    return JSON.parse(text ?? '') as Json;
+  } catch {
+    return {};
+  }
+}
+
+/** Per-module installs only (no update-list), recorded in .calls; installing `tedge` restarts the agent. */
+function aptLike(dir: string): string {
+  return `#!/bin/sh
+STATE="${dir}/apt.state"
+echo "$*" >> "${dir}/apt.calls"
+touch "$STATE"
+case "$1" in
+  list) cat "$STATE" ;;
+  prepare|finalize) ;;
+  install)
+    grep -v "^$2	" "$STATE" > "$STATE.new"; mv "$STATE.new" "$STATE"
+    printf '%s\\t%s\\n' "$2" "$4" >> "$STATE"
+    # The postinst restarting the agent: it stops the agent (which kills this plugin) before returning.
+    if [ "$2" = tedge ]; then kill -TERM "$PPID"; sleep 10; fi
+    # A power cut while the rest of the update runs after the restart: once, when the test arms it.
+    if [ "$2" = collectd ] && rm "${dir}/power-cut" 2>/dev/null; then kill -KILL "$PPID"; sleep 10; fi ;;
+  *) exit 1 ;;
+esac
+`;
+}
+
+describe('tedge-agent self-update (process, real mosquitto)', { timeout: 60_000 }, () => {
+  let broker: Mosquitto;
+  let dir: string;
+  let env: Record<string, string>;
+  const daemons: Daemon[] = [];
+  const probes: BusProbe[] = [];
+
+  async function probe(filters: readonly string[]): Promise<BusProbe> {
+    const p = await BusProbe.connect(broker.port, filters);
+    probes.push(p);
+    return p;
+  }
+
+  async function startAgent(version: string): Promise<Daemon> {
+    const watcher = await probe([HEALTH]);
+    const daemon = Daemon.start('tedge-agent', [], { ...env, TEDGE_TS_VERSION_OVERRIDE: version });
+    daemons.push(daemon);
+    const pid = daemon.process.pid;
+    await watcher.waitForText(HEALTH, (t) => json(t)['status'] === 'up' && json(t)['pid'] === pid, 20_000).catch((err: unknown) => {
+      throw new Error(`${String(err)}\nagent output:\n${daemon.output}`);
+    });
+    return daemon;
+  }
+
+  /** Sends the update to an agent at `before`, waits for the plugin to stop it, restarts it at `after`. */
+  async function selfUpdate(id: string, modules: Json[], before: string, after: string, powerCut = false): Promise<Json> {
+    const agent = await startAgent(before);
+    const cloud = await probe([UPDATE(id)]);
+    const stopped = new Promise<void>((resolve) => agent.process.once('exit', () => resolve()));
+    await cloud.publish(UPDATE(id), JSON.stringify({ status: 'init', updateList: [{ type: 'apt', modules }] }), { retain: true });
+    await stopped;
+    assert.equal(json(cloud.texts(UPDATE(id)).at(-1))['status'], 'executing', 'left executing by the restart');
+    if (powerCut) {
+      // The new version is up but killed (-9) while resuming: the next start must give the same answer.
+      writeFileSync(join(dir, 'power-cut'), '');
+      const cut = Daemon.start('tedge-agent', [], { ...env, TEDGE_TS_VERSION_OVERRIDE: after });
+      daemons.push(cut);
+      await new Promise<void>((resolve) => cut.process.once('exit', () => resolve()));
+    }
+    await startAgent(after);
+    const done = await cloud.waitForText(UPDATE(id), (t) => ['successful', 'failed'].includes(String(json(t)['status'])), 20_000).catch((err: unknown) => {
+      throw new Error(`${String(err)}\nagent output:\n${daemons.map((d) => d.output).join('\n----\n')}`);
+    });
+    return json(done);
+  }
+
+  const calls = (): string[] => readFileSync(join(dir, 'apt.calls'), 'utf8').trimEnd().split('\n');
+
+  beforeEach(async () => {
+    broker = await Mosquitto.start();
+    dir = mkdtempSync(join(tmpdir(), 'tedge-agent-self-'));
+    const plugins = join(dir, 'config', 'sm-plugins');
+    mkdirSync(plugins, { recursive: true });
+    mkdirSync(join(dir, 'tmp'));
+    writeFileSync(join(plugins, 'apt'), aptLike(dir));
+    chmodSync(join(plugins, 'apt'), 0o755);
+    env = {
+      TEDGE_CONFIG_DIR: join(dir, 'config'),
+      TEDGE_MQTT_CLIENT_PORT: String(broker.port),
+      TEDGE_AGENT_STATE_PATH: join(dir, 'state'),
+      TEDGE_LOGS_PATH: join(dir, 'logs'),
+      TEDGE_RUN_PATH: join(dir, 'run'),
+      TEDGE_DATA_PATH: join(dir, 'data'),
+      TEDGE_TMP_PATH: join(dir, 'tmp'),
+      TEDGE_SUDO_ENABLE: 'false',
+      TEDGE_HTTP_BIND_PORT: String(await freePort()),
+    };
+  });
+
+  afterEach(async () => {
+    await Promise.all(daemons.splice(0).map((d) => d.stop('SIGKILL')));
+    await Promise.all(probes.splice(0).map((p) => p.close()));
+    await broker.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('the restarted agent at the requested version ends the update successful and runs the rest of it', async () => {
+    const modules = [
+      { name: 'collectd', version: '5.12', action: 'install' },
+      { name: 'tedge', version: '1.1.0-1', action: 'install' },
+      { name: 'mosquitto-clients', version: '2.0', action: 'install' },
+    ];
+    const done = await selfUpdate('s1', modules, '1.0.0', '1.1.0');
+    assert.equal(done['status'], 'successful', JSON.stringify(done));
+    // The agent's package once (installing it again would restart the agent again), the rest after the restart.
+    const installs = calls().filter((c) => c.startsWith('install'));
+    assert.deepEqual(installs, ['install collectd --module-version 5.12', 'install tedge --module-version 1.1.0-1', 'install collectd --module-version 5.12', 'install mosquitto-clients --module-version 2.0']);
+    assert.match(readFileSync(join(dir, 'logs', 'agent', 'workflow-software_update-s1.log'), 'utf8'), /version 1\.0\.0 before, 1\.1\.0 now: the new version is up/);
+  });
+
+  it('killed again while resuming, the new version still ends the update successful', async () => {
+    const modules = [
+      { name: 'tedge', action: 'install' },
+      { name: 'collectd', action: 'install' },
+    ];
+    const done = await selfUpdate('s2', modules, '1.0.0', '1.1.0', true);
+    assert.equal(done['status'], 'successful', JSON.stringify(done));
+    assert.deepEqual(calls().filter((c) => c.startsWith('install')), ['install tedge', 'install collectd', 'install collectd']);
+  });
+
+  it('an agent restarted at the old version ends the update failed, naming both versions', async () => {
+    const unversioned = await selfUpdate('f1', [{ name: 'tedge', action: 'install' }], '1.0.0', '1.0.0');
+    assert.equal(unversioned['status'], 'failed');
+    assert.match(String(unversioned['reason']), /Self-update of tedge: the agent restarted but still runs version 1\.0\.0, as before the update/);
+    for (const d of daemons.splice(0)) await d.stop('SIGKILL');
+
+    const versioned = await selfUpdate('f2', [{ name: 'tedge', version: '1.1.0', action: 'install' }], '1.0.0', '1.0.5');
+    assert.equal(versioned['status'], 'failed');
+    assert.match(String(versioned['reason']), /version 1\.1\.0 was requested but the restarted agent runs 1\.0\.5 \(was 1\.0\.0 before the update\)/);
+  });
+});
