@@ -26,6 +26,7 @@ import { CommandExecutor, type HandlerEnvironment } from './operations/executor'
 import { downloadFile } from './transfer/download';
 import { WorkflowEngine } from './workflows/engine';
 import { WorkflowService } from './workflows/workflow-service';
+import { SHIPPED_WORKFLOWS } from './workflows/builtin/device-profile';
 import { activateNativeHotPath } from '../native/activate';
 
 const LOG_LEVELS: readonly LogLevel[] = ['error', 'warn', 'info', 'debug', 'trace'];
@@ -271,6 +272,7 @@ function operationsExecutor(deps: {
     engine,
     reportError,
     logger: logger.child({ component: 'workflows' }),
+    shipped: SHIPPED_WORKFLOWS,
   });
   const executor = new CommandExecutor({
     bus,

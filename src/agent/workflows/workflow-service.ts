@@ -27,12 +27,14 @@ interface Loaded {
  * its commands, so that they resume with their workflow), then reloaded when the directory changes.
  * A file with errors is reported (te/errors and the log, naming file, state and key) and changes nothing:
  * the previous valid version of that file keeps running, or, if there never was one, its operation is not
- * served. A removed file withdraws its operation (the builtin of that name serves it again).
+ * served. A removed file withdraws its operation (the builtin or shipped workflow of that name serves it again).
  */
 export class WorkflowService implements Service {
   readonly name = 'workflows';
   private readonly wrappers = new Map<string, WorkflowOperationHandler>();
   private readonly files = new Map<string, Loaded>();
+  /** By operation: what serves it when no file of the directory does. */
+  private readonly shipped = new Map<string, Workflow>();
   private watcher: PathsWatch | undefined;
   private timer: NodeJS.Timeout | undefined;
   private registry: HandlerRegistry | undefined;
@@ -47,9 +49,22 @@ export class WorkflowService implements Service {
       readonly reportError: (text: string) => void;
       readonly logger: Logger;
       readonly debounceMs?: number;
+      /** Workflows the agent ships (device_profile): served until a file of the directory defines the same operation. */
+      readonly shipped?: readonly { readonly file: string; readonly text: string }[];
     },
   ) {
     for (const b of deps.builtins) this.wrappers.set(b.operation, new WorkflowOperationHandler(b.operation, deps.engine, b));
+    const builtinNames = new Set(deps.builtins.map((b) => b.operation));
+    for (const s of deps.shipped ?? []) {
+      const parsed = parseWorkflowFile(s.text, `builtin:${s.file}`, builtinNames);
+      // A shipped file is part of the agent: broken means a bug here, never something a user can fix.
+      if (!parsed.ok) throw new Error(`the shipped workflow ${s.file} is invalid: ${parsed.errors.join('; ')}`);
+      const op = parsed.workflow.operation;
+      this.shipped.set(op, parsed.workflow);
+      const wrapper = this.wrappers.get(op) ?? new WorkflowOperationHandler(op, deps.engine, undefined);
+      wrapper.setWorkflow(parsed.workflow);
+      this.wrappers.set(op, wrapper);
+    }
   }
 
   /** The built-in operations as the executor serves them: each replaceable by a workflow file. */
@@ -158,8 +173,10 @@ export class WorkflowService implements Service {
   private async withdraw(operation: string): Promise<void> {
     const wrapper = this.wrappers.get(operation);
     if (wrapper === undefined) return;
-    wrapper.setWorkflow(undefined);
-    if (wrapper.hasBuiltin) return;
+    // The user's file is gone: the shipped workflow of that operation, if any, serves it again.
+    const shipped = this.shipped.get(operation);
+    wrapper.setWorkflow(shipped);
+    if (shipped !== undefined || wrapper.hasBuiltin) return;
     this.wrappers.delete(operation);
     await this.registry?.removeHandler(operation);
     this.deps.logger.info({ operation }, 'operation withdrawn: its workflow file is gone');

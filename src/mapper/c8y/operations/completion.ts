@@ -77,7 +77,8 @@ function profileEffects(ctx: CompletionContext): Message[] {
   const ops = ctx.state.payload['operations'];
   const out: Message[] = [];
   for (const op of Array.isArray(ops) ? ops : []) {
-    if (!isJsonObject(op) || !isJsonObject(op['payload'])) continue;
+    // A skipped entry was not applied (thin-edge: `@skip` entries have no cloud-side effect either).
+    if (!isJsonObject(op) || !isJsonObject(op['payload']) || op['@skip'] === true) continue;
     const p = op['payload'];
     switch (op['operation']) {
       case 'firmware_update':

@@ -144,6 +144,21 @@ describe('c8y operations: command status → SmartREST', () => {
       ],
     },
     {
+      name: 'device_profile successful: a skipped entry has no cloud-side effect',
+      input: [
+        '[te/device/main///cmd/device_profile/c8y-mapper-8] ' +
+          JSON.stringify({
+            status: 'successful',
+            name: 'prod',
+            operations: [
+              { operation: 'firmware_update', payload: { name: 'fw', version: '2', remoteUrl: 'http://x/fw' }, '@skip': true },
+              { operation: 'config_update', payload: { name: 'c', type: 'collectd.conf', serverUrl: 'https://test.c8y.io/inventory/binaries/1' }, '@skip': false },
+            ],
+          }),
+      ],
+      expected: ['[c8y/s/us] 120,collectd.conf,https://test.c8y.io/inventory/binaries/1,c', '[c8y/s/us] 121,true', '[c8y/s/us] 506,8', '[te/device/main///cmd/device_profile/c8y-mapper-8] '],
+    },
+    {
       name: 'device_profile failed → software_list, 505, the clear',
       input: ['[te/device/main///cmd/device_profile/c8y-mapper-8] {"status":"failed","reason":"no space"}'],
       expected: [
