@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { SimOperation } from '../../helpers/cloud-sim/c8y-behaviour';
 import { BridgeDevice } from '../../helpers/bridge-device';
-import { Daemon } from '../../helpers/daemon';
+import { BIN_DIR, Daemon } from '../../helpers/daemon';
 import { freePort } from '../../helpers/mosquitto';
 
 const DEVICE = `c8y-ops-it-${process.pid}`;
@@ -70,8 +70,13 @@ describe('tedge-mapper c8y operations: cloud → mapper → agent → cloud', { 
     chmodSync(join(dir, 'wf.sh'), 0o755);
     writeFileSync(join(dir, 'operations', 'my_op.toml'), `operation = "my_op"\n[init]\naction = "proceed"\non_success = "executing"\n[executing]\nscript = "${join(dir, 'wf.sh')} \${.payload.x}"\non_success = "successful"\n[successful]\naction = "cleanup"\n[failed]\naction = "cleanup"\n`);
     dev.sim.c8y.identify(DEVICE);
+    // The shipped device_profile workflow publishes its twin with `tedge mqtt pub`: the built CLI on PATH.
+    mkdirSync(join(dir, 'bin'), { recursive: true });
+    writeFileSync(join(dir, 'bin', 'tedge'), `#!/bin/sh\nexec "${process.execPath}" "${BIN_DIR}/tedge.js" "$@"\n`);
+    chmodSync(join(dir, 'bin', 'tedge'), 0o755);
     agentEnv = {
       ...dev.env,
+      PATH: `${join(dir, 'bin')}:${process.env['PATH'] ?? ''}`,
       TEDGE_AGENT_STATE_PATH: join(dir, 'state'),
       TEDGE_LOGS_PATH: join(dir, 'logs'),
       TEDGE_RUN_PATH: join(dir, 'run'),
@@ -112,6 +117,17 @@ describe('tedge-mapper c8y operations: cloud → mapper → agent → cloud', { 
     assert.equal(op.status, 'SUCCESSFUL', op.failureReason);
     const listed = (): boolean => dev.sim.messages(`inventory/managedObjects/update/${DEVICE}`).some((p) => p.includes('"c8y_SoftwareList"') && p.includes('"name":"nano"'));
     await dev.sim.waitFor(listed, 'the software list with nano');
+  });
+
+  it('c8y_DeviceProfile: announced, run by the shipped workflow (a software_update sub-operation), 121,true, SUCCESSFUL, the profile in the inventory', async () => {
+    await dev.sim.waitFor(() => dev.sim.messages('s/us').some((p) => p.startsWith('114,') && p.split(',').includes('c8y_DeviceProfile')), 'c8y_DeviceProfile in the 114');
+    const id = await dev.sim.createOperation({ profileName: 'prod-v1', c8y_DeviceProfile: { software: [{ name: 'vim', version: '9.0', softwareType: 'fake', action: 'install', url: '' }] } }, DEVICE);
+    const op = await finished(id);
+    assert.equal(op.status, 'SUCCESSFUL', op.failureReason);
+    assert.ok(dev.sim.messages('s/us').includes('121,true'));
+    assert.match(readFileSync(join(dev.configDir, 'fake.state'), 'utf8'), /^vim\t9\.0$/m);
+    const profiled = (): boolean => dev.sim.messages(`inventory/managedObjects/update/${DEVICE}`).some((p) => p.includes('"device_profile"') && p.includes('"prod-v1"'));
+    await dev.sim.waitFor(profiled, 'the device_profile fragment in the inventory');
   });
 
   it('a custom operation command: its stdout is the result', async () => {
