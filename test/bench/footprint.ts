@@ -17,7 +17,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BusProbe } from '../helpers/bus-probe';
-import { Mosquitto } from '../helpers/mosquitto';
+import { Mosquitto, freePort } from '../helpers/mosquitto';
 import { REPO_ROOT } from '../helpers/paths';
 
 const MiB = 1024 * 1024;
@@ -66,7 +66,7 @@ function slope(points: ReadonlyArray<readonly [number, number]>): number {
   return sxx === 0 ? 0 : sxy / sxx;
 }
 
-function startTedge(command: string[], port: number, configDir: string, topicRoot = 'te', extraEnv: Record<string, string> = {}): ChildProcess {
+async function startTedge(command: string[], port: number, configDir: string, topicRoot = 'te', extraEnv: Record<string, string> = {}): Promise<ChildProcess> {
   const [exe, ...args] = command;
   return spawn(exe ?? 'false', [...args, 'run', 'all', '--mappers', 'c8y,collectd'], {
     env: {
@@ -82,6 +82,10 @@ function startTedge(command: string[], port: number, configDir: string, topicRoo
       TEDGE_LOGS_PATH: join(configDir, 'logs'),
       TEDGE_RUN_PATH: join(configDir, 'run'),
       TEDGE_TMP_PATH: join(configDir, 'tmp'),
+      // Each run its own ports: the x86_64 run is still up while the ARM ones start, and the agent's HTTP
+      // service and the mapper's Cumulocity proxy would otherwise find 8000 and 8001 taken.
+      TEDGE_HTTP_BIND_PORT: String(await freePort()),
+      TEDGE_C8Y_PROXY_BIND_PORT: String(await freePort()),
     },
     stdio: ['ignore', 'ignore', 'ignore'],
   });
@@ -130,7 +134,7 @@ async function qemuIdle(arch: string, port: number): Promise<Memory | undefined>
   const probe = await BusProbe.connect(port, [`${arch}/+/+/+/+/status/health`]);
   // Run through binfmt_misc (qemu-user): the ARM libraries come from the cross-compilers' sysroots.
   const sysroot = arch === 'aarch64' ? '/usr/aarch64-linux-gnu' : '/usr/arm-linux-gnueabihf';
-  const child = startTedge([sea], port, configDir, arch, { QEMU_LD_PREFIX: sysroot });
+  const child = await startTedge([sea], port, configDir, arch, { QEMU_LD_PREFIX: sysroot });
   const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`tedge-${arch} exited with ${String(code)}`))));
   exited.catch(() => {});
   try {
@@ -169,7 +173,7 @@ async function main(): Promise<void> {
   });
   await counter.bus.subscribe(['c8y/measurement/measurements/create'], 0);
 
-  const tedge = startTedge(command, broker.port, configDir);
+  const tedge = await startTedge(command, broker.port, configDir);
   const pid = tedge.pid ?? 0;
   // Interrupted: no daemon left behind.
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
