@@ -78,7 +78,8 @@ export class MapperRuntime implements Service {
     this.flushTimer = undefined;
     // Held batches go out before `down`: MQTT.js keeps publish order.
     if (this.deps.converter.flush) this.flush(true);
-    if (this.inFlight.size > 0) {
+    // With the broker gone nothing in flight can be accepted: its inputs come again at the next start.
+    if (this.inFlight.size > 0 && this.deps.bus.isConnected) {
       const unfinished = await settleWithin([...this.inFlight], drainMs);
       if (unfinished > 0) this.deps.logger.warn({ unfinished }, 'stopped with outputs not yet accepted by the broker: their inputs stay unacknowledged and come again at the next start');
     }
