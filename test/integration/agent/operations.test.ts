@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { BusProbe } from '../../helpers/bus-probe';
 import { Daemon, runCli } from '../../helpers/daemon';
-import { Mosquitto, freePort } from '../../helpers/mosquitto';
+import { Mosquitto } from '../../helpers/mosquitto';
+import { agentEnv } from '../../helpers/agent-env';
 
 /**
  * The command framework and the restart operation of the real tedge-agent process, driven only
@@ -85,17 +86,7 @@ describe('tedge-agent operations (process, real mosquitto)', { timeout: 120_000 
     dir = mkdtempSync(join(tmpdir(), 'tedge-agent-ops-'));
     mkdirSync(join(dir, 'config'));
     mkdirSync(join(dir, 'run'));
-    env = {
-      TEDGE_CONFIG_DIR: join(dir, 'config'),
-      TEDGE_MQTT_CLIENT_PORT: String(broker.port),
-      TEDGE_AGENT_STATE_PATH: join(dir, 'state'),
-      TEDGE_LOGS_PATH: join(dir, 'logs'),
-      TEDGE_RUN_PATH: join(dir, 'run'),
-      TEDGE_DATA_PATH: join(dir, 'data'),
-      TEDGE_TMP_PATH: join(dir, 'tmp'),
-      TEDGE_SUDO_ENABLE: 'false',
-      TEDGE_HTTP_BIND_PORT: String(await freePort()),
-    };
+    env = await agentEnv(dir, broker.port);
   });
 
   afterEach(async () => {

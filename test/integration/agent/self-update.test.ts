@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { BusProbe } from '../../helpers/bus-probe';
 import { Daemon } from '../../helpers/daemon';
-import { Mosquitto, freePort } from '../../helpers/mosquitto';
+import { Mosquitto } from '../../helpers/mosquitto';
+import { agentEnv } from '../../helpers/agent-env';
 
 /**
  * A software_update of the agent's own package (`tedge`) on the real tedge-agent process and a real
@@ -48,7 +49,7 @@ esac
 `;
 }
 
-describe('tedge-agent self-update (process, real mosquitto)', { timeout: 60_000 }, () => {
+describe('tedge-agent self-update (process, real mosquitto)', { timeout: 180_000 }, () => {
   let broker: Mosquitto;
   let dir: string;
   let env: Record<string, string>;
@@ -104,17 +105,7 @@ describe('tedge-agent self-update (process, real mosquitto)', { timeout: 60_000 
     mkdirSync(join(dir, 'tmp'));
     writeFileSync(join(plugins, 'apt'), aptLike(dir));
     chmodSync(join(plugins, 'apt'), 0o755);
-    env = {
-      TEDGE_CONFIG_DIR: join(dir, 'config'),
-      TEDGE_MQTT_CLIENT_PORT: String(broker.port),
-      TEDGE_AGENT_STATE_PATH: join(dir, 'state'),
-      TEDGE_LOGS_PATH: join(dir, 'logs'),
-      TEDGE_RUN_PATH: join(dir, 'run'),
-      TEDGE_DATA_PATH: join(dir, 'data'),
-      TEDGE_TMP_PATH: join(dir, 'tmp'),
-      TEDGE_SUDO_ENABLE: 'false',
-      TEDGE_HTTP_BIND_PORT: String(await freePort()),
-    };
+    env = await agentEnv(dir, broker.port);
   });
 
   afterEach(async () => {

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { BusProbe } from '../../helpers/bus-probe';
 import { Daemon } from '../../helpers/daemon';
-import { Mosquitto, freePort } from '../../helpers/mosquitto';
+import { Mosquitto } from '../../helpers/mosquitto';
+import { agentEnv } from '../../helpers/agent-env';
 
 /**
  * software_list and software_update of the real tedge-agent process with script sm-plugins, driven only
@@ -122,17 +123,7 @@ describe('tedge-agent software management (process, real mosquitto)', { timeout:
     plugins = join(dir, 'config', 'sm-plugins');
     mkdirSync(plugins, { recursive: true });
     mkdirSync(join(dir, 'tmp'));
-    env = {
-      TEDGE_CONFIG_DIR: join(dir, 'config'),
-      TEDGE_MQTT_CLIENT_PORT: String(broker.port),
-      TEDGE_AGENT_STATE_PATH: join(dir, 'state'),
-      TEDGE_LOGS_PATH: join(dir, 'logs'),
-      TEDGE_RUN_PATH: join(dir, 'run'),
-      TEDGE_DATA_PATH: join(dir, 'data'),
-      TEDGE_TMP_PATH: join(dir, 'tmp'),
-      TEDGE_SUDO_ENABLE: 'false',
-      TEDGE_HTTP_BIND_PORT: String(await freePort()),
-    };
+    env = await agentEnv(dir, broker.port);
   });
 
   afterEach(async () => {

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BusProbe } from '../../helpers/bus-probe';
 import { Daemon } from '../../helpers/daemon';
-import { Mosquitto, freePort } from '../../helpers/mosquitto';
+import { Mosquitto } from '../../helpers/mosquitto';
+import { agentEnv } from '../../helpers/agent-env';
 
 export const HEALTH = 'te/device/main/service/tedge-agent/status/health';
 export const cmd = (op: string, id: string): string => `te/device/main///cmd/${op}/${id}`;
@@ -32,17 +33,7 @@ export class WorkflowDevice {
     const broker = await Mosquitto.start();
     const dir = mkdtempSync(join(tmpdir(), 'tedge-workflow-it-'));
     for (const d of ['config/operations', 'config/sm-plugins', 'state', 'logs', 'tmp', 'data', 'run', 'bin']) mkdirSync(join(dir, d), { recursive: true });
-    const env: Record<string, string> = {
-      TEDGE_CONFIG_DIR: join(dir, 'config'),
-      TEDGE_MQTT_CLIENT_PORT: String(broker.port),
-      TEDGE_AGENT_STATE_PATH: join(dir, 'state'),
-      TEDGE_LOGS_PATH: join(dir, 'logs'),
-      TEDGE_TMP_PATH: join(dir, 'tmp'),
-      TEDGE_DATA_PATH: join(dir, 'data'),
-      TEDGE_RUN_PATH: join(dir, 'run'),
-      TEDGE_SUDO_ENABLE: 'false',
-      TEDGE_HTTP_BIND_PORT: String(await freePort()),
-    };
+    const env: Record<string, string> = await agentEnv(dir, broker.port);
     return new WorkflowDevice(broker, dir, env);
   }
 
