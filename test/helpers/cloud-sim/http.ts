@@ -32,7 +32,7 @@ export interface StoredBinary {
  * /event/events/<id>/binaries), firmware/software downloads come from GET /inventory/binaries/<id>,
  * identity lookups (GET /identity/externalIds/c8y_Serial/<xid>), the tenant (GET /tenant/currentTenant)
  * and trusted certificates (POST /tenant/tenants/<t>/trusted-certificates, which the MQTT broker then
- * accepts). Every request is recorded; unknown routes answer 404.
+ * accepts), inventory updates (PUT /inventory/managedObjects/<id>). Every request is recorded; unknown routes answer 404.
  */
 export class SimHttp {
   readonly requests: HttpRecord[] = [];
@@ -42,6 +42,8 @@ export class SimHttp {
   readonly users = new Map<string, string>();
   /** Certificates posted to the trusted-certificates API, by name. */
   readonly trustedCertificates = new Map<string, string>();
+  /** Fragments PUT on managed objects (PUT /inventory/managedObjects/<id>), by managed object id, merged. */
+  readonly managedObjects = new Map<string, Record<string, unknown>>();
   /** Devices registered for enrollment (EST simpleenroll), id → one-time password, as a user does in the UI. */
   readonly registrations = new Map<string, string>();
   private server: Server | undefined;
@@ -185,6 +187,19 @@ export class SimHttp {
       res.writeHead(200, { 'content-type': bin.contentType, 'content-length': bin.content.length });
       res.end(bin.content);
       return;
+    }
+    if (method === 'PUT' && (m = /^\/inventory\/managedObjects\/([^/]+)$/.exec(path))) {
+      const id = decodeURIComponent(m[1] ?? '');
+      if (![...this.hooks.identities.values()].includes(id)) return json(404, { error: 'inventory/Not Found', message: `Finding device data from database failed : No managedObject for id '${id}'!` });
+      let fragments: Record<string, unknown>;
+      try {
+        fragments = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
+      } catch {
+        return json(422, { error: 'invalid JSON' });
+      }
+      const mo = { ...this.managedObjects.get(id), ...fragments };
+      this.managedObjects.set(id, mo);
+      return json(200, { ...mo, id, self: `${this.baseUrl()}/inventory/managedObjects/${id}` });
     }
     if (method === 'POST' && path === '/inventory/binaries') {
       const id = this.addBinary(body, contentType ?? 'application/octet-stream');

@@ -70,6 +70,8 @@ export class CloudSimulator {
     const httpTls = opts.httpTls ?? true;
     const behaviour: C8yBehaviour = new C8yBehaviour({ tenantHost: '127.0.0.1', deviceId: () => behaviour.devices[0]?.id });
     const sim: CloudSimulator = new CloudSimulator(dir, ownsDir, pki, broker, new SimHttp(() => sim.httpBaseUrl, { validTokens: behaviour.validTokens, identities: behaviour.identities, trust: (pem) => sim.trustCertificate(pem), signCsr: (pem) => pki.signCsr(pem) }), httpPort, httpTls, opts.record ?? true, behaviour);
+    // A waiter may wait for what a REST request changes (an inventory PUT): checked once the request is handled.
+    sim.http.onRequest(() => setImmediate(() => sim.waiters.forEach((w) => w())));
     await broker.start();
     await sim.http.start(httpPort, httpTls ? { cert: readFileSync(pki.serverCert), key: readFileSync(pki.serverKey) } : undefined);
     await sim.connectCloudSide();
@@ -172,6 +174,12 @@ export class CloudSimulator {
     const { id, notification } = this.c8y.createOperation(fragments, target);
     await this.publish(notification.topic, notification.payload);
     return id;
+  }
+
+  /** The fragments the device PUT over REST on the managed object of an external id (e.g. c8y_SoftwareList). */
+  managedObject(externalId: string): Record<string, unknown> | undefined {
+    const id = this.c8y.identities.get(externalId);
+    return id === undefined ? undefined : this.http.managedObjects.get(id);
   }
 
   /** Payloads the device sent on `topic`, in order. */

@@ -50,6 +50,8 @@ describe('tedge-mapper c8y operations: cloud → mapper → agent → cloud', { 
     const dir = dev.configDir;
     for (const d of ['state', 'logs', 'run', 'tmp', 'sm-plugins', 'plugins', 'operations/c8y']) mkdirSync(join(dir, d), { recursive: true });
     writeFileSync(join(dir, 'sm-plugins', 'fake'), PLUGIN(join(dir, 'fake.state')));
+    // Enough installed modules that the software list is larger than an MQTT message to Cumulocity (16184 bytes).
+    writeFileSync(join(dir, 'fake.state'), Array.from({ length: 400 }, (_, i) => `preinstalled-module-${i}\t1.0.${i}\n`).join(''));
     chmodSync(join(dir, 'sm-plugins', 'fake'), 0o755);
     writeFileSync(join(dir, 'app.log'), 'boot\nERROR disk full\nall good\n');
     writeFileSync(join(dir, 'app.conf'), 'speed = 3\n');
@@ -111,12 +113,16 @@ describe('tedge-mapper c8y operations: cloud → mapper → agent → cloud', { 
     await dev.sim.waitFor(() => dev.sim.messages('s/us').some((p) => p.startsWith('114,') && p.split(',').includes('c8y_Added') && p.split(',').includes('c8y_Restart')), 'a 114 with c8y_Added', 15_000);
   });
 
-  it('c8y_SoftwareUpdate: installed by the sm-plugin, SUCCESSFUL, then the software list (legacy: inventory c8y_SoftwareList)', async () => {
+  it('c8y_SoftwareUpdate: installed by the sm-plugin, SUCCESSFUL, then the software list (legacy: over HTTP, larger than an MQTT message)', async () => {
     const id = await dev.sim.createOperation({ c8y_SoftwareUpdate: [{ name: 'nano', version: '2.0', softwareType: 'fake', action: 'install', url: '' }] }, DEVICE);
     const op = await finished(id);
     assert.equal(op.status, 'SUCCESSFUL', op.failureReason);
-    const listed = (): boolean => dev.sim.messages(`inventory/managedObjects/update/${DEVICE}`).some((p) => p.includes('"c8y_SoftwareList"') && p.includes('"name":"nano"'));
-    await dev.sim.waitFor(listed, 'the software list with nano');
+    const list = (): Array<Record<string, unknown>> => (dev.sim.managedObject(DEVICE)?.['c8y_SoftwareList'] as Array<Record<string, unknown>> | undefined) ?? [];
+    await dev.sim.waitFor(() => list().some((m) => m['name'] === 'nano'), 'the software list with nano');
+    assert.equal(list().length, 401);
+    assert.deepEqual(list().find((m) => m['name'] === 'nano'), { name: 'nano', version: '2.0', softwareType: 'fake', url: '' });
+    assert.ok(JSON.stringify({ c8y_SoftwareList: list() }).length > 16_184, 'the list is larger than the MQTT limit');
+    assert.ok(!dev.sim.messages(`inventory/managedObjects/update/${DEVICE}`).some((p) => p.includes('c8y_SoftwareList')), 'not over MQTT');
   });
 
   it('c8y_DeviceProfile: announced, run by the shipped workflow (a software_update sub-operation), 121,true, SUCCESSFUL, the profile in the inventory', async () => {

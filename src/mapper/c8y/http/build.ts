@@ -3,6 +3,7 @@ import type { TedgeConfig } from '../../../config/tedge-config';
 import { TedgeError, errorMessage } from '../../../core/errors';
 import type { Message } from '../../../core/message';
 import type { Logger } from '../../../log/logger';
+import { localBrokerOptions } from '../../../runtime/local-broker';
 import { clientTls, fileTransferScheme } from '../../../agent/transfer/client-tls';
 import type { UploadOutcome, UploadRequest } from '../operations';
 import { BasicAuth, type C8yAuth, JwtAuth } from './auth';
@@ -70,12 +71,14 @@ export function buildC8yHttpSide(
     log,
   );
   const scheme = proxyCert !== undefined ? 'https' : 'http';
+  const identity = new IdentityCache(client);
   return new C8yHttpSide({
     prefix,
     topicRoot: config.string('mqtt.topic_root'),
-    mqtt: { host: config.string('mqtt.client.host'), port: config.number('mqtt.client.port'), clientId: `${opts.service}-http` },
+    mqtt: { ...localBrokerOptions(config), clientId: `${opts.service}-http` },
     client,
-    events: new C8yEvents(client, new IdentityCache(client)),
+    events: new C8yEvents(client, identity),
+    identity,
     files,
     proxy,
     jwt,

@@ -1,14 +1,17 @@
 import { MqttBus } from '../../../bus/mqtt-bus';
 import { errorMessage } from '../../../core/errors';
+import { parseJsonObject } from '../../../core/json';
 import { type Message, message, payloadText } from '../../../core/message';
 import { errorsTopic } from '../../../core/topics';
 import type { Logger } from '../../../log/logger';
+import type { LocalBrokerOptions } from '../../../runtime/local-broker';
 import type { Service } from '../../../runtime/service';
-import { type UploadOutcome, type UploadRequest, parseUploadRequest } from '../operations';
+import { type UploadOutcome, type UploadRequest, httpInventoryUpdateTopic, parseUploadRequest } from '../operations';
 import type { C8yHttpClient } from './c8y-client';
 import { type DownloadDeps, downloadToFileTransfer } from './downloads';
 import type { C8yEvents } from './events';
 import type { FileTransferClient } from './file-transfer';
+import type { IdentityCache } from './identity';
 import type { JwtSource } from './jwt';
 import type { C8yProxyServer } from './proxy-server';
 import { serveUpload, uploadLocalFile } from './uploads';
@@ -16,9 +19,10 @@ import { serveUpload, uploadLocalFile } from './uploads';
 export interface HttpSideDeps {
   readonly prefix: string;
   readonly topicRoot: string;
-  readonly mqtt: { readonly host: string; readonly port: number; readonly clientId: string };
+  readonly mqtt: LocalBrokerOptions & { readonly clientId: string };
   readonly client: C8yHttpClient;
   readonly events: C8yEvents;
+  readonly identity: IdentityCache;
   readonly files: FileTransferClient;
   readonly proxy: C8yProxyServer;
   /** Undefined with basic auth. Its requests go out on `bus`, once it is connected. */
@@ -34,8 +38,8 @@ export interface HttpSideDeps {
 /**
  * The mapper's Cumulocity HTTP side: the local proxy, and the local requests the converter leaves on
  * `<prefix>/http/...` (never bridged): `uploads/<xid>` (a file on the file transfer service → an event
- * with the file attached, then the operation's final status) and `events/create/<xid>` (an event too
- * large for MQTT). Its own persistent MQTT session acknowledges a request only once served, so a
+ * with the file attached, then the operation's final status), `events/create/<xid>` (an event too
+ * large for MQTT) and `inventory/update/<xid>` (a fragment PUT on the managed object: the legacy software list). Its own persistent MQTT session acknowledges a request only once served, so a
  * request taken by a mapper that then crashed is served after the restart.
  */
 export class C8yHttpSide implements Service {
@@ -55,12 +59,12 @@ export class C8yHttpSide implements Service {
       // a test) costs local clients the proxy, not the device its cloud connection.
       this.deps.logger.error({ error: errorMessage(e) }, 'the Cumulocity proxy is not available');
     }
-    const bus = await MqttBus.connect({ host: mqtt.host, port: mqtt.port, clientId: mqtt.clientId, cleanSession: false, manualAck: true, signal: this.deps.stop });
+    const bus = await MqttBus.connect({ ...mqtt, cleanSession: false, manualAck: true, signal: this.deps.stop });
     this.bus = bus;
     this.deps.bindJwt((m) => bus.publish(m));
     bus.onMessageWithAck((m, ack) => this.onMessage(m, ack));
     if (this.deps.jwt) await bus.subscribe([this.deps.jwt.responseTopic], 0);
-    await bus.subscribe([`${prefix}/http/uploads/+`, `${prefix}/http/events/create/+`], 1);
+    await bus.subscribe([`${prefix}/http/uploads/+`, `${prefix}/http/events/create/+`, httpInventoryUpdateTopic(prefix, '+')], 1);
   }
 
   async stop(): Promise<void> {
@@ -91,7 +95,7 @@ export class C8yHttpSide implements Service {
       jwt.onResponse(m);
       return;
     }
-    const work = m.topic.startsWith(`${prefix}/http/uploads/`) ? this.upload(m) : this.createEvent(m);
+    const work = m.topic.startsWith(`${prefix}/http/uploads/`) ? this.upload(m) : m.topic.startsWith(httpInventoryUpdateTopic(prefix, '')) ? this.updateInventory(m) : this.createEvent(m);
     const tracked = work.then(ack, (e: unknown) => {
       // Not acknowledged: the broker gives it again to the next session.
       this.deps.logger.error({ topic: m.topic, error: errorMessage(e) }, 'HTTP request not served');
@@ -122,6 +126,18 @@ export class C8yHttpSide implements Service {
     } catch (e) {
       if (this.abort.signal.aborted) throw e;
       await this.reportError(m.topic, `the event could not be created over HTTP: ${errorMessage(e)}`);
+    }
+  }
+
+  private async updateInventory(m: Message): Promise<void> {
+    const xid = m.topic.slice(httpInventoryUpdateTopic(this.deps.prefix, '').length);
+    try {
+      const fragments = parseJsonObject(payloadText(m), 'an inventory update');
+      const id = await this.deps.identity.internalId(xid, this.abort.signal);
+      await this.deps.client.json('PUT', `/inventory/managedObjects/${encodeURIComponent(id)}`, fragments, this.abort.signal);
+    } catch (e) {
+      if (this.abort.signal.aborted) throw e;
+      await this.reportError(m.topic, `the inventory could not be updated over HTTP: ${errorMessage(e)}`);
     }
   }
 

@@ -17,7 +17,7 @@ import { EMPTY_DIRECTORY, type OperationsDirectory, staticOperations, workflowMa
 import type { CustomOperation, OperationsOptions } from './options';
 import { advancedSoftwareList, legacySoftwareList } from './software';
 import { type OperationRef, failedLine, successfulLine } from './status';
-import { type UploadOperation, type UploadOutcome, type UploadRequest, uploadRequestTopic } from './uploads';
+import { type UploadOperation, type UploadOutcome, type UploadRequest, httpInventoryUpdateTopic, uploadRequestTopic } from './uploads';
 import { fileTransferUrl } from './urls';
 
 /**
@@ -157,10 +157,10 @@ export class C8yOperations {
     return { kind: 'custom', c8yName: markedName(state.payload) ?? this.custom.find((c) => c.operation === operation)?.onFragment };
   }
 
-  /** legacy: inventory `c8y_SoftwareList`; advanced: 140/141 on the entity's SmartREST topic. */
+  /** legacy: inventory `c8y_SoftwareList` over HTTP (any size); advanced: 140/141 on the entity's SmartREST topic. */
   private softwareListMessages(entity: C8yEntity, payload: JsonObject): Message[] {
     if (this.opts.softwareApi === 'legacy') {
-      return [message(`${this.opts.prefix}/inventory/managedObjects/update/${entity.externalId}`, legacySoftwareList(payload), { qos: 1 })];
+      return [message(httpInventoryUpdateTopic(this.opts.prefix, entity.externalId), legacySoftwareList(payload), { qos: 1 })];
     }
     return advancedSoftwareList(payload).map((l) => this.smartrest(entity, l));
   }

@@ -35,6 +35,14 @@ export function uploadRequestTopic(prefix: string, externalId: string): string {
   return `${prefix}/http/uploads/${externalId}`;
 }
 
+/**
+ * An inventory update the mapper sends over HTTP (PUT /inventory/managedObjects/<id>) rather than MQTT:
+ * the legacy software list, which thin-edge sends this way and which may be larger than an MQTT message.
+ */
+export function httpInventoryUpdateTopic(prefix: string, externalId: string): string {
+  return `${prefix}/http/inventory/update/${externalId}`;
+}
+
 export function isUploadRequestTopic(prefix: string, topic: string): boolean {
   return topic.startsWith(`${prefix}/http/uploads/`);
 }

@@ -75,11 +75,11 @@ describe('c8y operations: known differences from thin-edge.io, fixed', () => {
       expected: ['[c8y/s/us] 506,1,a,b', `[${CMD}/a/c8y-mapper-1] `, "[c8y/s/us] 505,2,'output' supports only String or Array", `[${CMD}/b/c8y-mapper-2] `],
     },
     {
-      name: 'software list, legacy API: inventory c8y_SoftwareList',
+      name: 'software list, legacy API: inventory c8y_SoftwareList, over HTTP as thin-edge sends it (any size)',
       options: { softwareApi: 'legacy' },
       input: [`[${CMD}/software_list/c8y-mapper-list-9] {"status":"successful","currentSoftwareList":[{"type":"debian","modules":[{"name":"a"},{"name":"b","version":"1.0","url":"https://x/b.deb"}]}]}`],
       expected: [
-        '[c8y/inventory/managedObjects/update/test-device] {"c8y_SoftwareList":[{"name":"a","softwareType":"debian","url":""},{"name":"b","version":"1.0","softwareType":"debian","url":"https://x/b.deb"}]}',
+        '[c8y/http/inventory/update/test-device] {"c8y_SoftwareList":[{"name":"a","softwareType":"debian","url":""},{"name":"b","version":"1.0","softwareType":"debian","url":"https://x/b.deb"}]}',
         `[${CMD}/software_list/c8y-mapper-list-9] `,
       ],
     },
