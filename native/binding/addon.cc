@@ -17,6 +17,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   tedge::binding::InitFrameParser(env, exports);
   tedge::binding::InitConverter(env, exports);
   tedge::binding::InitPublishEncoder(env, exports);
+  tedge::binding::InitResidentPages(env, exports);
   // Bumped whenever the surface in src/native/binding.ts changes; the loader refuses other values.
   exports.Set("abiVersion", Napi::Number::New(env, 1));
 #if defined(__aarch64__)

@@ -10,6 +10,7 @@ namespace tedge::binding {
 void InitFrameParser(Napi::Env env, Napi::Object exports);
 void InitConverter(Napi::Env env, Napi::Object exports);
 void InitPublishEncoder(Napi::Env env, Napi::Object exports);
+void InitResidentPages(Napi::Env env, Napi::Object exports);
 
 /** Throws a TypeError with a `code` property (ERR_INVALID_ARG_TYPE) and returns undefined. */
 Napi::Value ThrowTypeError(Napi::Env env, const char* message);

@@ -2,7 +2,9 @@ import { Command, CommanderError, Option } from 'commander';
 import { TedgeConfig, resolveConfigDir } from '../config/tedge-config';
 import { errorMessage } from '../core/errors';
 import { type LogLevel, createLogger } from '../log/logger';
+import { nativeForProcess } from '../native/binding';
 import { type ComponentMain, SignalScopes, mainComponent } from '../runtime/main-component';
+import { scheduleResidentPageRelease } from '../runtime/resident-pages';
 import { runSupervised } from '../runtime/run-supervised';
 import { SYSTEMD_NOTIFY_VARIABLES, SystemdNotifier } from '../runtime/sd-notify';
 import { type Component, Supervisor } from '../runtime/supervisor';
@@ -62,6 +64,7 @@ interface RunAllFlags {
   readonly logLevel: LogLevel;
   readonly mappers?: string[];
   readonly agent: boolean;
+  readonly releasePages: number;
 }
 
 function parseFlags(argv: readonly string[]): RunAllFlags {
@@ -76,6 +79,15 @@ function parseFlags(argv: readonly string[]): RunAllFlags {
         .filter((s) => s !== ''),
     )
     .option('--no-agent', 'do not run the agent')
+    .addOption(
+      new Option('--release-pages <seconds>', "seconds between releases of the executable's clean pages to the kernel (the first 10 s after start-up); 0: never")
+        .argParser((v: string) => {
+          const n = Number(v);
+          if (!Number.isFinite(n) || n < 0) throw new CommanderError(2, 'tedge.releasePages', `error: --release-pages: not a number of seconds: ${v}`);
+          return n;
+        })
+        .default(300),
+    )
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) })
     .parse([...argv], { from: 'user' });
@@ -140,9 +152,18 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, proc: NodeJS.
 
   const supervisor = new Supervisor(components, { clock: systemClock, timers: systemTimers, logger });
   const undo = signals.install(proc);
+  let cancelRelease: (() => void) | undefined;
+  const onStarted = (): void => {
+    if (flags.releasePages === 0) return;
+    // Loaded by the components by now (the hot path); an addon built before releaseResidentPages has none.
+    const release = nativeForProcess().binding?.releaseResidentPages;
+    if (release === undefined) return;
+    cancelRelease = scheduleResidentPageRelease({ release, timers: systemTimers, logger, firstAfterMs: 10_000, everyMs: flags.releasePages * 1000 });
+  };
   try {
-    return await runSupervised({ proc, supervisor, systemd, timers: systemTimers, logger });
+    return await runSupervised({ proc, supervisor, systemd, timers: systemTimers, logger, onStarted });
   } finally {
+    cancelRelease?.();
     undo();
     logger.info('stopped');
   }

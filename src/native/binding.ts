@@ -53,6 +53,8 @@ export interface NativeBinding {
   ): [Buffer, Array<string | undefined>];
   /** >= 0: frame length written into pool at poolOffset; -1 pool too small; -2 not encodable. */
   encodePublish(topic: string, payload: Uint8Array, flags: number, messageId: number, version: number, pool: Uint8Array, poolOffset: number): number;
+  /** madvise of the clean file mappings (+ malloc_trim); absent from addons built before it (src/runtime/resident-pages.ts). */
+  readonly releaseResidentPages?: (advice: 'pageout' | 'cold', trimMalloc: boolean) => { mappings: number; bytes: number; error: number; trimmed: boolean };
 }
 
 export interface NativeLoad {

@@ -19,6 +19,8 @@ export interface RunSupervisedOptions {
   readonly logger: Logger;
   /** After this long draining, the remaining components are abandoned and the process ends. */
   readonly shutdownTimeoutMs?: number;
+  /** Once every component has started (after READY=1). */
+  readonly onStarted?: () => void;
 }
 
 const TERMINATION = ['SIGTERM', 'SIGINT', 'SIGQUIT'] as const;
@@ -96,6 +98,7 @@ export function runSupervised(opts: RunSupervisedOptions): Promise<number> {
     void supervisor.start().then(() => {
       if (draining) return;
       systemd.notify('READY=1');
+      opts.onStarted?.();
       const every = systemd.watchdogIntervalMs();
       if (every === undefined) return;
       const feed = (): void => {
