@@ -65,6 +65,7 @@ describe('tedge-mapper c8y operations: cloud → mapper → agent → cloud', { 
     writeFileSync(join(dir, 'operations', 'c8y', 'c8y_Static'), '');
     mkdirSync(join(dir, 'operations', 'c8y', CHILD));
     writeFileSync(join(dir, 'operations', 'c8y', CHILD, 'c8y_ChildOnly'), '');
+    writeFileSync(join(dir, 'operations', 'c8y', 'c8y_Sleep'), '[exec]\non_fragment = "c8y_Sleep"\ncommand = "/bin/sleep ${.payload.c8y_Sleep.seconds}"\ntimeout = 60\n');
     writeFileSync(join(dir, 'operations', 'c8y', 'c8y_Echo'), '[exec]\non_fragment = "c8y_Echo"\ncommand = "/bin/echo ${.payload.c8y_Echo.text}"\ntimeout = 5\n');
     // A custom operation handed to the agent: the mapper's template and the agent's workflow.
     writeFileSync(join(dir, 'operations', 'c8y', 'c8y_MyOp.template'), '[exec]\non_fragment = "c8y_MyOp"\n[exec.workflow]\noperation = "my_op"\ninput = { x = "${.payload.c8y_MyOp.x}" }\noutput = "${.payload.result}"\n');
@@ -141,6 +142,28 @@ describe('tedge-mapper c8y operations: cloud → mapper → agent → cloud', { 
     const op = await finished(id);
     assert.equal(op.status, 'SUCCESSFUL', op.failureReason);
     assert.equal(op.result, 'hello; rm -rf /');
+  });
+
+  it('a custom operation command running when the mapper stops is failed: at the stop, or after a kill -9 at the next start', async () => {
+    const restart = async (): Promise<void> => {
+      dev.startMapper();
+      await dev.bridgeUp();
+    };
+    const stopped = await dev.sim.createOperation({ c8y_Sleep: { seconds: '20' } }, DEVICE);
+    await dev.sim.waitFor(() => dev.sim.c8y.operations.get(stopped)?.status === 'EXECUTING', 'the first sleep EXECUTING');
+    await dev.mapper?.stop();
+    await restart();
+    const first = await finished(stopped);
+    assert.equal(first.status, 'FAILED');
+    assert.equal(first.failureReason, 'the mapper stopped while the command was running');
+
+    const killed = await dev.sim.createOperation({ c8y_Sleep: { seconds: '20' } }, DEVICE);
+    await dev.sim.waitFor(() => dev.sim.c8y.operations.get(killed)?.status === 'EXECUTING', 'the second sleep EXECUTING');
+    await dev.mapper?.stop('SIGKILL');
+    await restart();
+    const second = await finished(killed);
+    assert.equal(second.status, 'FAILED');
+    assert.equal(second.failureReason, 'c8y_Sleep: the mapper stopped while its command was running; the result is lost');
   });
 
   it('a workflow-backed custom operation: the agent capability adds it to the 114, the workflow runs it, its output is the result', async () => {
