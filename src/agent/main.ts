@@ -11,6 +11,7 @@ import { TedgeConfig, requireKey, resolveConfigDir } from '../config/tedge-confi
 import { type LogLevel, type Logger, createLogger } from '../log/logger';
 import { HealthReporter, healthLastWill } from '../runtime/health';
 import { Lifecycle, terminationSignal } from '../runtime/lifecycle';
+import { EXIT_RESTART_REQUIRED } from '../runtime/supervisor';
 import type { Service } from '../runtime/service';
 import { systemClock } from '../runtime/system-clock';
 import { AgentInfo, agentVersion } from './agent-info';
@@ -23,7 +24,9 @@ import { builtinHandlers } from './operations/builtin-handlers';
 import { CommandLogs } from './operations/command-log';
 import { CommandStore } from './operations/command-store';
 import { CommandExecutor, type HandlerEnvironment } from './operations/executor';
+import { clientTls } from './transfer/client-tls';
 import { downloadFile } from './transfer/download';
+import { uploadFile } from './transfer/upload';
 import { WorkflowEngine } from './workflows/engine';
 import { WorkflowService } from './workflows/workflow-service';
 import { SHIPPED_WORKFLOWS } from './workflows/builtin/device-profile';
@@ -188,7 +191,14 @@ async function runConnected(ctx: {
   // The entity store's `te/+/+/+/+/#` already brings the commands of the main device; a child agent
   // subscribes to its own, and then needs a separate health-check subscription only for its service.
   const commandFilter = topicFor(device, { kind: 'command', operation: '+', cmdId: '+' }, root);
-  const { executor, workflows } = operationsExecutor({ bus, config, device, root, logger, reportError, filters: entities ? [] : [commandFilter] });
+  // A workflow's restart-agent (or a self-update the package did not restart): stop, exit asking to be started again.
+  const restart = new AbortController();
+  const restartAgent = (reason: string): void => {
+    if (restart.signal.aborted) return;
+    logger.info({ reason }, 'restarting the agent');
+    restart.abort();
+  };
+  const { executor, workflows } = operationsExecutor({ bus, config, device, root, logger, reportError, restartAgent, filters: entities ? [] : [commandFilter] });
   const info = new AgentInfo(bus, {
     topicRoot: root,
     device,
@@ -223,14 +233,14 @@ async function runConnected(ctx: {
   ];
   const lifecycle = new Lifecycle(services, logger);
   try {
-    await lifecycle.run(ctx.stop, process);
+    await lifecycle.run(AbortSignal.any([ctx.stop, restart.signal]), process);
   } catch (err) {
     await lifecycle.stop();
     throw err;
   }
   await bus.close();
   logger.info('stopped');
-  return 0;
+  return restart.signal.aborted && !ctx.stop.aborted ? EXIT_RESTART_REQUIRED : 0;
 }
 
 /**
@@ -244,9 +254,10 @@ function operationsExecutor(deps: {
   readonly root: string;
   readonly logger: Logger;
   readonly reportError: (text: string) => void;
+  readonly restartAgent: (reason: string) => void;
   readonly filters: readonly string[];
 }): { executor: CommandExecutor; workflows: WorkflowService } {
-  const { bus, config, device, root, logger, reportError, filters } = deps;
+  const { bus, config, device, root, logger, reportError, restartAgent, filters } = deps;
   const environment: HandlerEnvironment = {
     device,
     configDir: config.configDir,
@@ -258,12 +269,17 @@ function operationsExecutor(deps: {
       list: (key) => config.list(requireKey(key)),
     },
     reportError,
+    restartAgent,
   };
   const log = logger.child({ component: 'operations' });
   const builtins = builtinHandlers({ logger: log });
   const engine = new WorkflowEngine({
     builtins: new Map(builtins.map((b) => [b.operation, b])),
     download: (url, dest, opts) => downloadFile(url, dest, opts),
+    upload: (url, path, opts) => {
+      const tls = clientTls(config);
+      return uploadFile(url, path, { ...opts, ...(tls ? { tls } : {}) });
+    },
     topicRoot: root,
   });
   const workflows = new WorkflowService({

@@ -42,6 +42,16 @@ export interface OperationHandler {
    * ends such a command `failed` with "the agent restarted while the command was executing".
    */
   resume?(run: CommandRun): Promise<Outcome>;
+  /**
+   * The steps a workflow may run one by one as `action = "builtin:<op>:<step>"` (thin-edge's builtin
+   * operation steps), so that a user's workflow file can reorder them or put its own states in between.
+   */
+  readonly steps?: readonly string[];
+  /**
+   * Runs one of `steps` on a command in a workflow state. `resumed`: the agent restarted while the
+   * command was in this state (the step was perhaps half done: the step's own persisted progress says).
+   */
+  runStep?(step: string, run: CommandRun, resumed: boolean): Promise<StepResult>;
   /** Starts watchers (plugin directories, files) once; stopped with the agent. */
   start?(ctx: HandlerContext): Promise<void>;
   stop?(): Promise<void>;
@@ -51,6 +61,9 @@ export interface OperationHandler {
 export type Outcome =
   | { readonly status: 'successful'; readonly payload?: JsonObject }
   | { readonly status: 'failed'; readonly reason: string; readonly payload?: JsonObject };
+
+/** The end of a builtin step: `json` is merged into the payload either way (progress, the reason to report). */
+export type StepResult = { readonly ok: true; readonly json: JsonObject } | { readonly ok: false; readonly reason: string; readonly json?: JsonObject };
 
 /** What a handler may use: the composition root builds what they share, the executor adds each one's `capabilityChanged`. */
 export interface HandlerContext {
@@ -69,6 +82,11 @@ export interface HandlerContext {
   capabilityChanged(): void;
   /** A broken plugin file or plugin: one message on te/errors and one log line; the agent goes on. */
   reportError(text: string): void;
+  /**
+   * Stops the agent with the exit code that asks its service manager (systemd, `tedge run all`) to start
+   * it again: commands in flight are persisted and resumed by the next process. Absent in handler tests.
+   */
+  restartAgent?(reason: string): void;
 }
 
 /** One command being run. */

@@ -3,7 +3,7 @@ import { errorMessage } from '../../core/errors';
 import { type JsonObject, type JsonValue, isJsonObject } from '../../core/json';
 import { parseTopic, topicFor } from '../../core/topics';
 import { AGENT_RESTARTED_REASON } from '../operations/command-transitions';
-import type { CommandRun, OperationHandler, Outcome } from '../operations/operation';
+import type { CommandRun, OperationHandler, Outcome, StepResult } from '../operations/operation';
 import type { Action, State, Workflow } from './model';
 import { actionUpdate, awaitUpdate, inject, iterateUpdate, scriptOutput, scriptUpdate } from './outcomes';
 import { launchBackground, runScript } from './script-runner';
@@ -14,10 +14,15 @@ export interface EngineDeps {
   /** The agent's own implementations, for `builtin:<op>` and the deprecated `action = "builtin"`. */
   readonly builtins: ReadonlyMap<string, OperationHandler>;
   readonly download: (url: string, dest: string, opts: { signal: AbortSignal; log: (line: string) => void }) => Promise<void>;
+  /** The `upload` action's HTTP PUT of a local file. */
+  readonly upload?: (url: string, path: string, opts: { signal: AbortSignal; log: (line: string) => void }) => Promise<void>;
   readonly topicRoot: string;
   /** How long a resumed await-operation-completion waits to hear of a sub-operation it never saw. */
   readonly lostSubCommandMs?: number;
 }
+
+/** How long `restart-agent` waits for the agent to stop before it fails the command. */
+const RESTART_GRACE_S = 60;
 
 /** Why the loop stops without an outcome: the agent is stopping and the persisted state is taken up at the next start. */
 const STOPPING: Outcome = { status: 'failed', reason: 'the agent is stopping' };
@@ -126,7 +131,65 @@ export class WorkflowEngine {
       }
       case 'download':
         return { update: await this.download(run, a, payload, view) };
+      case 'upload':
+        return { update: await this.upload(run, a, payload, view) };
+      case 'builtin-step':
+        return { update: await this.builtinStep(run, a, payload, view, !ctx.fresh) };
+      case 'restart-agent': {
+        const restart = run.context.restartAgent;
+        if (restart === undefined) return { update: { status: 'failed', reason: 'restart-agent: this agent cannot restart itself' } };
+        // Persisted first: the next process takes the command up in `on_exec`.
+        if (!isTerminalStatus(a.onExec.status)) await ctx.advance(a.onExec.status, { ...payload, ...inject(a.onExec, undefined) });
+        run.log('restarting the agent');
+        restart(`the workflow ${wf.operation} ${run.cmdId} asked for it in the state '${state.name}'`);
+        // Nothing more runs in this process: the next one takes the command up.
+        if (await sleep(RESTART_GRACE_S, run.signal)) return { update: { status: 'failed', reason: `restart-agent: the agent did not stop within ${RESTART_GRACE_S} s` } };
+        return { update: inject(a.onExec, undefined), advanced: true };
+      }
     }
+  }
+
+  /** thin-edge's builtin step: `input.*` merged into the payload, then the step; what it checkpoints is kept too. */
+  private async builtinStep(run: CommandRun, a: Extract<Action, { kind: 'builtin-step' }>, payload: JsonObject, view: CommandView, resumed: boolean): Promise<JsonObject> {
+    const name = `builtin:${a.operation}:${a.step}`;
+    const input = a.input === undefined ? {} : extract(a.input, view);
+    const given: JsonObject = isJsonObject(input) ? input : {};
+    const builtin = this.deps.builtins.get(a.operation);
+    if (builtin?.runStep === undefined || !(builtin.steps ?? []).includes(a.step)) return actionUpdate(name, a.handlers, { ok: false, reason: `no builtin step ${a.step} for the operation ${a.operation}`, json: given });
+    let saved: JsonObject = {};
+    const inner: CommandRun = {
+      ...run,
+      payload: { ...payload, ...given },
+      checkpoint: async (update) => {
+        saved = { ...saved, ...update };
+        await run.checkpoint(update);
+      },
+    };
+    let result: StepResult;
+    try {
+      result = await builtin.runStep(a.step, inner, resumed);
+    } catch (err) {
+      result = { ok: false, reason: errorMessage(err) };
+    }
+    run.log(`${name} ${result.ok ? 'done' : `failed: ${result.reason}`}`);
+    return actionUpdate(name, a.handlers, { ...result, json: { ...given, ...saved, ...(result.json ?? {}) } });
+  }
+
+  private async upload(run: CommandRun, a: Extract<Action, { kind: 'upload' }>, payload: JsonObject, view: CommandView): Promise<JsonObject> {
+    const input = a.input === undefined ? {} : extract(a.input, view);
+    const from = (key: string): string | undefined => (isJsonObject(input) && typeof input[key] === 'string' && input[key] !== '' ? input[key] : undefined);
+    const url = from('url') ?? firstString(payload, ['tedgeUrl']);
+    if (url === undefined) return actionUpdate('upload', a.handlers, { ok: false, reason: 'No valid URL found in input.url or tedgeUrl' });
+    const path = from('path') ?? firstString(payload, ['path']);
+    if (path === undefined) return actionUpdate('upload', a.handlers, { ok: false, reason: 'No valid file path found in input.path or path' });
+    if (this.deps.upload === undefined) return actionUpdate('upload', a.handlers, { ok: false, reason: 'this agent has no uploader' });
+    try {
+      await this.deps.upload(url, path, { signal: run.signal, log: (l) => run.log(l) });
+    } catch (err) {
+      return actionUpdate('upload', a.handlers, { ok: false, reason: `Upload failed: ${errorMessage(err)}` });
+    }
+    // Kept on the payload: config_snapshot reports the path it uploaded.
+    return actionUpdate('upload', a.handlers, { ok: true, json: { path } });
   }
 
   private async download(run: CommandRun, a: Extract<Action, { kind: 'download' }>, payload: JsonObject, view: CommandView): Promise<JsonObject> {
@@ -299,6 +362,8 @@ function describe(a: Action): string {
       return `operation ${a.operation}`;
     case 'builtin-operation':
       return `operation builtin:${a.operation}`;
+    case 'builtin-step':
+      return `action builtin:${a.operation}:${a.step}`;
     case 'iterate':
       return `iterate ${a.path}`;
     default:

@@ -58,6 +58,12 @@ export type Action =
   /** Terminal states: nothing to do (the requester clears the command). */
   | { readonly kind: 'cleanup' }
   | { readonly kind: 'download'; readonly input?: JsonValue; readonly handlers: ExitHandlers }
+  /** `input.url` (else `tedgeUrl`) ← the file at `input.path` (else `path`), by HTTP PUT. */
+  | { readonly kind: 'upload'; readonly input?: JsonValue; readonly handlers: ExitHandlers }
+  /** `action = "builtin:<op>:<step>"`: one step of a builtin, `input.*` merged into the payload first. */
+  | { readonly kind: 'builtin-step'; readonly operation: string; readonly step: string; readonly input?: JsonValue; readonly handlers: ExitHandlers }
+  /** `onExec` persisted, then the agent stops to be started again by its service manager. */
+  | { readonly kind: 'restart-agent'; readonly onExec: Target }
   | { readonly kind: 'await-agent-restart'; readonly handlers: AwaitHandlers }
   | { readonly kind: 'await-operation-completion'; readonly output?: JsonValue; readonly handlers: AwaitHandlers }
   | { readonly kind: 'iterate'; readonly path: string; readonly onNext: Target; readonly onSuccess: Target; readonly onError: Target }

@@ -64,11 +64,18 @@ export function scriptUpdate(program: string, h: ExitHandlers, end: ScriptEnd, s
   return { status: (h.onError ?? { status: 'failed' }).status, reason };
 }
 
-/** A built-in action (download, builtin operation) that ended with a result or an error. */
-export function actionUpdate(action: string, h: { readonly onSuccess?: Target; readonly onError?: Target }, result: { readonly ok: true; readonly json: JsonObject } | { readonly ok: false; readonly reason: string }): JsonObject {
+/**
+ * A built-in action (download, upload, `builtin:<op>:<step>`) that ended with a result or an error; on an
+ * error its `json` (a builtin step's progress) is kept too. thin-edge's wording of the reason.
+ */
+export function actionUpdate(
+  action: string,
+  h: { readonly onSuccess?: Target; readonly onError?: Target },
+  result: { readonly ok: true; readonly json: JsonObject } | { readonly ok: false; readonly reason: string; readonly json?: JsonObject },
+): JsonObject {
   if (result.ok) return inject(h.onSuccess ?? { status: 'successful' }, result.json);
   const reason = `builtin '${action}' action failed with: ${result.reason}`;
-  return inject(h.onError ?? { status: 'failed' }, { reason });
+  return inject(h.onError ?? { status: 'failed' }, { ...(result.json ?? {}), reason });
 }
 
 /** The end of a sub-operation or builtin awaited by await-operation-completion. */

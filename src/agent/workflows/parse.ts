@@ -38,7 +38,10 @@ class Problems {
   }
 }
 
-/** `builtins`: the operations with a `builtin:<op>` implementation in this agent (any when not given). */
+/**
+ * `builtins`: the operations with a `builtin:<op>` implementation in this agent and their steps as
+ * `<op>:<step>` (`builtin:<op>:<step>` actions); any when not given.
+ */
 export function parseWorkflowFile(text: string, file: string, builtins?: ReadonlySet<string>): ParseResult {
   const name = basename(file);
   let doc: Record<string, unknown>;
@@ -126,7 +129,7 @@ function parseState(name: string, t: Record<string, unknown>, defaults: Defaults
       if (op === undefined) return undefined;
       const builtin = op.startsWith('builtin:') ? op.slice('builtin:'.length) : undefined;
       if (builtin !== undefined) {
-        if (builtins !== undefined && !builtins.has(builtin)) p.error(name, 'operation', `no built-in operation '${builtin}' (there are: ${[...builtins].join(', ')})`);
+        if (builtins !== undefined && !builtins.has(builtin)) p.error(name, 'operation', `no built-in operation '${builtin}' (there are: ${[...builtins].filter((b) => !b.includes(':')).join(', ')})`);
         action = { kind: 'builtin-operation', operation: builtin, onExec: onExec({ status: 'executing' }) };
       } else {
         const inputScript = t['input_script'] === undefined ? undefined : text(t['input_script'], p, name, 'input_script');
@@ -174,6 +177,18 @@ function parseState(name: string, t: Record<string, unknown>, defaults: Defaults
           if (handlers) action = { kind: 'await-operation-completion', handlers, ...(output !== undefined && { output }) };
           break;
         }
+        case 'upload': {
+          const handlers = exitHandlers(name, t, defaults, timeout, p);
+          const i = input();
+          if (handlers) action = { kind: 'upload', handlers, ...(i !== undefined && { input: i }) };
+          break;
+        }
+        case 'restart-agent': {
+          const next = h('on_exec');
+          if (next === undefined) p.error(name, 'on_exec', 'missing: the state the command is in when the agent is back');
+          else action = { kind: 'restart-agent', onExec: next };
+          break;
+        }
         case 'builtin':
         case 'restart': {
           // Deprecated forms: `builtin` runs the built-in of this very operation, `restart` the device restart.
@@ -181,8 +196,22 @@ function parseState(name: string, t: Record<string, unknown>, defaults: Defaults
           if (handlers) action = { kind: 'builtin', operation: a === 'restart' ? 'restart' : '', handlers };
           break;
         }
-        default:
-          p.error(name, 'action', `unknown action '${a}' (proceed, cleanup, download, await-agent-restart, await-operation-completion, builtin, restart)`);
+        default: {
+          const step = /^builtin:([A-Za-z0-9_-]+):([A-Za-z0-9_-]+)$/.exec(a);
+          if (step === null) {
+            p.error(name, 'action', `unknown action '${a}' (proceed, cleanup, download, upload, await-agent-restart, restart-agent, await-operation-completion, builtin:<operation>:<step>, builtin, restart)`);
+            break;
+          }
+          const [, op = '', stepName = ''] = step;
+          if (builtins !== undefined && !builtins.has(`${op}:${stepName}`)) {
+            const known = [...builtins].filter((b) => b.includes(':')).map((b) => `builtin:${b}`);
+            p.error(name, 'action', `no built-in step '${stepName}' of '${op}' (there are: ${known.join(', ') || 'none'})`);
+            break;
+          }
+          const handlers = exitHandlers(name, t, defaults, timeout, p);
+          const i = input();
+          if (handlers) action = { kind: 'builtin-step', operation: op, step: stepName, handlers, ...(i !== undefined && { input: i }) };
+        }
       }
       break;
     }
@@ -283,7 +312,10 @@ function checkTargets(state: State, states: ReadonlyMap<string, State>, p: Probl
   switch (a.kind) {
     case 'script':
     case 'download':
+    case 'upload':
+    case 'builtin-step':
       return exit(a.handlers);
+    case 'restart-agent':
     case 'background-script':
     case 'operation':
     case 'builtin-operation':

@@ -43,7 +43,10 @@ export class WorkflowOperationHandler implements OperationHandler {
   async capability(ctx: HandlerContext): Promise<JsonObject | undefined> {
     // A workflow over a builtin still offers what the builtin does (software types…), else `{}`.
     const builtin = await this.builtin?.capability(ctx);
-    return this.workflow === undefined ? builtin : (builtin ?? {});
+    if (this.workflow === undefined) return builtin;
+    // A workflow made of the builtin's own steps needs what the builtin needs (firmware.backend, say).
+    if (builtin === undefined && this.builtin !== undefined && usesOwnSteps(this.workflow)) return undefined;
+    return builtin ?? {};
   }
 
   async prepare(run: CommandRun): Promise<void> {
@@ -73,4 +76,12 @@ export class WorkflowOperationHandler implements OperationHandler {
   async stop(): Promise<void> {
     await this.builtin?.stop?.();
   }
+}
+
+function usesOwnSteps(workflow: Workflow): boolean {
+  for (const s of workflow.states.values()) {
+    const a = s.action;
+    if (a.kind === 'builtin-step' && a.operation === workflow.operation) return true;
+  }
+  return false;
 }

@@ -54,7 +54,7 @@ export class WorkflowService implements Service {
     },
   ) {
     for (const b of deps.builtins) this.wrappers.set(b.operation, new WorkflowOperationHandler(b.operation, deps.engine, b));
-    const builtinNames = new Set(deps.builtins.map((b) => b.operation));
+    const builtinNames = builtinActions(deps.builtins);
     for (const s of deps.shipped ?? []) {
       const parsed = parseWorkflowFile(s.text, `builtin:${s.file}`, builtinNames);
       // A shipped file is part of the agent: broken means a bug here, never something a user can fix.
@@ -125,7 +125,7 @@ export class WorkflowService implements Service {
       present.add(name);
       const before = this.files.get(name);
       if (before?.text === text) continue;
-      const parsed = parseWorkflowFile(text, join(dir, name), new Set(this.deps.builtins.map((b) => b.operation)));
+      const parsed = parseWorkflowFile(text, join(dir, name), builtinActions(this.deps.builtins));
       for (const w of parsed.warnings) logger.warn(w);
       if (!parsed.ok) {
         const kept = before?.workflow === undefined ? 'not served' : 'the previous version of the file is kept';
@@ -181,4 +181,14 @@ export class WorkflowService implements Service {
     await this.registry?.removeHandler(operation);
     this.deps.logger.info({ operation }, 'operation withdrawn: its workflow file is gone');
   }
+}
+
+/** What `builtin:` may name in a workflow: each builtin operation, and its steps as `<op>:<step>`. */
+function builtinActions(builtins: readonly OperationHandler[]): Set<string> {
+  const names = new Set<string>();
+  for (const b of builtins) {
+    names.add(b.operation);
+    for (const step of b.steps ?? []) names.add(`${b.operation}:${step}`);
+  }
+  return names;
 }

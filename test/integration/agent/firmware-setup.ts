@@ -6,6 +6,10 @@ import { BusProbe } from '../../helpers/bus-probe';
 import { Daemon } from '../../helpers/daemon';
 import { ImageServer, SimulatedAbDevice } from '../../helpers/firmware-device';
 import { Mosquitto, freePort } from '../../helpers/mosquitto';
+import { REPO_ROOT } from '../../helpers/paths';
+
+/** The workflow file the .deb installs as /etc/tedge/operations/firmware_update.toml. */
+export const SHIPPED_FIRMWARE_WORKFLOW = join(REPO_ROOT, 'packaging', 'operations', 'firmware_update.toml');
 
 export const AGENT_HEALTH = 'te/device/main/service/tedge-agent/status/health';
 export const FW = (id: string): string => `te/device/main///cmd/firmware_update/${id}`;
@@ -42,10 +46,16 @@ export class FirmwareRig {
     readonly cloud: BusProbe,
   ) {}
 
-  static async start(opts: { env?: Record<string, string>; stallFirst?: boolean; rebootTimeoutS?: number; image?: Buffer } = {}): Promise<FirmwareRig> {
+  /**
+   * `workflow`: the operations/firmware_update.toml of the device: the shipped file (the default), a
+   * user's version of it, or none (the agent's built-in steps run without a file).
+   */
+  static async start(opts: { env?: Record<string, string>; stallFirst?: boolean; rebootTimeoutS?: number; image?: Buffer; workflow?: string | false } = {}): Promise<FirmwareRig> {
     const broker = await Mosquitto.start();
     const dir = mkdtempSync(join(tmpdir(), 'tedge-fw-'));
-    mkdirSync(join(dir, 'config'));
+    mkdirSync(join(dir, 'config', 'operations'), { recursive: true });
+    const workflow = opts.workflow ?? readFileSync(SHIPPED_FIRMWARE_WORKFLOW, 'utf8');
+    if (workflow !== false) writeFileSync(join(dir, 'config', 'operations', 'firmware_update.toml'), workflow);
     const runDir = join(dir, 'run');
     mkdirSync(runDir);
     const device = new SimulatedAbDevice(join(dir, 'device'), runDir);

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
 import { REPO_ROOT } from '../../helpers/paths';
-import { FW, FirmwareRig, IMAGE, IMAGE_SHA, TWIN, json } from './firmware-setup';
+import { FW, FirmwareRig, IMAGE, IMAGE_SHA, SHIPPED_FIRMWARE_WORKFLOW, TWIN, json } from './firmware-setup';
 
 /**
  * firmware_update of the real tedge-agent process on a real mosquitto, driven only through MQTT, over a
@@ -121,8 +122,8 @@ describe('firmware_update (process, real mosquitto, simulated A/B device)', { ti
     assert.deepEqual(rig.device.assertConsistent(), { booted: 'A', primary: 'A' });
   });
 
-  it('the shipped example backend (packaging/firmware/tedge-firmware-script) over two files', async () => {
-    rig = await FirmwareRig.start({ env: { TEDGE_FIRMWARE_BACKEND: join(REPO_ROOT, 'packaging', 'firmware', 'tedge-firmware-script') } });
+  it('the shipped example backend (packaging/firmware/tedge-firmware-script) over two files, built in (no workflow file)', async () => {
+    rig = await FirmwareRig.start({ workflow: false, env: { TEDGE_FIRMWARE_BACKEND: join(REPO_ROOT, 'packaging', 'firmware', 'tedge-firmware-script') } });
     const slots = join(rig.dir, 'slots');
     rig.env['FIRMWARE_SLOTS'] = slots;
     // Its bootloader part runs at each boot: here in the reboot command, before the agent is stopped.
@@ -138,6 +139,28 @@ describe('firmware_update (process, real mosquitto, simulated A/B device)', { ti
     assert.equal(readFileSync(join(slots, 'primary'), 'utf8').trim(), 'B');
     assert.equal(readFileSync(join(slots, 'booted'), 'utf8').trim(), 'B');
     assert.equal(readFileSync(join(slots, 'trial'), 'utf8').trim(), '');
+    // Without the file the command goes from executing to the end: no workflow state is published.
+    assert.deepEqual([...new Set(rig.cloud.texts(FW('ex1')).map((t) => json(t)['status']))], ['init', 'executing', 'successful']);
+  });
+
+  it("a user's copy of the shipped workflow with a script state between install and reboot runs it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tedge-fw-user-'));
+    const script = join(dir, 'announce.sh');
+    writeFileSync(script, `#!/bin/sh\necho "$*" > ${JSON.stringify(join(dir, 'announced'))}\n`);
+    chmodSync(script, 0o755);
+    const shipped = readFileSync(SHIPPED_FIRMWARE_WORKFLOW, 'utf8');
+    const edited = shipped.replace('[install]\naction = "builtin:firmware_update:install"\non_success = "restart"', '[install]\naction = "builtin:firmware_update:install"\non_success = "announce"');
+    assert.notEqual(edited, shipped);
+    rig = await FirmwareRig.start({ workflow: `${edited}\n[announce]\nscript = "${script} \${.payload.name} \${.payload.firmwareUpdate.targetSlot}"\non_success = "restart"\n` });
+    await rig.startAgent();
+    await rig.request('u1', {});
+    const done = await rig.runToEnd('u1');
+    assert.equal(done['status'], 'successful', JSON.stringify(done));
+    assert.equal(readFileSync(join(dir, 'announced'), 'utf8'), 'os B\n');
+    const states = [...new Set(rig.cloud.texts(FW('u1')).map((t) => json(t)['status']))];
+    assert.deepEqual(states, ['init', 'scheduled', 'executing', 'install', 'announce', 'restart', 'health', 'commit', 'successful']);
+    assert.deepEqual(rig.device.assertConsistent(), { booted: 'B', primary: 'B' });
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('refused when the free space under tmp.path is short (a 4 MiB tmpfs): nothing installed', async (t) => {
@@ -167,7 +190,7 @@ describe('firmware_update (process, real mosquitto, simulated A/B device)', { ti
     await rig.startAgent();
     await rig.request('nb1', {});
     const done = await rig.runToEnd('nb1');
-    assert.equal(done['reason'], 'no firmware backend is configured (firmware.backend)');
+    assert.match(String(done['reason']), /no firmware backend is configured \(firmware\.backend\)$/);
     // Cleared (an empty retained message), never `{}`.
     assert.ok(rig.cloud.texts('te/device/main///cmd/firmware_update').every((t) => t === ''));
   });

@@ -7,11 +7,11 @@ import { topicFor } from '../../../core/topics';
 import { systemClock } from '../../../runtime/system-clock';
 import { clientTls } from '../../transfer/client-tls';
 import { downloadFile } from '../../transfer/download';
-import type { CommandRun, HandlerContext, OperationHandler, Outcome } from '../operation';
+import type { CommandRun, HandlerContext, OperationHandler, Outcome, StepResult } from '../operation';
 import { type RestartHandler, rebootOutcome, systemRestartHandler } from '../restart/restart-handler';
 import { readMarker, removeMarker, systemBootTime } from '../restart/reboot-marker';
 import { type FirmwareBackend, type ProcessCall, lastLine, parseArgv, processBackend, runTool } from './backend';
-import { type Action, type GateResult, gateAction, resumeAction } from './firmware-decide';
+import { type Action, type BootFacts, type GateResult, gateAction, resumeAction } from './firmware-decide';
 import { type FirmwareBus, mqttFirmwareBus } from './firmware-bus';
 import { type FirmwareRequest, type FirmwareState, parseRequest, readState, stateUpdate } from './firmware-state';
 import { requiredServices } from './health-gate';
@@ -49,10 +49,74 @@ export class FirmwareUpdateHandler implements OperationHandler {
     return backendPath(ctx) === undefined ? undefined : {};
   }
 
+  /** The steps of the shipped workflow (packaging/operations/firmware_update.toml), each `builtin:firmware_update:<step>`. */
+  readonly steps = FIRMWARE_STEPS;
+
   async execute(run: CommandRun): Promise<Outcome> {
     const ready = this.begin(run);
     if ('status' in ready) return ready;
-    return this.drive(run, ready.request, ready.backend, { step: 'download' }, { kind: 'download' });
+    return ended(await this.drive(run, ready.request, ready.backend, { step: 'download' }, { kind: 'download' }));
+  }
+
+  /**
+   * One step as a workflow state: the same actions as the whole operation, stopped where the next action
+   * belongs to another step. A failure persists its reason, for the `rollback` step to end with.
+   */
+  async runStep(step: string, run: CommandRun, resumed: boolean): Promise<StepResult> {
+    const kind = FIRMWARE_STEPS.find((s) => s === step);
+    if (kind === undefined) return { ok: false, reason: `no firmware_update step '${step}' (${FIRMWARE_STEPS.join(', ')})` };
+    const ready = this.begin(run);
+    if ('status' in ready) return { ok: false, reason: ready.status === 'failed' ? ready.reason : 'not started' };
+    const saved = readState(run.payload);
+    let start: { state: FirmwareState; action: Action };
+    if (resumed && saved !== undefined && stepOf(saved.step) === kind) {
+      const facts = await this.bootFacts(run, ready.backend, saved);
+      if (typeof facts === 'string') return { ok: false, reason: facts };
+      start = { state: saved, action: resumeAction(saved, facts) };
+    } else {
+      const first = await this.firstAction(kind, run, ready.backend, saved ?? { step: 'download' });
+      if (typeof first === 'string') return { ok: false, reason: first };
+      start = { state: saved ?? { step: 'download' }, action: first };
+    }
+    const end = await this.drive(run, ready.request, ready.backend, start.state, start.action, (a) => stepOfAction(a) === kind);
+    if ('outcome' in end) {
+      if (end.outcome.status === 'successful') return { ok: true, json: stateUpdate(end.state) };
+      // The rollback step's end is the command's failure, with its reason: a success of the step.
+      if (kind === 'rollback' && !run.signal.aborted) return { ok: true, json: { ...stateUpdate(end.state), reason: end.outcome.reason } };
+      return { ok: false, reason: end.outcome.reason, json: stateUpdate({ ...end.state, reason: end.outcome.reason }) };
+    }
+    const next = end.next;
+    if (kind === 'rollback' && next.kind === 'fail') return { ok: true, json: { ...stateUpdate(end.state), reason: next.reason } };
+    if (next.kind === 'fail' || next.kind === 'rollback') {
+      const state = { ...end.state, reason: next.reason };
+      await run.checkpoint(stateUpdate(state));
+      return { ok: false, reason: next.reason, json: stateUpdate(state) };
+    }
+    return { ok: true, json: stateUpdate(end.state) };
+  }
+
+  /** A step entered afresh (the workflow moved to it, or the agent stopped before the step saved anything). */
+  private async firstAction(step: FirmwareStepName, run: CommandRun, backend: FirmwareBackend, state: FirmwareState): Promise<Action | string> {
+    switch (step) {
+      case 'download':
+        return { kind: 'download' };
+      case 'install':
+        return { kind: 'install' };
+      case 'reboot':
+        return { kind: 'reboot', step: 'reboot', attempts: 1 };
+      case 'health':
+        return { kind: 'health' };
+      case 'commit':
+        return { kind: 'commit' };
+      case 'rollback': {
+        const reason = state.reason ?? (typeof run.payload['reason'] === 'string' ? run.payload['reason'] : 'rolled back');
+        // Nothing was installed (the download failed): nothing to undo, the command fails with that reason.
+        if (state.slotBefore === undefined) return { kind: 'fail', reason };
+        const booted = await backend.bootedSlot();
+        if (!booted.ok) return `cannot tell the booted slot: ${booted.reason}`;
+        return { kind: 'rollback', reason, reboot: lastLine(booted.output) !== state.slotBefore };
+      }
+    }
   }
 
   async resume(run: CommandRun): Promise<Outcome> {
@@ -60,7 +124,14 @@ export class FirmwareUpdateHandler implements OperationHandler {
     if ('status' in ready) return ready;
     const state = readState(run.payload);
     // Killed before the first step was persisted, or while downloading: nothing was installed yet.
-    if (state === undefined || state.step === 'download') return this.drive(run, ready.request, ready.backend, state ?? { step: 'download' }, { kind: 'download' });
+    if (state === undefined || state.step === 'download') return ended(await this.drive(run, ready.request, ready.backend, state ?? { step: 'download' }, { kind: 'download' }));
+    const facts = await this.bootFacts(run, ready.backend, state);
+    if (typeof facts === 'string') return this.fail(run, facts);
+    return ended(await this.drive(run, ready.request, ready.backend, state, resumeAction(state, facts)));
+  }
+
+  /** After a restart: did the reboot asked for in `state` happen (its marker under run.path), which slot runs. */
+  private async bootFacts(run: CommandRun, backend: FirmwareBackend, state: FirmwareState): Promise<BootFacts | string> {
     let rebooted = false;
     if (state.step === 'reboot' || state.step === 'rollback-reboot') {
       const runDir = run.context.config.string('run.path');
@@ -68,11 +139,11 @@ export class FirmwareUpdateHandler implements OperationHandler {
       removeMarker(runDir);
       run.log(rebooted ? 'the device rebooted' : 'the reboot marker is still there: only the agent restarted');
     }
-    const booted = await ready.backend.bootedSlot();
-    if (!booted.ok) return this.fail(run, `cannot tell the booted slot: ${booted.reason}`);
+    const booted = await backend.bootedSlot();
+    if (!booted.ok) return `cannot tell the booted slot: ${booted.reason}`;
     const slot = lastLine(booted.output) ?? '';
     run.log(`resuming step '${state.step}': booted slot ${slot}`);
-    return this.drive(run, ready.request, ready.backend, state, resumeAction(state, { rebooted, booted: slot }));
+    return { rebooted, booted: slot };
   }
 
   private begin(run: CommandRun): { request: FirmwareRequest; backend: FirmwareBackend } | Outcome {
@@ -86,16 +157,22 @@ export class FirmwareUpdateHandler implements OperationHandler {
     }
   }
 
-  /** Carries out `action` and those that follow from it until the command ends. */
-  private async drive(run: CommandRun, req: FirmwareRequest, backend: FirmwareBackend, start: FirmwareState, first: Action): Promise<Outcome> {
+  /**
+   * Carries out `action` and those that follow from it until the command ends, or, with `within`, until
+   * the next action is not one of the step's: then that action is returned with the state so far.
+   */
+  private async drive(run: CommandRun, req: FirmwareRequest, backend: FirmwareBackend, start: FirmwareState, first: Action, within?: (a: Action) => boolean): Promise<Driven> {
     let state = start;
     let action = first;
     const save = async (next: FirmwareState): Promise<void> => {
       state = next;
       await run.checkpoint(stateUpdate(state));
     };
+    const end = (outcome: Outcome): Driven => ({ outcome, state });
+    const fail = async (reason: string, file?: string): Promise<Driven> => end(await this.fail(run, reason, file));
     for (;;) {
-      if (run.signal.aborted) return STOPPING;
+      if (run.signal.aborted) return end(STOPPING);
+      if (within !== undefined && !within(action)) return { next: action, state };
       run.log(`firmware: ${action.kind}`);
       switch (action.kind) {
         case 'download': {
@@ -105,8 +182,8 @@ export class FirmwareUpdateHandler implements OperationHandler {
             const tls = clientTls(run.context.config);
             await fetchImage(this.deps.download, req, file, { signal: run.signal, log: (l) => run.log(l), ...(tls ? { tls } : {}) });
           } catch (err) {
-            if (run.signal.aborted) return STOPPING;
-            return this.fail(run, errorMessage(err), file);
+            if (run.signal.aborted) return end(STOPPING);
+            return fail(errorMessage(err), file);
           }
           action = { kind: 'install' };
           break;
@@ -116,13 +193,13 @@ export class FirmwareUpdateHandler implements OperationHandler {
           let before = state.slotBefore;
           if (before === undefined) {
             const booted = await backend.bootedSlot();
-            if (!booted.ok) return this.fail(run, `cannot tell the booted slot: ${booted.reason}`, file);
+            if (!booted.ok) return fail(`cannot tell the booted slot: ${booted.reason}`, file);
             before = lastLine(booted.output) ?? '';
           }
           await save({ step: 'install', file, slotBefore: before });
           const installed = await backend.install(file, req.name, req.version);
-          if (run.signal.aborted) return STOPPING;
-          if (!installed.ok) return this.fail(run, `the firmware backend could not install ${req.name} ${req.version}: ${installed.reason}`, file);
+          if (run.signal.aborted) return end(STOPPING);
+          if (!installed.ok) return fail(`the firmware backend could not install ${req.name} ${req.version}: ${installed.reason}`, file);
           await rm(file, { force: true });
           const target = lastLine(installed.output);
           state = { ...state, ...(target !== undefined && target !== before ? { targetSlot: target } : {}) };
@@ -133,10 +210,10 @@ export class FirmwareUpdateHandler implements OperationHandler {
           await save({ ...state, step: action.step, rebootAttempts: action.attempts, rebootRequestedAt: this.deps.clock.now().toISOString() });
           await this.deps.restart.prepare(run);
           const outcome = await this.deps.restart.execute(run);
-          if (run.signal.aborted) return STOPPING;
+          if (run.signal.aborted) return end(STOPPING);
           // Still here: the reboot command failed or the device did not go down within reboot_timeout_seconds.
           const why = outcome.status === 'failed' ? outcome.reason : 'the device did not reboot';
-          if (action.step === 'rollback-reboot') return this.fail(run, `${state.reason ?? 'rolled back'}; the rollback reboot failed: ${why}`);
+          if (action.step === 'rollback-reboot') return fail(`${state.reason ?? 'rolled back'}; the rollback reboot failed: ${why}`);
           action = { kind: 'rollback', reason: `the trial reboot failed: ${why}`, reboot: false };
           break;
         }
@@ -145,14 +222,14 @@ export class FirmwareUpdateHandler implements OperationHandler {
           const deadline = state.healthDeadline ?? new Date(this.deps.clock.now().getTime() + timeoutMs).toISOString();
           await save({ ...state, step: 'health', healthDeadline: deadline });
           const gate = await this.healthGate(run, state, new Date(deadline), Math.round(timeoutMs / 1000));
-          if (run.signal.aborted) return STOPPING;
+          if (run.signal.aborted) return end(STOPPING);
           action = gateAction(gate);
           break;
         }
         case 'commit': {
           await save({ ...state, step: 'commit' });
           const good = await backend.markGood();
-          if (run.signal.aborted) return STOPPING;
+          if (run.signal.aborted) return end(STOPPING);
           if (!good.ok) {
             action = { kind: 'rollback', reason: `mark-good failed: ${good.reason}`, reboot: true };
             break;
@@ -165,20 +242,20 @@ export class FirmwareUpdateHandler implements OperationHandler {
             run.log(`warning: cannot publish ${twin}: ${errorMessage(err)}`);
           }
           run.log(`committed ${req.name} ${req.version} on slot ${state.targetSlot ?? '(new)'}`);
-          return { status: 'successful' };
+          return end({ status: 'successful' });
         }
         case 'rollback': {
           await save({ ...state, step: 'rollback', reason: action.reason });
           const bad = await backend.markBad();
-          if (run.signal.aborted) return STOPPING;
+          if (run.signal.aborted) return end(STOPPING);
           // Without mark-bad the trial boot was for one boot only: the rollback reboot still returns to the old slot.
           if (!bad.ok) run.log(`warning: mark-bad failed: ${bad.reason}`);
-          if (!action.reboot) return this.fail(run, action.reason);
+          if (!action.reboot) return fail(action.reason);
           action = { kind: 'reboot', step: 'rollback-reboot', attempts: 1 };
           break;
         }
         case 'fail':
-          return this.fail(run, action.reason, state.file);
+          return fail(action.reason, state.file);
       }
     }
   }
@@ -217,6 +294,35 @@ export class FirmwareUpdateHandler implements OperationHandler {
     }
     run.log(`firmware update failed: ${reason}`);
     return { status: 'failed', reason };
+  }
+}
+
+/** The steps a workflow runs as `builtin:firmware_update:<step>`; `reboot` is the trial reboot, `rollback` ends the command failed. */
+const FIRMWARE_STEPS = ['download', 'install', 'reboot', 'health', 'commit', 'rollback'] as const;
+type FirmwareStepName = (typeof FIRMWARE_STEPS)[number];
+
+/** Where `drive` stopped: the command's end, or the first action of another step. */
+type Driven = { readonly outcome: Outcome; readonly state: FirmwareState } | { readonly next: Action; readonly state: FirmwareState };
+
+function ended(d: Driven): Outcome {
+  // Without a step boundary drive runs to the end: `next` cannot happen.
+  return 'outcome' in d ? d.outcome : { status: 'failed', reason: `stopped before ${d.next.kind}` };
+}
+
+/** The workflow step a persisted step belongs to. */
+function stepOf(step: FirmwareState['step']): FirmwareStepName {
+  return step === 'rollback-reboot' ? 'rollback' : step;
+}
+
+/** The step an action belongs to; `fail` to none (it ends the step with an error, or the rollback step). */
+function stepOfAction(a: Action): FirmwareStepName | undefined {
+  switch (a.kind) {
+    case 'reboot':
+      return a.step === 'reboot' ? 'reboot' : 'rollback';
+    case 'fail':
+      return undefined;
+    default:
+      return a.kind;
   }
 }
 
