@@ -4,7 +4,7 @@ import { errorMessage } from '../core/errors';
 import { type LogLevel, createLogger } from '../log/logger';
 import { nativeForProcess } from '../native/binding';
 import { type ComponentMain, SignalScopes, mainComponent } from '../runtime/main-component';
-import { scheduleResidentPageRelease } from '../runtime/resident-pages';
+import { eventLoopBusy, processResidentFileBytes, scheduleResidentPageRelease } from '../runtime/resident-pages';
 import { runSupervised } from '../runtime/run-supervised';
 import { SYSTEMD_NOTIFY_VARIABLES, SystemdNotifier } from '../runtime/sd-notify';
 import { type Component, Supervisor } from '../runtime/supervisor';
@@ -80,13 +80,16 @@ function parseFlags(argv: readonly string[]): RunAllFlags {
     )
     .option('--no-agent', 'do not run the agent')
     .addOption(
-      new Option('--release-pages <seconds>', "seconds between releases of the executable's clean pages to the kernel (the first 10 s after start-up); 0: never")
+      new Option(
+        '--release-pages <seconds>',
+        "the executable's clean pages are given back to the kernel 10 s after start-up, then again when they have grown back and the process is quiet, checked every <seconds>; 0: never",
+      )
         .argParser((v: string) => {
           const n = Number(v);
           if (!Number.isFinite(n) || n < 0) throw new CommanderError(2, 'tedge.releasePages', `error: --release-pages: not a number of seconds: ${v}`);
           return n;
         })
-        .default(300),
+        .default(30),
     )
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) })
@@ -158,7 +161,16 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, proc: NodeJS.
     // Loaded by the components by now (the hot path); an addon built before releaseResidentPages has none.
     const release = nativeForProcess().binding?.releaseResidentPages;
     if (release === undefined) return;
-    cancelRelease = scheduleResidentPageRelease({ release, timers: systemTimers, logger, firstAfterMs: 10_000, everyMs: flags.releasePages * 1000 });
+    cancelRelease = scheduleResidentPageRelease({
+      release,
+      timers: systemTimers,
+      logger,
+      residentFileBytes: processResidentFileBytes,
+      busySinceLastCall: eventLoopBusy(),
+      firstAfterMs: 10_000,
+      checkEveryMs: flags.releasePages * 1000,
+      regrowthBytes: 4 * 1024 * 1024,
+    });
   };
   try {
     return await runSupervised({ proc, supervisor, systemd, timers: systemTimers, logger, onStarted });

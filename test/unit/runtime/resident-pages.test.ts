@@ -10,45 +10,65 @@ import { ManualTime } from '../../helpers/manual-time';
 
 const ok: ResidentRelease = { mappings: 40, bytes: 90 << 20, error: 0, trimmed: true };
 const noPageout: ResidentRelease = { mappings: 0, bytes: 0, error: 22, trimmed: true };
+const MiB = 1 << 20;
 
-function schedule(result: ResidentRelease, everyMs: number) {
+/** A process whose file-backed RSS and business the test sets; a release brings RSS down to 20 MiB. */
+function schedule(result: ResidentRelease) {
   const time = new ManualTime(new Date('2026-01-01T00:00:00Z'));
+  const state = { fileBytes: 45 * MiB, busy: false };
   const calls: number[] = [];
   const cancel = scheduleResidentPageRelease({
     release: (advice, trim) => {
       assert.equal(advice, 'pageout');
       assert.equal(trim, true);
-      calls.push(time.now().getTime() - Date.parse('2026-01-01T00:00:00Z'));
+      calls.push((time.now().getTime() - Date.parse('2026-01-01T00:00:00Z')) / 1000);
+      if (result.error === 0) state.fileBytes = 20 * MiB;
       return result;
     },
     timers: time,
     logger: silentLogger(),
+    residentFileBytes: () => state.fileBytes,
+    busySinceLastCall: () => state.busy,
     firstAfterMs: 10_000,
-    everyMs,
+    checkEveryMs: 30_000,
+    regrowthBytes: 4 * MiB,
   });
-  return { time, calls, cancel };
+  return { time, state, calls, cancel };
 }
 
 describe('resident page release schedule', () => {
-  it('releases first after firstAfterMs, then every everyMs, until cancelled', () => {
-    const { time, calls, cancel } = schedule(ok, 300_000);
+  it('releases 10 s after start-up, then only once pages have grown back and the process is quiet', () => {
+    const { time, state, calls, cancel } = schedule(ok);
     time.advance(9_999);
     assert.deepEqual(calls, []);
-    time.advance(1 + 2 * 300_000);
-    assert.deepEqual(calls, [10_000, 310_000, 610_000]);
+    time.advance(1);
+    assert.deepEqual(calls, [10]);
+    // Idle: a little code faults back in, not enough to release again.
+    state.fileBytes += 3 * MiB;
+    time.advance(120_000);
+    assert.deepEqual(calls, [10]);
+    // A burst: pages grow back while busy, no release during it.
+    state.busy = true;
+    state.fileBytes += 10 * MiB;
+    time.advance(60_000);
+    assert.deepEqual(calls, [10]);
+    // Quiet again: the next check releases, once.
+    state.busy = false;
+    time.advance(30_000);
+    assert.deepEqual(calls, [10, 220]);
+    time.advance(600_000);
+    assert.deepEqual(calls, [10, 220]);
     cancel();
+    state.fileBytes += 50 * MiB;
     time.advance(3_600_000);
-    assert.equal(calls.length, 3);
+    assert.deepEqual(calls, [10, 220]);
     assert.equal(time.pending, 0);
   });
 
-  it('releases once when everyMs is 0, and stops on a kernel without MADV_PAGEOUT', () => {
-    const once = schedule(ok, 0);
-    once.time.advance(3_600_000);
-    assert.deepEqual(once.calls, [10_000]);
-    const old = schedule(noPageout, 1_000);
+  it('stops on a kernel without MADV_PAGEOUT', () => {
+    const old = schedule(noPageout);
     old.time.advance(3_600_000);
-    assert.deepEqual(old.calls, [10_000]);
+    assert.deepEqual(old.calls, [10]);
     assert.equal(old.time.pending, 0);
   });
 });
