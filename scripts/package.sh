@@ -133,7 +133,7 @@ build_deb() {
   local root=$BUILD/$arch/deb
   rm -rf "$root"
   install -d "$root/DEBIAN" "$root/usr/bin" "$root/lib/systemd/system" "$root/etc/tedge/mosquitto-conf" "$root/etc/sudoers.d" \
-    "$root/usr/share/doc/tedge" "$root/usr/share/lintian/overrides"
+    "$root/etc/tedge/operations" "$root/usr/share/tedge/firmware" "$root/usr/share/doc/tedge" "$root/usr/share/lintian/overrides"
   install -m 0755 "$sea" "$root/usr/bin/tedge"
   ln -s tedge "$root/usr/bin/tedge-agent"
   ln -s tedge "$root/usr/bin/tedge-mapper"
@@ -150,6 +150,11 @@ build_deb() {
   install -m 0644 packaging/config/tedge.ini "$root/etc/tedge/tedge.ini"
   install -m 0644 packaging/config/tedge-mosquitto.conf "$root/etc/tedge/mosquitto-conf/tedge-mosquitto.conf"
   install -m 0440 packaging/deb/sudoers "$root/etc/sudoers.d/tedge"
+  # Firmware backends (firmware.backend names one; none is set by default) and the rule that lets the agent run RAUC's as root.
+  install -m 0755 packaging/firmware/tedge-firmware-rauc packaging/firmware/tedge-firmware-script "$root/usr/share/tedge/firmware/"
+  install -m 0440 packaging/firmware/sudoers-firmware "$root/etc/sudoers.d/tedge-firmware"
+  # firmware_update's workflow, where thin-edge users look for workflows: a conffile, so a user's edits survive upgrades.
+  install -m 0644 packaging/operations/firmware_update.toml "$root/etc/tedge/operations/firmware_update.toml"
   install -m 0644 packaging/deb/copyright "$root/usr/share/doc/tedge/copyright"
   install -m 0644 packaging/deb/lintian-overrides "$root/usr/share/lintian/overrides/tedge"
   # A version without a Debian revision is a native package: its changelog is changelog.gz.
@@ -163,7 +168,8 @@ build_deb() {
 
   install -m 0755 packaging/deb/postinst packaging/deb/prerm packaging/deb/postrm "$root/DEBIAN/"
   install -m 0644 packaging/deb/triggers "$root/DEBIAN/triggers"
-  printf '/etc/tedge/tedge.ini\n/etc/tedge/mosquitto-conf/tedge-mosquitto.conf\n/etc/sudoers.d/tedge\n' >"$root/DEBIAN/conffiles"
+  printf '%s\n' /etc/tedge/tedge.ini /etc/tedge/mosquitto-conf/tedge-mosquitto.conf /etc/sudoers.d/tedge /etc/sudoers.d/tedge-firmware \
+    /etc/tedge/operations/firmware_update.toml >"$root/DEBIAN/conffiles"
   (cd "$root" && find . -path ./DEBIAN -prune -o -type f -printf '%P\0' | LC_ALL=C sort -z | xargs -0 md5sum >DEBIAN/md5sums)
   chmod 0644 "$root/DEBIAN/md5sums" "$root/DEBIAN/conffiles"
   local size

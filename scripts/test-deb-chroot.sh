@@ -71,6 +71,16 @@ in_chroot getent group tedge >/dev/null || fail "no group tedge"
 [ "$(in_chroot stat -c %U /data/tedge/agent)" = tedge ] || fail "/data/tedge/agent not owned by tedge"
 grep -qx 'include_dir /etc/tedge/mosquitto-conf' "$CHROOT/etc/mosquitto/mosquitto.conf" || fail "no include_dir in mosquitto.conf"
 
+say "firmware: backends, their sudoers drop-in, the firmware_update workflow (a conffile)"
+for b in tedge-firmware-rauc tedge-firmware-script; do
+  [ "$(stat -c '%a %U' "$CHROOT/usr/share/tedge/firmware/$b")" = "755 root" ] || fail "$b: $(stat -c '%a %U' "$CHROOT/usr/share/tedge/firmware/$b" 2>&1)"
+done
+[ "$(stat -c '%a %U' "$CHROOT/etc/sudoers.d/tedge-firmware")" = "440 root" ] || fail "tedge-firmware sudoers mode"
+if in_chroot sh -c 'command -v visudo' >/dev/null; then in_chroot visudo -cf /etc/sudoers.d/tedge-firmware >/dev/null || fail "visudo rejects tedge-firmware"; fi
+grep -qx '/etc/tedge/operations/firmware_update.toml' "$CHROOT/var/lib/dpkg/info/tedge.conffiles" || fail "firmware_update.toml is not a conffile"
+cmp -s packaging/operations/firmware_update.toml "$CHROOT/etc/tedge/operations/firmware_update.toml" || fail "firmware_update.toml differs from packaging/operations"
+[ "$(in_chroot stat -c %U /etc/tedge/operations)" = tedge ] || fail "/etc/tedge/operations not owned by tedge"
+
 say "mosquitto installed after tedge: the file trigger adds the include_dir"
 sed -i '\|^include_dir /etc/tedge/mosquitto-conf$|d' "$CHROOT/etc/mosquitto/mosquitto.conf"
 in_chroot sh -c 'dpkg-trigger --no-await /etc/mosquitto && dpkg --triggers-only --pending' >/dev/null || fail "trigger"
@@ -118,6 +128,7 @@ MOSQUITTO_PID=
 
 say "upgrade to a bumped version keeps the configuration"
 in_chroot tedge config set c8y.url example.cumulocity.com
+printf '\n# edited by the user\n' >>"$CHROOT/etc/tedge/operations/firmware_update.toml"
 NEXT=$VERSION.1
 rm -rf "$WORK/repack" && dpkg-deb -R "$DEB" "$WORK/repack"
 sed -i "s/^Version: .*/Version: $NEXT/" "$WORK/repack/DEBIAN/control"
@@ -125,6 +136,7 @@ fakeroot dpkg-deb --root-owner-group -Zxz -z0 -b "$WORK/repack" "$CHROOT/tmp/ted
 in_chroot dpkg -i /tmp/tedge-next.deb >"$WORK/upgrade.log" 2>&1 || { cat "$WORK/upgrade.log"; fail "upgrade"; }
 [ "$(in_chroot dpkg-query -W -f '${Version}' tedge)" = "$NEXT" ] || fail "version after upgrade"
 [ "$(in_chroot tedge config get c8y.url)" = example.cumulocity.com ] || fail "c8y.url lost in the upgrade"
+grep -qx '# edited by the user' "$CHROOT/etc/tedge/operations/firmware_update.toml" || fail "the user's firmware_update.toml lost in the upgrade"
 in_chroot getent passwd tedge >/dev/null || fail "user tedge lost in the upgrade"
 [ "$(grep -cx 'include_dir /etc/tedge/mosquitto-conf' "$CHROOT/etc/mosquitto/mosquitto.conf")" = 1 ] || fail "include_dir added twice"
 
