@@ -39,3 +39,16 @@ export function parseIniFile(path: string, text: string): Map<string, IniEntry> 
 function truncate(line: string): string {
   return line.length > 60 ? `${line.slice(0, 57)}...` : line;
 }
+
+/** tedge.ini text: one `[section]` per key prefix, keys sorted, values quoted by the `ini` package where needed. */
+export function renderIniFile(values: ReadonlyMap<string, string>): string {
+  const tree = new Map<string, Array<[string, string]>>();
+  for (const [key, value] of [...values].sort(([a], [b]) => a.localeCompare(b))) {
+    const dot = key.lastIndexOf('.');
+    const section = key.slice(0, dot);
+    const entries = tree.get(section) ?? [];
+    entries.push([key.slice(dot + 1), value]);
+    tree.set(section, entries);
+  }
+  return [...tree].map(([section, entries]) => `[${section}]\n${entries.map(([k, v]) => `${k} = ${ini.safe(v)}`).join('\n')}\n`).join('\n');
+}

@@ -13,6 +13,8 @@ export interface DefaultContext {
 
 export interface KeyDefinition {
   readonly type: ValueType;
+  /** The words an `enum` key accepts, checked at `tedge config set` as thin-edge does. */
+  readonly values?: readonly string[];
   readonly doc: string;
   readonly default?: string | ((ctx: DefaultContext) => string | undefined);
   readonly example?: string;
@@ -27,6 +29,11 @@ type CloudKey<P extends string> =
   | `${P}.root_cert_path`
   | `${P}.topics`
   | `${P}.bridge.topic_prefix`
+  | `${P}.bridge.keepalive_interval`
+  | `${P}.device.id`
+  | `${P}.device.cert_path`
+  | `${P}.device.key_path`
+  | `${P}.device.csr_path`
   | `${P}.mapper.mqtt.max_payload_size`;
 
 function cloudKeys<P extends string>(cloud: P, maxPayload: number, topics: string): Record<CloudKey<P>, KeyDefinition> {
@@ -42,7 +49,13 @@ function cloudKeys<P extends string>(cloud: P, maxPayload: number, topics: strin
     },
     [`${cloud}.root_cert_path`]: { type: 'path', doc: 'CA certificate file or directory used to check the cloud', default: '/etc/ssl/certs' },
     [`${cloud}.topics`]: { type: 'string-list', doc: 'Local topics the mapper subscribes to', default: topics },
-    [`${cloud}.bridge.topic_prefix`]: { type: 'string', doc: 'Local topic prefix of messages bridged to the cloud', default: cloud },
+    [`${cloud}.bridge.topic_prefix`]: { type: 'topic-prefix', doc: 'Local topic prefix of messages bridged to the cloud (each profile needs its own)', default: cloud },
+    [`${cloud}.bridge.keepalive_interval`]: { type: 'duration', doc: `MQTT keep-alive of the bridge to ${cloud} (built-in and mosquitto)`, default: '60s' },
+    // Per cloud (and per profile), so that two connections can use two identities; unset, device.* applies.
+    [`${cloud}.device.id`]: { type: 'string', doc: `Device id used with ${cloud}; read-only once ${cloud}.device.cert_path exists (its CN); unset: device.id`, default: (c: DefaultContext) => c.get('device.id') },
+    [`${cloud}.device.cert_path`]: { type: 'path', doc: `Device certificate used with ${cloud}; unset: device.cert_path`, default: (c: DefaultContext) => c.get('device.cert_path') },
+    [`${cloud}.device.key_path`]: { type: 'path', doc: `Device private key used with ${cloud}; unset: device.key_path`, default: (c: DefaultContext) => c.get('device.key_path') },
+    [`${cloud}.device.csr_path`]: { type: 'path', doc: `Certificate signing request for ${cloud}; unset: device.csr_path`, default: (c: DefaultContext) => c.get('device.csr_path') },
     [`${cloud}.mapper.mqtt.max_payload_size`]: { type: 'integer', doc: 'Largest payload sent to the cloud, in bytes', default: String(maxPayload) },
   };
   return keys as Record<CloudKey<P>, KeyDefinition>;
@@ -85,18 +98,18 @@ const TABLE = {
   'c8y.enable.device_restart': { type: 'boolean', doc: 'Map restart to c8y_Restart', default: 'true' },
   'c8y.enable.software_update': { type: 'boolean', doc: 'Map software_update to c8y_SoftwareUpdate', default: 'true' },
   'c8y.software_management.with_types': { type: 'boolean', doc: 'Publish c8y_SupportedSoftwareTypes', default: 'false' },
-  'c8y.software_management.api': { type: 'string', doc: 'Software list to Cumulocity: legacy (inventory c8y_SoftwareList) or advanced (SmartREST 140/141)', default: 'legacy' },
-  'c8y.operations.auto_log_upload': { type: 'string', doc: 'Upload the operation log of a finished operation: never, always or on-failure', default: 'on-failure' },
+  'c8y.software_management.api': { type: 'enum', values: ['legacy', 'advanced'], doc: 'Software list to Cumulocity: legacy (inventory c8y_SoftwareList) or advanced (SmartREST 140/141)', default: 'legacy' },
+  'c8y.operations.auto_log_upload': { type: 'enum', values: ['never', 'always', 'on-failure'], doc: 'Upload the operation log of a finished operation: never, always or on-failure', default: 'on-failure' },
   'c8y.availability.enable': { type: 'boolean', doc: 'Send 117 (required interval) and heartbeats of devices whose health service is up', default: 'true' },
   'c8y.availability.interval': { type: 'duration', doc: 'Required availability interval sent as 117 in minutes; also the heartbeat period', default: '60m' },
-  'c8y.proxy.bind.address': { type: 'string', doc: 'Address of the local Cumulocity HTTP proxy', default: '127.0.0.1' },
+  'c8y.proxy.bind.address': { type: 'ip-address', doc: 'Address of the local Cumulocity HTTP proxy', default: '127.0.0.1' },
   'c8y.proxy.bind.port': { type: 'port', doc: 'Port of the local Cumulocity HTTP proxy', default: '8001' },
   'c8y.proxy.client.host': { type: 'string', doc: 'Host clients use to reach the Cumulocity HTTP proxy', default: '127.0.0.1' },
   'c8y.proxy.client.port': { type: 'port', doc: 'Port clients use to reach the Cumulocity HTTP proxy', default: (c) => c.get('c8y.proxy.bind.port') },
   'c8y.proxy.cert_path': { type: 'path', doc: 'Server certificate (PEM) of the Cumulocity HTTP proxy; with c8y.proxy.key_path it serves HTTPS', example: '/etc/tedge/device-certs/c8y_proxy_certificate.pem' },
   'c8y.proxy.key_path': { type: 'path', doc: 'Private key (PEM) of c8y.proxy.cert_path', example: '/etc/tedge/device-certs/c8y_proxy_key.pem' },
   'c8y.proxy.ca_path': { type: 'path', doc: 'CA certificates (a PEM file or a directory) of the clients the HTTPS proxy requires a certificate from', example: '/etc/ssl/certs' },
-  'c8y.auth_method': { type: 'string', doc: 'How the mapper authenticates over HTTP: certificate (JWT from s/uat), basic (c8y.credentials_path), or auto (basic when the credentials file exists)', default: 'certificate' },
+  'c8y.auth_method': { type: 'enum', values: ['certificate', 'basic', 'auto'], doc: 'How the mapper authenticates over HTTP: certificate (JWT from s/uat), basic (c8y.credentials_path), or auto (basic when the credentials file exists)', default: 'certificate' },
   'c8y.credentials_path': { type: 'path', doc: 'Basic auth credentials of Cumulocity: a TOML file with [c8y] username and password', default: (c) => `${c.configDir}/credentials.toml` },
   'proxy.address': { type: 'string', doc: 'HTTP CONNECT proxy for HTTPS to the cloud (the mapper and tedge cert/upload commands): http://HOST[:PORT]', example: 'http://proxy.example.com:3128' },
   'proxy.username': { type: 'string', doc: 'User name for proxy.address (basic Proxy-Authorization)' },
@@ -105,14 +118,14 @@ const TABLE = {
 
   ...cloudKeys('az', 262144, TELEMETRY_TOPICS),
   'az.mapper.timestamp': { type: 'boolean', doc: 'Add a timestamp to messages sent to Azure', default: 'true' },
-  'az.mapper.timestamp_format': { type: 'string', doc: 'unix or rfc-3339', default: 'unix' },
+  'az.mapper.timestamp_format': { type: 'enum', values: ['unix', 'rfc-3339'], doc: 'unix or rfc-3339', default: 'unix' },
   ...cloudKeys('aws', 131072, TELEMETRY_TOPICS),
   'aws.mapper.timestamp': { type: 'boolean', doc: 'Add a timestamp to messages sent to AWS', default: 'true' },
-  'aws.mapper.timestamp_format': { type: 'string', doc: 'unix or rfc-3339', default: 'unix' },
+  'aws.mapper.timestamp_format': { type: 'enum', values: ['unix', 'rfc-3339'], doc: 'unix or rfc-3339', default: 'unix' },
 
   'mqtt.topic_root': { type: 'string', doc: 'Root of the te/ topic tree', default: 'te' },
   'mqtt.device_topic_id': { type: 'topic-id', doc: 'Entity topic id of this device', default: 'device/main//' },
-  'mqtt.bind.address': { type: 'string', doc: 'Address the local broker listens on', default: '127.0.0.1' },
+  'mqtt.bind.address': { type: 'ip-address', doc: 'Address the local broker listens on', default: '127.0.0.1' },
   'mqtt.bind.port': { type: 'port', doc: 'Port the local broker listens on', default: '1883' },
   'mqtt.client.host': { type: 'string', doc: 'Host of the local broker, as clients reach it', default: '127.0.0.1' },
   'mqtt.client.port': { type: 'port', doc: 'Port of the local broker, as clients reach it', default: (c) => c.get('mqtt.bind.port') },
@@ -126,12 +139,13 @@ const TABLE = {
     default: String(64 * 1024 * 1024),
   },
   'mqtt.bridge.outbox.fsync': {
-    type: 'string',
+    type: 'enum',
+    values: ['always', 'never'],
     doc: 'always: fsync the outbox before the local broker gets its PUBACK (survives a power cut; group-committed). never: written, not synced (survives a crash, not a power cut)',
     default: 'always',
   },
 
-  'http.bind.address': { type: 'string', doc: 'Address of the agent HTTP service', default: '127.0.0.1' },
+  'http.bind.address': { type: 'ip-address', doc: 'Address of the agent HTTP service', default: '127.0.0.1' },
   'http.bind.port': { type: 'port', doc: 'Port of the agent HTTP service', default: '8000' },
   'http.client.host': { type: 'string', doc: 'Host clients use to reach the agent HTTP service', default: '127.0.0.1' },
   'http.client.port': { type: 'port', doc: 'Port clients use to reach the agent HTTP service', default: (c) => c.get('http.bind.port') },
@@ -158,7 +172,7 @@ const TABLE = {
   'sudo.enable': { type: 'boolean', doc: 'Run plugins and privileged writes through sudo (run directly when sudo is absent)', default: 'true' },
   'apt.name': { type: 'string', doc: 'Regex: the apt plugin lists only packages with a matching name', example: 'tedge.*' },
   'apt.maintainer': { type: 'string', doc: 'Regex: the apt plugin lists only packages with a matching maintainer', example: 'thin-edge.io team.*' },
-  'apt.dpkg.options.config': { type: 'string', doc: 'keepold or keepnew: the configuration files kept when the apt plugin installs a package', default: 'keepold' },
+  'apt.dpkg.options.config': { type: 'enum', values: ['keepold', 'keepnew'], doc: 'keepold or keepnew: the configuration files kept when the apt plugin installs a package', default: 'keepold' },
   'run.path': { type: 'path', doc: 'Runtime files: locks, pid files', default: '/run' },
   'logs.path': { type: 'path', doc: 'Log files of operations', default: '/var/log/tedge' },
   'logs.max_per_operation': { type: 'integer', doc: 'Command logs kept per operation (<logs.path>/agent/workflow-<op>-<id>.log); older ones are removed', default: '5' },
@@ -172,7 +186,7 @@ const TABLE = {
   'agent.enable.log_upload': { type: 'boolean', doc: 'The agent serves log_upload commands', default: 'true' },
 
   'service.type': { type: 'string', doc: 'Type of services registered in the cloud', default: 'service' },
-  'service.timestamp_format': { type: 'string', doc: 'Format of health timestamps: unix or rfc-3339', default: 'unix' },
+  'service.timestamp_format': { type: 'enum', values: ['unix', 'rfc-3339'], doc: 'Format of health timestamps: unix or rfc-3339', default: 'unix' },
 } satisfies Record<string, KeyDefinition>;
 
 export type ConfigKey = keyof typeof TABLE;
@@ -184,6 +198,6 @@ export function isConfigKey(key: string): key is ConfigKey {
 }
 
 /** TEDGE_C8Y_URL for c8y.url. */
-export function envName(key: ConfigKey): string {
+export function envName(key: string): string {
   return `TEDGE_${key.toUpperCase().replace(/\./g, '_')}`;
 }

@@ -1,74 +1,143 @@
 import { X509Certificate } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import ini from 'ini';
-import { parseIniFile } from './ini-file';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { commonNameOf } from '../certs/subject';
 import { TedgeError, errorMessage } from '../core/errors';
+import { type ConfigFile, locateConfigFile, readConfigFile, writeConfigFile } from './config-file';
 import { CONFIG_KEYS, type ConfigKey, envName, isConfigKey } from './keys';
+import { type CloudScope, type ProfileCloud, isProfileableKey, parseProfiledKey, storedKeyOf } from './profiles';
+import type { TomlTable } from './toml';
 import { type ConfigValue, formatValue, parseValue } from './value-types';
 
 export const DEFAULT_CONFIG_DIR = '/etc/tedge';
-export const CONFIG_FILE_NAME = 'tedge.ini';
+export { INI_FILE_NAME as CONFIG_FILE_NAME } from './config-file';
 
 export type ValueSource = 'env' | 'file' | 'certificate' | 'default';
 
-/** The effective configuration: file values, TEDGE_<KEY> env overrides and table defaults. */
+/** thin-edge keys that mean nothing here and are accepted without a warning. */
+const IGNORED_KEYS: ReadonlySet<string> = new Set(['config.version']);
+
+/** The device identity keys a cloud (and a profile) may override with `<cloud>.device.*`. */
+const DEVICE_KEYS: ReadonlySet<string> = new Set(['device.id', 'device.cert_path', 'device.key_path', 'device.csr_path']);
+
+/** A key as the user typed it: a table key, or a profiled one (`c8y.profiles.p.url`, or `c8y.url` with --profile p). */
+export interface ResolvedKey {
+  readonly key: ConfigKey;
+  readonly scope: CloudScope | undefined;
+}
+
+/** What is read from and written to the configuration file; shared by a config and its cloud views. */
+interface FileState {
+  readonly file: ConfigFile;
+  /** Known keys (profiled ones by their stored name, `c8y.profiles.p.url`) → text. */
+  readonly values: Map<string, string>;
+  /** The line of each key read from tedge.ini, for errors that point at it (0: tedge.toml). */
+  readonly lines: ReadonlyMap<string, number>;
+  /** Keys of the file we do not know (a newer version's, a typo): written back as they were. */
+  readonly unknown: ReadonlyMap<string, string>;
+  readonly document: TomlTable | undefined;
+}
+
+/**
+ * The effective configuration: file values, TEDGE_<KEY> env overrides and table defaults. A view
+ * for one cloud connection (forCloud) reads `<cloud>.*` keys from its profile and `device.*` from
+ * `<cloud>.device.*` when set: code that takes a config is written once for every profile.
+ */
 export class TedgeConfig {
   private constructor(
     readonly configDir: string,
-    private readonly fileValues: Map<ConfigKey, string>,
+    private readonly state: FileState,
     private readonly env: Readonly<Record<string, string | undefined>>,
-    /** The line of each key read from the file, for errors that point at it. */
-    private readonly fileLines: ReadonlyMap<ConfigKey, number> = new Map(),
     /** What is wrong in the file but does not stop anything (unknown keys), one line each naming file and line. */
-    readonly warnings: readonly string[] = [],
-    /** Keys of the file we do not know (a newer version's, a typo): written back as they were. */
-    private readonly unknownValues: ReadonlyMap<string, string> = new Map(),
+    readonly warnings: readonly string[],
+    /** The connection this view reads cloud keys for; undefined: the plain keys. */
+    readonly scope: CloudScope | undefined = undefined,
   ) {}
 
-  /** Reads `<configDir>/tedge.ini` (missing file = all defaults); env values are validated on read. */
+  /**
+   * Reads `<configDir>/tedge.ini`, or thin-edge's tedge.toml when only that exists (missing = all
+   * defaults; both = an error naming both); env values are validated on read.
+   */
   static load(configDir: string, env: Readonly<Record<string, string | undefined>> = {}): TedgeConfig {
-    const path = join(configDir, CONFIG_FILE_NAME);
-    const values = new Map<ConfigKey, string>();
-    const lines = new Map<ConfigKey, number>();
+    const file = locateConfigFile(configDir);
+    const contents = readConfigFile(file);
+    const values = new Map<string, string>();
+    const lines = new Map<string, number>();
     const warnings: string[] = [];
     const unknown = new Map<string, string>();
-    if (existsSync(path)) {
-      let text: string;
-      try {
-        text = readFileSync(path, 'utf8');
-      } catch (cause) {
-        throw new TedgeError('CONFIG_FILE', `cannot read ${path}: ${(cause as Error).message}`, { cause });
+    for (const [key, entry] of contents.values) {
+      // Unknown keys are kept out of the effective config but never deleted from the file by us.
+      if (!isConfigKey(key) && parseProfiledKey(key) === undefined) {
+        if (!IGNORED_KEYS.has(key)) warnings.push(`${file.path}${entry.line > 0 ? `:${entry.line}` : ''}: unknown configuration key '${key}' (ignored; see: tedge config list --doc)`);
+        unknown.set(key, entry.text);
+        continue;
       }
-      for (const [key, entry] of parseIniFile(path, text)) {
-        // Unknown keys are kept out of the effective config but never deleted from the file by us.
-        if (!isConfigKey(key)) {
-          warnings.push(`${path}:${entry.line}: unknown configuration key '${key}' (ignored; see: tedge config list --doc)`);
-          unknown.set(key, entry.text);
-          continue;
-        }
-        values.set(key, entry.text);
-        lines.set(key, entry.line);
-      }
+      values.set(key, entry.text);
+      lines.set(key, entry.line);
     }
-    return new TedgeConfig(configDir, values, env, lines, warnings, unknown);
+    return new TedgeConfig(configDir, { file, values, lines, unknown, document: contents.document }, env, warnings);
   }
 
+  /** The file in use: tedge.ini, or tedge.toml on a device taken over from thin-edge.io. */
   get filePath(): string {
-    return join(this.configDir, CONFIG_FILE_NAME);
+    return this.state.file.path;
+  }
+
+  get fileKind(): 'ini' | 'toml' {
+    return this.state.file.kind;
+  }
+
+  /** The view of one connection: `cloud` with its named profile, or its default one (profile undefined). */
+  forCloud(cloud: ProfileCloud, profile: string | undefined): TedgeConfig {
+    return new TedgeConfig(this.configDir, this.state, this.env, this.warnings, { cloud, profile });
+  }
+
+  /** The profile names of `cloud` that have a value in the file or the environment. */
+  profiles(cloud: ProfileCloud): string[] {
+    const names = new Set<string>();
+    const envKeys = Object.keys(this.env).filter((k) => k.startsWith(`TEDGE_${cloud.toUpperCase()}_PROFILES_`) && this.env[k] !== '');
+    for (const key of this.state.values.keys()) {
+      const parsed = parseProfiledKey(key);
+      if (parsed?.scope.cloud === cloud && parsed.scope.profile !== undefined) names.add(parsed.scope.profile);
+    }
+    for (const name of envKeys) {
+      const m = /^TEDGE_[A-Z0-9]+_PROFILES_([A-Z0-9-]+?)_[A-Z]/.exec(name);
+      if (m?.[1] !== undefined) names.add(m[1].toLowerCase());
+    }
+    return [...names].sort();
+  }
+
+  private stored(key: ConfigKey): string {
+    return storedKeyOf(key, this.scope);
+  }
+
+  /** A value set for `key` itself (env, then file), without defaults. */
+  private raw(key: ConfigKey): { text: string; source: 'env' | 'file' } | undefined {
+    const stored = this.stored(key);
+    const fromEnv = this.env[envName(stored)];
+    if (fromEnv !== undefined && fromEnv !== '') return { text: fromEnv, source: 'env' };
+    const fromFile = this.state.values.get(stored);
+    return fromFile === undefined ? undefined : { text: fromFile, source: 'file' };
+  }
+
+  /** In a cloud view, `device.cert_path` is `<cloud>.device.cert_path` when that is set. */
+  private own(key: ConfigKey): ConfigKey | undefined {
+    if (this.scope === undefined || !DEVICE_KEYS.has(key)) return undefined;
+    const own = `${this.scope.cloud}.${key}`;
+    return isConfigKey(own) ? own : undefined;
   }
 
   /** The effective text of a key, and where it came from; undefined when unset with no default. */
   lookup(key: ConfigKey): { text: string; source: ValueSource } | undefined {
-    const fromEnv = this.env[envName(key)];
-    if (fromEnv !== undefined && fromEnv !== '') return { text: fromEnv, source: 'env' };
+    const own = this.own(key);
     if (key === 'device.id') {
+      const fromEnv = (own === undefined ? undefined : this.raw(own)?.source === 'env' ? this.raw(own) : undefined) ?? (this.raw(key)?.source === 'env' ? this.raw(key) : undefined);
+      if (fromEnv !== undefined) return fromEnv;
       const cn = this.certificateCommonName();
       if (cn !== undefined) return { text: cn, source: 'certificate' };
     }
-    const fromFile = this.fileValues.get(key);
-    if (fromFile !== undefined) return { text: fromFile, source: 'file' };
+    const found = (own === undefined ? undefined : this.raw(own)) ?? this.raw(key);
+    if (found !== undefined) return found;
     const def = CONFIG_KEYS[key].default;
     const text = typeof def === 'function' ? def({ configDir: this.configDir, get: (k) => (isConfigKey(k) ? this.text(k) : undefined) }) : def;
     return text === undefined ? undefined : { text, source: 'default' };
@@ -85,12 +154,13 @@ export class TedgeConfig {
 
   /** A bad value names where it came from: the file and line, or the environment variable. */
   private parse(key: ConfigKey, found: { text: string; source: ValueSource }): ConfigValue {
+    const def = CONFIG_KEYS[key];
     try {
-      return parseValue(key, CONFIG_KEYS[key].type, found.text);
+      return parseValue(this.stored(key), def.type, found.text, def);
     } catch (err) {
-      const line = this.fileLines.get(key);
-      if (found.source === 'file' && line !== undefined) throw new TedgeError('CONFIG_INVALID_VALUE', `${this.filePath}:${line}: ${errorMessage(err)}`, { cause: err });
-      if (found.source === 'env') throw new TedgeError('CONFIG_INVALID_VALUE', `${envName(key)}: ${errorMessage(err)}`, { cause: err });
+      const line = this.state.lines.get(this.stored(key));
+      if (found.source === 'file' && line !== undefined) throw new TedgeError('CONFIG_INVALID_VALUE', `${this.filePath}${line > 0 ? `:${line}` : ''}: ${errorMessage(err)}`, { cause: err });
+      if (found.source === 'env') throw new TedgeError('CONFIG_INVALID_VALUE', `${envName(this.stored(key))}: ${errorMessage(err)}`, { cause: err });
       throw err;
     }
   }
@@ -98,19 +168,19 @@ export class TedgeConfig {
   /** A key that must have a value (it has a default, or the caller requires it set). */
   string(key: ConfigKey): string {
     const found = this.lookup(key);
-    if (found === undefined) throw new TedgeError('CONFIG_INVALID_VALUE', `'${key}' is not set; set it with: tedge config set ${key} <value>`);
+    if (found === undefined) throw new TedgeError('CONFIG_INVALID_VALUE', `'${this.stored(key)}' is not set; set it with: tedge config set ${this.stored(key)} <value>`);
     return formatValue(this.parse(key, found));
   }
 
   number(key: ConfigKey): number {
     const v = this.value(key);
-    if (typeof v !== 'number') throw new TedgeError('CONFIG_INVALID_VALUE', `'${key}' is not set to a number`);
+    if (typeof v !== 'number') throw new TedgeError('CONFIG_INVALID_VALUE', `'${this.stored(key)}' is not set to a number`);
     return v;
   }
 
   boolean(key: ConfigKey): boolean {
     const v = this.value(key);
-    if (typeof v !== 'boolean') throw new TedgeError('CONFIG_INVALID_VALUE', `'${key}' is not set to true or false`);
+    if (typeof v !== 'boolean') throw new TedgeError('CONFIG_INVALID_VALUE', `'${this.stored(key)}' is not set to true or false`);
     return v;
   }
 
@@ -130,18 +200,16 @@ export class TedgeConfig {
    * is named as such (it used to read as "'device.id' is not set").
    */
   deviceId(): string {
-    const fromEnv = this.env[envName('device.id')];
-    if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
+    const found = this.lookup('device.id');
+    if (found !== undefined && found.source !== 'file' && found.text !== '') return found.text;
     const cert = this.readCertificate();
-    if ('cn' in cert) return cert.cn;
     if ('problem' in cert) throw new TedgeError('CERT_INVALID', `the device certificate ${cert.path} cannot be used: ${cert.problem}; device.id is its CN (replace it, or remove it and run: tedge cert create --device-id ID)`);
-    const fromFile = this.fileValues.get('device.id');
-    if (fromFile !== undefined && fromFile !== '') return fromFile;
+    if (found !== undefined && found.text !== '') return found.text;
     throw new TedgeError('CONFIG_INVALID_VALUE', `'device.id' is not set: create a device certificate (tedge cert create --device-id ID) or run: tedge config set device.id ID`);
   }
 
   private readCertificate(): { cn: string } | { path: string; problem: string } | { none: true } {
-    const certPath = this.env[envName('device.cert_path')] ?? this.fileValues.get('device.cert_path') ?? join(this.configDir, 'device-certs', 'tedge-certificate.pem');
+    const certPath = this.text('device.cert_path') ?? join(this.configDir, 'device-certs', 'tedge-certificate.pem');
     if (!existsSync(certPath)) return { none: true };
     try {
       // commonNameOf undoes node's RFC 2253 escapes: a device id may contain ',' (printed `\,`).
@@ -152,37 +220,86 @@ export class TedgeConfig {
     }
   }
 
+  /** `c8y.url` (in this view's profile), `c8y.profiles.p.url`, or `c8y.url` with `--profile p`. */
+  resolve(text: string, profile?: string): ResolvedKey {
+    const profiled = parseProfiledKey(text);
+    if (profiled !== undefined) return profiled;
+    const key = requireKey(text);
+    if (profile === undefined) return { key, scope: this.scope };
+    const cloud = (['c8y', 'az', 'aws'] as const).find((c) => isProfileableKey(key, c));
+    if (cloud === undefined) throw new TedgeError('USAGE', `'${key}' has no per-profile value: --profile applies to c8y.*, az.* and aws.* keys`);
+    return { key, scope: { cloud, profile } };
+  }
+
+  /** The view a resolved key is read in. */
+  viewOf(resolved: ResolvedKey): TedgeConfig {
+    return resolved.scope === undefined ? this : this.forCloud(resolved.scope.cloud, resolved.scope.profile);
+  }
+
   /** Validates and writes a value to the file (atomically: temp file + rename). */
-  set(key: string, text: string): void {
-    const k = requireKey(key);
-    if (k === 'device.id' && this.certificateCommonName() !== undefined) {
-      throw new TedgeError('CONFIG_READ_ONLY', `'device.id' is read-only: it is the CN of the device certificate; remove the certificate to change it`);
+  set(key: string, text: string, profile?: string): void {
+    const resolved = this.resolve(key, profile);
+    const view = this.viewOf(resolved);
+    const k = resolved.key;
+    if ((k === 'device.id' || /^(c8y|az|aws)\.device\.id$/.test(k)) && this.identityView(resolved).certificateCommonName() !== undefined) {
+      throw new TedgeError('CONFIG_READ_ONLY', `'${view.stored(k)}' is read-only: it is the CN of the device certificate; remove the certificate to change it`);
     }
-    const value = parseValue(k, CONFIG_KEYS[k].type, text);
-    this.fileValues.set(k, formatValue(value));
+    const def = CONFIG_KEYS[k];
+    const value = parseValue(view.stored(k), def.type, text, def);
+    this.state.values.set(view.stored(k), formatValue(value));
     this.save();
   }
 
-  unset(key: string): void {
-    this.fileValues.delete(requireKey(key));
+  /** `c8y.device.id` is read-only when the certificate of c8y's view has a CN. */
+  private identityView(resolved: ResolvedKey): TedgeConfig {
+    const m = /^(c8y|az|aws)\.device\.id$/.exec(resolved.key);
+    const cloud = m?.[1] as ProfileCloud | undefined;
+    return cloud === undefined ? this.viewOf(resolved) : this.forCloud(cloud, resolved.scope?.profile);
+  }
+
+  unset(key: string, profile?: string): void {
+    const resolved = this.resolve(key, profile);
+    this.state.values.delete(this.viewOf(resolved).stored(resolved.key));
     this.save();
+  }
+
+  /** `tedge config add`: the list key's effective items plus `item`, each once, sorted (thin-edge's set semantics). */
+  add(key: string, item: string, profile?: string): void {
+    const { resolved, items, view } = this.listItems(key, profile);
+    const added = parseValue(view.stored(resolved.key), 'string-list', item) as readonly string[];
+    this.set(view.stored(resolved.key), [...new Set([...items, ...added])].sort().join(','));
+  }
+
+  /** `tedge config remove`: the list key's effective items without `item`; a key that is not a list is unset when equal (as thin-edge). */
+  remove(key: string, item: string, profile?: string): void {
+    const single = this.resolve(key, profile);
+    if (CONFIG_KEYS[single.key].type !== 'string-list') {
+      const view = this.viewOf(single);
+      if (this.state.values.get(view.stored(single.key)) === item) this.unset(view.stored(single.key));
+      return;
+    }
+    const { resolved, items, view } = this.listItems(key, profile);
+    const removed = new Set(parseValue(view.stored(resolved.key), 'string-list', item) as readonly string[]);
+    this.state.values.set(view.stored(resolved.key), items.filter((i) => !removed.has(i)).join(','));
+    this.save();
+  }
+
+  private listItems(key: string, profile: string | undefined): { resolved: ResolvedKey; items: readonly string[]; view: TedgeConfig } {
+    const resolved = this.resolve(key, profile);
+    const view = this.viewOf(resolved);
+    if (CONFIG_KEYS[resolved.key].type !== 'string-list') throw new TedgeError('USAGE', `'${view.stored(resolved.key)}' is not a list: use tedge config set`);
+    return { resolved, items: view.list(resolved.key), view };
   }
 
   private save(): void {
-    const tree: Record<string, Record<string, string>> = {};
-    for (const [key, value] of [...this.fileValues.entries(), ...this.unknownValues.entries()].sort(([a], [b]) => a.localeCompare(b))) {
-      const dot = key.lastIndexOf('.');
-      const section = key.slice(0, dot);
-      (tree[section] ??= {})[key.slice(dot + 1)] = value;
-    }
-    const text = Object.entries(tree)
-      .map(([section, entries]) => `[${section}]\n${Object.entries(entries).map(([k, v]) => `${k} = ${ini.safe(v)}`).join('\n')}\n`)
-      .join('\n');
-    mkdirSync(dirname(this.filePath), { recursive: true });
-    const tmp = `${this.filePath}.tmp-${process.pid}`;
-    writeFileSync(tmp, text, { mode: 0o644 });
-    renameSync(tmp, this.filePath);
+    writeConfigFile(this.state.file, this.state.values, this.state.unknown, typeOfStored, this.state.document);
   }
+}
+
+function typeOfStored(stored: string): (typeof CONFIG_KEYS)[ConfigKey]['type'] | undefined {
+  if (isConfigKey(stored)) return CONFIG_KEYS[stored].type;
+  const profiled = parseProfiledKey(stored);
+  return profiled === undefined ? undefined : CONFIG_KEYS[profiled.key].type;
 }
 
 export function requireKey(key: string): ConfigKey {

@@ -21,3 +21,8 @@ export function parseToml(text: string, source: string): TomlTable {
     throw new TedgeError('CONFIG_FILE', `invalid TOML in ${source}${where}: ${first}`, { cause });
   }
 }
+
+/** TOML text of a table (smol-toml's writer: tables as [a.b] headers, arrays inline). */
+export function stringifyToml(table: TomlTable): string {
+  return `${smol.stringify(table)}\n`;
+}

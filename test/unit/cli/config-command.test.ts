@@ -153,7 +153,7 @@ describe('tedge config', () => {
     const run = await tedge(dir, ['config', 'list', '--doc']);
     assert.equal(run.code, 0);
     for (const [key, def] of Object.entries(CONFIG_KEYS) as Array<[ConfigKey, (typeof CONFIG_KEYS)[ConfigKey]]>) {
-      assert.match(run.out, new RegExp(`^${key.replace(/\./g, '\\.')}\\n    ${escape(def.doc)}\\n    type: ${def.type};.*env: ${envName(key)}$`, 'm'), key);
+      assert.match(run.out, new RegExp(`^${key.replace(/\./g, '\\.')}\\n    ${escape(def.doc)}\\n    type: ${def.type}( \\([^)]*\\))?;.*env: ${envName(key)}$`, 'm'), key);
     }
     assert.match(run.out, /^mqtt\.bind\.port\n.*\n    type: port; default: 1883; env: TEDGE_MQTT_BIND_PORT$/m);
     assert.match(run.out, /^c8y\.mqtt\n.*\n    type: host-port; default: <c8y\.url>:8883; env: TEDGE_C8Y_MQTT$/m);
