@@ -1,0 +1,173 @@
+import { isValidFilter, topicMatches } from '../bus/topic-filter';
+import { TedgeError, errorMessage } from '../core/errors';
+import { isJsonObject, parseJson, parseJsonObject } from '../core/json';
+import { message, payloadText } from '../core/message';
+import { parseMeasurement } from '../core/measurement';
+import { parseTopic } from '../core/topics';
+import { awsTopic } from '../mapper/aws/topic';
+import { toC8yMeasurement } from '../mapper/c8y/measurements';
+import { addTimestamp, parseTimeFormat } from '../mapper/steps/add-timestamp';
+import { isMosquittoBridgeHealth } from '../mapper/steps/mosquitto-health';
+import { limitPayloadSize } from '../mapper/steps/payload-size';
+import type { FlowMessage } from './flow-message';
+import type { StepStores } from './kv-store';
+import type { Step, StepOutcome } from './step';
+
+/** What a builtin does with one message: its outputs (none drops it). Throws to report the message. */
+type Transform = (msg: FlowMessage) => FlowMessage[];
+
+interface BuiltinSetup {
+  readonly config: Record<string, unknown>;
+  readonly stores: StepStores;
+}
+
+const encoder = new TextEncoder();
+
+function withPayload(msg: FlowMessage, text: string): FlowMessage {
+  return { ...msg, payload: encoder.encode(text) };
+}
+
+function topicsOf(config: Record<string, unknown>, key: string, builtin: string): string[] {
+  const value = config[key];
+  const list = typeof value === 'string' ? [value] : Array.isArray(value) ? value : undefined;
+  if (list === undefined || list.some((t) => typeof t !== 'string' || !isValidFilter(t))) {
+    throw new TedgeError('CONFIG_INVALID_VALUE', `${builtin}: config.${key} must be a topic filter or a list of topic filters`);
+  }
+  return list as string[];
+}
+
+function stringOf(config: Record<string, unknown>, key: string, builtin: string, fallback?: string): string {
+  const value = config[key] ?? fallback;
+  if (typeof value !== 'string') throw new TedgeError('CONFIG_INVALID_VALUE', `${builtin}: config.${key} must be a string`);
+  return value;
+}
+
+/** The entity topic id (`device/child//`) a `<root>/<id>/<channel>` topic is about, as the mapper context keys it. */
+function entityKey(topic: string, root: string): string | undefined {
+  return parseTopic(topic, root)?.entity;
+}
+
+/**
+ * thin-edge's builtin transformations, each a thin adapter over the converter the built-in mappers
+ * use (add-timestamp, limit-payload-size and skip-mosquitto-health-status are the az/aws `mea` steps;
+ * set-aws-topic is the aws mapper's topic rule; into-c8y-measurements the c8y measurement converter).
+ */
+const BUILTINS: Record<string, (setup: BuiltinSetup) => Transform> = {
+  'add-timestamp': ({ config }) => {
+    const property = stringOf(config, 'property', 'add-timestamp', 'time');
+    if (property !== 'time') throw new TedgeError('CONFIG_INVALID_VALUE', `add-timestamp: only property = "time" is supported`);
+    const format = parseTimeFormat(stringOf(config, 'format', 'add-timestamp', 'unix'), 'add-timestamp.format');
+    const reformat = config['reformat'] === true;
+    return (msg) => {
+      if (msg.payload.length === 0) return [msg];
+      const text = payloadText(msg);
+      const json = parseJsonObject(text, 'a JSON object');
+      // Without `reformat` an existing timestamp is left as it is.
+      if (!reformat && json['time'] !== undefined) return [msg];
+      const stamped = addTimestamp(text, json, new Date(msg.time), format);
+      return [stamped === text ? msg : withPayload(msg, stamped)];
+    };
+  },
+  'ignore-topics': ({ config }) => {
+    const topics = topicsOf(config, 'topics', 'ignore-topics');
+    return (msg) => (topics.some((f) => topicMatches(f, msg.topic)) ? [] : [msg]);
+  },
+  'limit-payload-size': ({ config }) => {
+    const max = config['max_size'];
+    if (typeof max !== 'number' || !Number.isInteger(max) || max < 0) throw new TedgeError('CONFIG_INVALID_VALUE', 'limit-payload-size: config.max_size must be a number of bytes');
+    const discard = config['discard'] === true;
+    return (msg) => {
+      if (discard && msg.payload.length > max) return [];
+      limitPayloadSize(msg.payload, max, 'limit-payload-size.max_size');
+      return [msg];
+    };
+  },
+  'set-topic': ({ config }) => {
+    const topic = stringOf(config, 'topic', 'set-topic');
+    return (msg) => [{ ...msg, topic }];
+  },
+  'skip-mosquitto-health-status': () => (msg) => (isMosquittoBridgeHealth(message(msg.topic, msg.payload)) ? [] : [msg]),
+  'update-context': ({ config, stores }) => {
+    const topics = config['topics'] === undefined ? ['#'] : topicsOf(config, 'topics', 'update-context');
+    return (msg) => {
+      if (!topics.some((f) => topicMatches(f, msg.topic))) return [msg];
+      const text = payloadText(msg);
+      if (text === '') stores.mapper.set(msg.topic, null);
+      else stores.mapper.set(msg.topic, JSON.stringify(parseJson(text)));
+      return [];
+    };
+  },
+  'set-aws-topic': ({ config }) => {
+    const prefix = stringOf(config, 'prefix', 'set-aws-topic', 'aws');
+    return (msg) => [{ ...msg, topic: awsTopic(msg.topic, prefix) }];
+  },
+  'into-c8y-measurements': ({ config, stores }) => {
+    const root = stringOf(config, 'topic_root', 'into-c8y-measurements', 'te');
+    const target = stringOf(config, 'topic', 'into-c8y-measurements', 'c8y/measurement/measurements/create');
+    return (msg) => {
+      const entity = entityKey(msg.topic, root);
+      const parsed = parseTopic(msg.topic, root);
+      if (entity === undefined || parsed === undefined || parsed.channel.kind !== 'measurement') return [msg];
+      const registration = stores.mapper.get(entity);
+      const isMain = entity === 'device/main//';
+      // Like thin-edge, a measurement of an entity the context does not know is dropped (see cache-early-messages).
+      if (registration === undefined && !isMain) return [];
+      const reg = registration === undefined ? undefined : parseJson(registration);
+      const externalId = isJsonObject(reg) && typeof reg['@id'] === 'string' ? reg['@id'] : undefined;
+      const metaText = stores.mapper.get(`${msg.topic}/meta`);
+      const meta = metaText === undefined ? undefined : parseJson(metaText);
+      const unitOf = (key: string): string | undefined => {
+        const entry = isJsonObject(meta) ? meta[key] : undefined;
+        return isJsonObject(entry) && typeof entry['unit'] === 'string' ? entry['unit'] : undefined;
+      };
+      const text = toC8yMeasurement(parseMeasurement(payloadText(msg)), {
+        topicType: parsed.channel.type,
+        unitOf,
+        now: new Date(msg.time),
+        ...(externalId !== undefined && !isMain ? { externalSource: { externalId, type: 'c8y_Serial' as const } } : {}),
+      });
+      return [{ topic: target, payload: encoder.encode(text), time: msg.time }];
+    };
+  },
+};
+
+export function builtinNames(): string[] {
+  return Object.keys(BUILTINS).sort();
+}
+
+/** A builtin as a step of the chain; unknown names and bad config are CONFIG errors (the flow is not loaded). */
+export class BuiltinStep implements Step {
+  readonly hasInterval = false;
+  private readonly transform: Transform;
+
+  constructor(
+    readonly label: string,
+    config: Record<string, unknown>,
+    readonly intervalMs: number,
+    stores: StepStores,
+  ) {
+    const make = BUILTINS[label];
+    if (make === undefined) throw new TedgeError('CONFIG_INVALID_VALUE', `unknown builtin step '${label}': known are ${builtinNames().join(', ')}`);
+    this.transform = make({ config, stores });
+  }
+
+  onStartup(): StepOutcome {
+    return { outputs: [], failures: [] };
+  }
+
+  onInterval(): StepOutcome {
+    return { outputs: [], failures: [] };
+  }
+
+  onMessages(batch: readonly FlowMessage[]): StepOutcome {
+    const outcome: StepOutcome = { outputs: [], failures: [] };
+    for (const msg of batch) {
+      try {
+        for (const out of this.transform(msg)) outcome.outputs.push(out);
+      } catch (err) {
+        outcome.failures.push({ step: this.label, topic: msg.topic, error: errorMessage(err) });
+      }
+    }
+    return outcome;
+  }
+}

@@ -1,0 +1,63 @@
+import { TedgeError, errorMessage } from '../core/errors';
+
+const CALLBACKS = ['onStartup', 'onMessage', 'onInterval'] as const;
+
+/**
+ * A step module as the body of a function that returns its callbacks, ready for a sandbox's vm.Script.
+ * `.ts` goes through the TypeScript compiler when it is installed (a development dependency, loaded
+ * only for .ts steps). `.js`/`.mjs` take a small rewrite of the export forms steps use (`export function`,
+ * `export async function`, `export const`, `export { a as b }`), which needs no compiler at run time.
+ * A step is one module: an `import` is refused with a clear error (bundle the step, as for thin-edge).
+ */
+export function compileStepModule(source: string, path: string): string {
+  const js = path.endsWith('.ts') ? transpileTypeScript(source, path) : source;
+  const exported = new Map<string, string>();
+  const body = js
+    .split('\n')
+    .map((line) => {
+      if (/^\s*import\s*[\w{*'"]/.test(line)) throw new TedgeError('CONFIG_FILE', `${path}: a flow step cannot import other modules (bundle it into one file): ${line.trim()}`);
+      let m = /^(\s*)export\s+(async\s+)?function(\s*\*?\s*)([\w$]+)/.exec(line);
+      if (m) {
+        exported.set(m[4] as string, m[4] as string);
+        return line.replace(/export\s+/, '');
+      }
+      m = /^(\s*)export\s+(const|let|var|class)\s+([\w$]+)/.exec(line);
+      if (m) {
+        exported.set(m[3] as string, m[3] as string);
+        return line.replace(/export\s+/, '');
+      }
+      m = /^\s*export\s*\{([^}]*)\}\s*;?\s*$/.exec(line);
+      if (m) {
+        for (const part of (m[1] as string).split(',')) {
+          const [local, as] = part.trim().split(/\s+as\s+/);
+          if (local) exported.set((as ?? local).trim(), local.trim());
+        }
+        return '';
+      }
+      return line;
+    })
+    .join('\n');
+  const exports = CALLBACKS.map((name) => {
+    const local = exported.get(name);
+    return `${name}: ${local === undefined ? 'undefined' : `typeof ${local} === 'function' ? ${local} : undefined`}`;
+  });
+  if (!exported.has('onMessage') && !exported.has('onInterval')) {
+    throw new TedgeError('CONFIG_FILE', `${path}: a flow step exports onMessage (or onInterval)`);
+  }
+  return `(function () {'use strict';\n${body}\n;return { ${exports.join(', ')} };\n})()`;
+}
+
+function transpileTypeScript(source: string, path: string): string {
+  let ts: typeof import('typescript');
+  try {
+    ts = require('typescript') as typeof import('typescript');
+  } catch (cause) {
+    throw new TedgeError('CONFIG_FILE', `${path}: a .ts step needs the TypeScript compiler, which is not installed here; compile it to .js`, { cause });
+  }
+  try {
+    // ES module output keeps `export function`, which the rewrite above turns into the callbacks.
+    return ts.transpileModule(source, { fileName: path, compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ES2022 } }).outputText;
+  } catch (cause) {
+    throw new TedgeError('CONFIG_FILE', `${path}: ${errorMessage(cause)}`, { cause });
+  }
+}

@@ -1,0 +1,95 @@
+import { BuiltinStep } from './builtins';
+import type { FlowMessage, StepFailure } from './flow-message';
+import { KvStore } from './kv-store';
+import { ScriptStep } from './script-step';
+import type { Step } from './step';
+import type { WorkerInit, WorkerReply, WorkerRequest } from './worker-protocol';
+import { basename } from 'node:path';
+
+/**
+ * One flow's steps in order, with its stores: a batch goes through every step, each step's outputs
+ * being the next one's inputs; an interval's outputs enter the chain after the step that made them.
+ * The same code runs in the mapper's worker and in `tedge flows test`.
+ */
+export class FlowChain {
+  readonly hasInterval: boolean;
+  private readonly steps: Step[];
+  private readonly mapper = new KvStore(true);
+  private readonly flow = new KvStore();
+  private readonly scripts = new Map<string, KvStore>();
+  private readonly lastInterval: number[];
+  private logs: string[] = [];
+
+  constructor(init: WorkerInit) {
+    for (const [k, v] of init.mapperStore) this.mapper.set(k, v, true);
+    const log = (line: string): void => {
+      if (this.logs.length < 100) this.logs.push(line);
+    };
+    this.steps = init.flow.steps.map((def, i) => {
+      if (def.kind === 'builtin') return new BuiltinStep(def.name, def.config, def.intervalMs, { mapper: this.mapper, flow: this.flow, script: new KvStore() });
+      const label = labelOf(def.path, i, init.flow.steps.map((s) => (s.kind === 'script' ? s.path : '')));
+      const script = new KvStore();
+      for (const [k, v] of init.scriptStores[label] ?? []) script.set(k, v);
+      this.scripts.set(label, script);
+      const code = init.scripts[def.path];
+      if (code === undefined) throw new Error(`${def.path}: script not loaded`);
+      return new ScriptStep(label, code, def.path, def.config, def.intervalMs, { mapper: this.mapper, flow: this.flow, script }, { callTimeoutMs: init.callTimeoutMs }, log);
+    });
+    this.hasInterval = this.steps.some((s) => s.hasInterval);
+    this.lastInterval = this.steps.map(() => init.now);
+  }
+
+  /** onStartup of every step, in order, its messages going down the chain. */
+  startup(now: number, id: number): WorkerReply {
+    const failures: StepFailure[] = [];
+    const outputs: FlowMessage[] = [];
+    this.steps.forEach((step, i) => {
+      const o = step.onStartup(now);
+      failures.push(...o.failures);
+      outputs.push(...this.runFrom(i + 1, o.outputs, failures));
+    });
+    return this.reply(id, outputs, failures);
+  }
+
+  handle(req: WorkerRequest): WorkerReply {
+    if (req.kind === 'script-stores') {
+      const stores: Record<string, [string, string][]> = {};
+      for (const [label, store] of this.scripts) stores[label] = store.keys().map((k) => [k, store.get(k) as string]);
+      return { ...this.reply(req.id, [], []), scriptStores: stores };
+    }
+    for (const [k, v] of req.mapperUpdates) this.mapper.set(k, v, true);
+    const failures: StepFailure[] = [];
+    if (req.kind === 'messages') return this.reply(req.id, this.runFrom(0, req.messages, failures), failures);
+    const outputs: FlowMessage[] = [];
+    this.steps.forEach((step, i) => {
+      if (!step.hasInterval || (!req.final && req.now - (this.lastInterval[i] ?? 0) < step.intervalMs)) return;
+      this.lastInterval[i] = req.now;
+      const o = step.onInterval(req.now);
+      failures.push(...o.failures);
+      outputs.push(...this.runFrom(i + 1, o.outputs, failures));
+    });
+    return this.reply(req.id, outputs, failures);
+  }
+
+  private runFrom(first: number, messages: readonly FlowMessage[], failures: StepFailure[]): FlowMessage[] {
+    let current = messages;
+    for (let i = first; i < this.steps.length && current.length > 0; i++) {
+      const o = (this.steps[i] as Step).onMessages(current);
+      if (o.failures.length > 0) failures.push(...o.failures);
+      current = o.outputs;
+    }
+    return current as FlowMessage[];
+  }
+
+  private reply(id: number, outputs: FlowMessage[], failures: StepFailure[]): WorkerReply {
+    const logs = this.logs;
+    this.logs = [];
+    return { id, outputs, failures, logs, mapperChanges: this.mapper.takeChanges() };
+  }
+}
+
+/** The script's file name, with the step's index when the flow uses the same file twice. */
+function labelOf(path: string, index: number, paths: readonly string[]): string {
+  const name = basename(path);
+  return paths.filter((p) => p !== '' && basename(p) === name).length > 1 ? `${name}#${index}` : name;
+}

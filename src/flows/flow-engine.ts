@@ -1,0 +1,195 @@
+import { appendFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { topicMatches } from '../bus/topic-filter';
+import type { Clock } from '../core/clock';
+import { errorMessage } from '../core/errors';
+import { type Message, formatLine, message } from '../core/message';
+import { errorsTopic, serviceTopicId, topicFor } from '../core/topics';
+import type { Logger } from '../log/logger';
+import type { FlowMessage, StepFailure } from './flow-message';
+import { DEFAULT_LIMITS, FlowWorker, type IsolationLimits } from './flow-worker-host';
+import { type LoadedFlow, flowFiles, loadFlow } from './flow-loader';
+import { type FlowDefinition, type FlowOutput, mqttFilters } from './model';
+import type { WorkerReply } from './worker-protocol';
+
+export interface FlowStats {
+  input: number;
+  output: number;
+  error: number;
+}
+
+interface RunningFlow {
+  readonly loaded: LoadedFlow;
+  readonly worker: FlowWorker;
+  readonly stats: FlowStats;
+}
+
+export interface FlowEngineDeps {
+  readonly flowsDir: string;
+  readonly topicRoot: string;
+  /** The mapper's service name (`tedge-mapper-local`): the statistics are on its metrics topics. */
+  readonly service: string;
+  /** Values for `${mapper.*}` (mapper.toml). */
+  readonly mapperParams: Record<string, unknown>;
+  readonly limits?: IsolationLimits;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  /** Where MQTT outputs go: the bus in the mapper, stdout in `tedge flows test`. */
+  readonly publish: (msg: Message) => void;
+}
+
+/**
+ * The flows of one mapper: loads every flow file of its directory, one worker per flow, dispatches
+ * input messages to the flows whose inputs match, routes outputs and errors, shares context.mapper
+ * between flows, and reloads what changed (a flow that no longer loads is reported on te/errors and
+ * the log, and its previous version keeps running). `tedge flows test` uses it with another publish.
+ */
+export class FlowEngine {
+  private readonly flows = new Map<string, RunningFlow>();
+  private readonly mapperStore = new Map<string, string>();
+  private readonly limits: IsolationLimits;
+
+  constructor(private readonly deps: FlowEngineDeps) {
+    this.limits = deps.limits ?? DEFAULT_LIMITS;
+  }
+
+  /** Loads (or reloads) the directory: new and changed flows start, removed ones stop. */
+  async sync(only?: (def: FlowDefinition) => boolean): Promise<void> {
+    const paths = flowFiles(this.deps.flowsDir);
+    for (const [path, running] of [...this.flows]) {
+      if (!paths.includes(path)) {
+        this.flows.delete(path);
+        await running.worker.stop();
+        this.deps.logger.info({ flow: running.loaded.definition.name }, 'flow removed');
+      }
+    }
+    for (const path of paths) {
+      let loaded: LoadedFlow;
+      try {
+        loaded = loadFlow(this.deps.flowsDir, path, this.deps.mapperParams, errorsTopic(this.deps.topicRoot));
+      } catch (err) {
+        this.reportLoadError(path, err);
+        continue;
+      }
+      if (only && !only(loaded.definition)) continue;
+      const previous = this.flows.get(path);
+      if (previous?.loaded.digest === loaded.digest) continue;
+      const scriptStores = previous ? ((await previous.worker.scriptStores()).scriptStores ?? {}) : {};
+      const stats: FlowStats = previous?.stats ?? { input: 0, output: 0, error: 0 };
+      const def = loaded.definition;
+      const worker: FlowWorker = new FlowWorker(
+        () => ({ flow: def, scripts: loaded.scripts, callTimeoutMs: this.limits.callTimeoutMs, mapperStore: [...this.mapperStore], scriptStores, now: this.deps.clock.now().getTime() }),
+        this.limits,
+        (reason) => this.deps.logger.warn({ flow: def.name }, `flow worker restarted: ${reason}`),
+        (reply) => this.route(def, stats, worker, reply),
+      );
+      let startup: WorkerReply;
+      try {
+        startup = await worker.start();
+      } catch (err) {
+        this.reportLoadError(path, err);
+        continue;
+      }
+      if (previous) await previous.worker.stop();
+      this.flows.set(path, { loaded, worker, stats });
+      this.deps.logger.info({ flow: def.name }, previous ? 'flow reloaded' : 'flow loaded');
+      this.route(def, stats, worker, startup);
+    }
+  }
+
+  definitions(): FlowDefinition[] {
+    return [...this.flows.values()].map((f) => f.loaded.definition);
+  }
+
+  filters(): string[] {
+    return [...new Set(this.definitions().flatMap(mqttFilters))];
+  }
+
+  /** One input message to every flow with a matching MQTT input; resolves when they are through. */
+  dispatch(msg: Message, time = this.deps.clock.now().getTime()): Promise<void> {
+    const fm: FlowMessage = { topic: msg.topic, payload: msg.payload, time, ...(msg.qos !== undefined ? { qos: msg.qos } : {}), ...(msg.retain ? { retain: true } : {}) };
+    const work: Promise<void>[] = [];
+    for (const f of this.flows.values()) {
+      if (!mqttFilters(f.loaded.definition).some((filter) => topicMatches(filter, msg.topic))) continue;
+      f.stats.input++;
+      work.push(f.worker.messages([fm]));
+    }
+    return Promise.all(work).then(() => {});
+  }
+
+  /** Messages a flow's own input (file, process) produced. */
+  inject(flowPath: string, messages: readonly FlowMessage[]): Promise<void> {
+    const f = this.flows.get(flowPath);
+    if (f === undefined) return Promise.resolve();
+    f.stats.input += messages.length;
+    return f.worker.messages(messages);
+  }
+
+  /** onInterval of the steps that are due (all of them when `final`: `tedge flows test --final-on-interval`). */
+  async tick(final = false): Promise<void> {
+    const now = this.deps.clock.now().getTime();
+    await Promise.all([...this.flows.values()].filter((f) => f.worker.hasInterval).map((f) => f.worker.tick(now, final)));
+  }
+
+  /** thin-edge's per-flow statistics: `<service>/status/metrics/<flow file>`. */
+  statsMessages(): Message[] {
+    return [...this.flows.entries()].map(([path, f]) =>
+      message(topicFor(serviceTopicId('main', this.deps.service), { kind: 'metrics', name: basename(path) }, this.deps.topicRoot), JSON.stringify({ type: 'flow', ...f.stats }), { qos: 1 }),
+    );
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.flows.values()].map((f) => f.worker.stop()));
+    this.flows.clear();
+  }
+
+  private route(def: FlowDefinition, stats: FlowStats, from: FlowWorker, reply: WorkerReply): void {
+    for (const line of reply.logs) this.deps.logger.info({ flow: def.name }, line);
+    if (reply.mapperChanges.length > 0) {
+      for (const [k, v] of reply.mapperChanges) v === null ? this.mapperStore.delete(k) : this.mapperStore.set(k, v);
+      for (const f of this.flows.values()) if (f.worker !== from) f.worker.shareMapperChanges(reply.mapperChanges);
+    }
+    for (const out of reply.outputs) {
+      const rejected = this.emit(def.output, out);
+      if (rejected === undefined) stats.output++;
+      else this.fail(def, stats, { step: 'output', topic: out.topic, error: rejected });
+    }
+    for (const failure of reply.failures) this.fail(def, stats, failure);
+  }
+
+  /** Sends one output; returns why it was refused, if it was. */
+  private emit(output: FlowOutput, out: FlowMessage): string | undefined {
+    if (output.kind === 'file') {
+      try {
+        appendFileSync(output.path, `${formatLine(message(out.topic, out.payload))}\n`);
+        return undefined;
+      } catch (err) {
+        return `cannot append to ${output.path}: ${errorMessage(err)}`;
+      }
+    }
+    const topic = output.topic ?? out.topic;
+    if (output.acceptTopics !== undefined && !output.acceptTopics.some((f) => topicMatches(f, topic))) return `the output topic '${topic}' is not accepted by this flow (output.mqtt.accept_topics)`;
+    this.deps.publish(message(topic, out.payload, { qos: out.qos ?? 1, ...(out.retain ? { retain: true } : {}) }));
+    return undefined;
+  }
+
+  private fail(def: FlowDefinition, stats: FlowStats, failure: StepFailure): void {
+    stats.error++;
+    const text = `Flow '${def.name}', step '${failure.step}', on a message of topic '${failure.topic}': ${failure.error}`;
+    this.deps.logger.warn({ flow: def.name, step: failure.step, topic: failure.topic }, failure.error);
+    if (def.errors.kind === 'file') {
+      try {
+        appendFileSync(def.errors.path, `${text}\n`);
+      } catch (err) {
+        this.deps.logger.error({ flow: def.name }, `cannot append to ${def.errors.path}: ${errorMessage(err)}`);
+      }
+    } else this.deps.publish(message(def.errors.topic ?? errorsTopic(this.deps.topicRoot), text, { qos: 1 }));
+  }
+
+  private reportLoadError(path: string, err: unknown): void {
+    const keeps = this.flows.has(path) ? ' (its previous version keeps running)' : '';
+    const text = `Flow ${path} cannot be loaded${keeps}: ${errorMessage(err)}`;
+    this.deps.logger.error({ path }, text);
+    this.deps.publish(message(errorsTopic(this.deps.topicRoot), text, { qos: 1 }));
+  }
+}

@@ -1,0 +1,215 @@
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { FlowMessage, StepFailure } from './flow-message';
+import type { WorkerInit, WorkerReady, WorkerReply, WorkerRequest } from './worker-protocol';
+
+export interface IsolationLimits {
+  /** CPU time of one step call (vm timeout in the worker). */
+  readonly callTimeoutMs: number;
+  /** The flow's JavaScript heap (worker resourceLimits.maxOldGenerationSizeMb). */
+  readonly heapMb: number;
+  readonly stackMb: number;
+}
+
+export const DEFAULT_LIMITS: IsolationLimits = { callTimeoutMs: 1000, heapMb: 16, stackMb: 1 };
+
+/** Largest batch sent to the worker at once: big enough to amortise the thread hop, small enough to stay responsive. */
+const MAX_BATCH = 1000;
+
+type Pending = { req: WorkerRequest; resolve: (r: WorkerReply) => void };
+
+/**
+ * The mapper's side of one flow's worker thread: batches what arrives while the worker is busy into one
+ * request, keeps one request in flight, and survives the worker's death. A worker that dies (memory
+ * limit, a call that escaped its timeout and tripped the watchdog) is started again; the messages of the
+ * batch it died on are retried one by one, so only the message that kills it is reported.
+ */
+export class FlowWorker {
+  private worker: Worker | undefined;
+  private readonly queue: Pending[] = [];
+  private inFlight: Pending | undefined;
+  private nextId = 1;
+  private watchdog: NodeJS.Timeout | undefined;
+  private closed = false;
+  private detach: () => void = () => {};
+  hasInterval = false;
+  /** context.mapper changes made by other flows, sent with the next request. */
+  private mapperUpdates: [string, string | null][] = [];
+
+  constructor(
+    private readonly init: () => WorkerInit,
+    private readonly limits: IsolationLimits,
+    private readonly onDeath: (reason: string) => void,
+    /** Every reply (outputs, failures, logs, context changes) is routed here once, in order. */
+    private readonly onReplyRouted: (reply: WorkerReply) => void,
+  ) {}
+
+  /** Starts the thread and runs onStartup; rejects with the load error of a flow that cannot run. */
+  async start(): Promise<WorkerReply> {
+    const init = this.init();
+    const worker = new Worker(join(__dirname, 'flow-worker.js'), {
+      workerData: init,
+      resourceLimits: { maxOldGenerationSizeMb: this.limits.heapMb, maxYoungGenerationSizeMb: Math.max(1, Math.ceil(this.limits.heapMb / 8)), stackSizeMb: this.limits.stackMb },
+      // The step's thread gets no environment and cannot write to the mapper's stdio.
+      env: {},
+      stdout: true,
+      stderr: true,
+      stdin: false,
+    });
+    const listeners: [string, (...a: any[]) => void][] = []; // eslint-disable-line @typescript-eslint/no-explicit-any -- Worker.on's overloads
+    const ready = await new Promise<WorkerReady>((resolve) => {
+      listeners.push(['message', (m: WorkerReady) => resolve(m)]);
+      listeners.push(['error', (err: Error) => resolve({ ready: false, error: describeDeath(err) })]);
+      listeners.push(['exit', (code: number) => resolve({ ready: false, error: `the flow's worker exited (${code}) while loading` })]);
+      for (const [event, fn] of listeners) worker.on(event, fn);
+    });
+    for (const [event, fn] of listeners) worker.off(event, fn);
+    if (!ready.ready) {
+      void worker.terminate();
+      throw new Error(ready.error);
+    }
+    this.hasInterval = ready.hasInterval;
+    this.worker = worker;
+    this.detach = () => {
+      worker.off('message', onMessage);
+      worker.off('error', onError);
+      worker.off('exit', onExit);
+    };
+    const onMessage = (reply: WorkerReply): void => this.onReply(reply);
+    const onError = (err: Error): void => this.onCrash(describeDeath(err));
+    const onExit = (code: number): void => this.onCrash(`the flow's worker exited (${code})`);
+    worker.on('message', onMessage);
+    worker.on('error', onError);
+    worker.on('exit', onExit);
+    worker.unref();
+    return ready.startup;
+  }
+
+  shareMapperChanges(changes: readonly [string, string | null][]): void {
+    this.mapperUpdates.push(...changes);
+  }
+
+  /** Messages in arrival order; consecutive submissions made while the worker is busy share one request. */
+  /** Resolves once the messages went through the flow and their reply was routed. */
+  messages(messages: readonly FlowMessage[]): Promise<void> {
+    const last = this.queue[this.queue.length - 1];
+    if (last !== undefined && last.req.kind === 'messages' && last.req.messages.length + messages.length <= MAX_BATCH) {
+      (last.req.messages as FlowMessage[]).push(...messages);
+      return new Promise((resolve) => {
+        const previous = last.resolve;
+        last.resolve = (r) => {
+          previous(r);
+          resolve();
+        };
+      });
+    }
+    return this.enqueue({ id: 0, kind: 'messages', messages: [...messages], mapperUpdates: [] }).then(() => {});
+  }
+
+  tick(now: number, final = false): Promise<WorkerReply> {
+    return this.enqueue({ id: 0, kind: 'tick', now, final, mapperUpdates: [] });
+  }
+
+  scriptStores(): Promise<WorkerReply> {
+    return this.enqueue({ id: 0, kind: 'script-stores' });
+  }
+
+  async stop(): Promise<void> {
+    this.closed = true;
+    if (this.watchdog) clearTimeout(this.watchdog);
+    const w = this.worker;
+    this.worker = undefined;
+    if (w) {
+      this.detach();
+      await w.terminate();
+    }
+    for (const p of [...(this.inFlight ? [this.inFlight] : []), ...this.queue.splice(0)]) p.resolve(EMPTY(p.req.id));
+    this.inFlight = undefined;
+  }
+
+  private enqueue(req: WorkerRequest): Promise<WorkerReply> {
+    return new Promise((resolve) => {
+      this.queue.push({ req, resolve });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    if (this.inFlight !== undefined || this.worker === undefined || this.closed) return;
+    const next = this.queue.shift();
+    if (next === undefined) return;
+    const id = this.nextId++;
+    const updates = this.mapperUpdates;
+    this.mapperUpdates = [];
+    const req = { ...next.req, id, ...(next.req.kind === 'script-stores' ? {} : { mapperUpdates: updates }) } as WorkerRequest;
+    this.inFlight = { req, resolve: next.resolve };
+    // The last line behind the vm timeout: a call that does not come back (it escaped the timeout) ends the thread.
+    const size = req.kind === 'messages' ? req.messages.length : 1;
+    this.watchdog = setTimeout(() => this.kill('a step did not return within its time limit'), this.limits.callTimeoutMs * 2 * Math.max(1, Math.ceil(size / 100)) + 2000);
+    this.worker.postMessage(req);
+  }
+
+  private onReply(reply: WorkerReply): void {
+    if (this.watchdog) clearTimeout(this.watchdog);
+    const done = this.inFlight;
+    this.inFlight = undefined;
+    this.onReplyRouted(reply);
+    done?.resolve(reply);
+    this.pump();
+  }
+
+  private kill(reason: string): void {
+    const w = this.worker;
+    if (w === undefined) return;
+    this.detach();
+    void w.terminate();
+    this.onCrash(reason);
+  }
+
+  private onCrash(reason: string): void {
+    if (this.closed) return;
+    if (this.watchdog) clearTimeout(this.watchdog);
+    this.detach();
+    this.worker = undefined;
+    this.onDeath(reason);
+    const failed = this.inFlight;
+    this.inFlight = undefined;
+    if (failed !== undefined) {
+      const req = failed.req;
+      if (req.kind === 'messages' && req.messages.length > 1) {
+        // Retried one by one after the restart: only the message the worker dies on is lost.
+        let left = req.messages.length;
+        req.messages.forEach((m, i) => {
+          const single: WorkerRequest = { id: 0, kind: 'messages', messages: [m], mapperUpdates: [] };
+          this.queue.splice(i, 0, { req: single, resolve: (r) => (--left === 0 ? failed.resolve(r) : undefined) });
+        });
+      } else {
+        const topic = req.kind === 'messages' ? (req.messages[0]?.topic ?? '') : req.kind;
+        const reply: WorkerReply = { id: req.id, outputs: [], failures: [{ step: 'flow', topic, error: reason } satisfies StepFailure], logs: [], mapperChanges: [] };
+        this.onReplyRouted(reply);
+        failed.resolve(reply);
+      }
+    }
+    void this.start().then(
+      () => this.pump(),
+      (err: unknown) => {
+        this.onDeath(`the flow could not be started again: ${String((err as Error).message)}`);
+        for (const p of this.queue.splice(0)) {
+          const reply: WorkerReply = { ...EMPTY(p.req.id), failures: [{ step: 'flow', topic: '', error: 'the flow is not running' }] };
+          this.onReplyRouted(reply);
+          p.resolve(reply);
+        }
+      },
+    );
+  }
+}
+
+function EMPTY(id: number): WorkerReply {
+  return { id, outputs: [], failures: [], logs: [], mapperChanges: [] };
+}
+
+function describeDeath(err: unknown): string {
+  const code = (err as { code?: string }).code;
+  if (code === 'ERR_WORKER_OUT_OF_MEMORY') return 'a step exhausted the memory limit of its flow';
+  return `the flow's worker failed: ${String((err as Error).message)}`;
+}

@@ -1,0 +1,31 @@
+import type { FlowMessage, StepFailure } from './flow-message';
+import type { FlowDefinition } from './model';
+
+export interface WorkerInit {
+  readonly flow: FlowDefinition;
+  /** Compiled step modules by script path (compiled once, in the mapper). */
+  readonly scripts: Record<string, string>;
+  readonly callTimeoutMs: number;
+  readonly mapperStore: [string, string][];
+  /** `context.script` stores by step label, carried over a reload (thin-edge keeps them across reloads). */
+  readonly scriptStores: Record<string, [string, string][]>;
+  readonly now: number;
+}
+
+export type WorkerRequest =
+  | { readonly id: number; readonly kind: 'messages'; readonly messages: readonly FlowMessage[]; readonly mapperUpdates: [string, string | null][] }
+  | { readonly id: number; readonly kind: 'tick'; readonly now: number; readonly final: boolean; readonly mapperUpdates: [string, string | null][] }
+  | { readonly id: number; readonly kind: 'script-stores' };
+
+export interface WorkerReply {
+  readonly id: number;
+  readonly outputs: FlowMessage[];
+  readonly failures: StepFailure[];
+  readonly logs: string[];
+  readonly mapperChanges: [string, string | null][];
+  readonly scriptStores?: Record<string, [string, string][]>;
+}
+
+export type WorkerReady =
+  | { readonly ready: true; readonly hasInterval: boolean; readonly startup: WorkerReply }
+  | { readonly ready: false; readonly error: string };
