@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import type { Action } from '../../../../src/agent/workflows/model';
 import { parseWorkflowFile } from '../../../../src/agent/workflows/parse';
 
-const BUILTINS = new Set(['restart', 'software_update', 'config_update']);
+const BUILTINS = new Set(['restart', 'software_update', 'config_update', 'firmware_update', 'firmware_update:install']);
 
 function parse(text: string): ReturnType<typeof parseWorkflowFile> {
   return parseWorkflowFile(text, '/etc/tedge/operations/x.toml', BUILTINS);
@@ -140,6 +140,33 @@ on_success = "successful"
     assert.equal(action(text, 'reboot').kind, 'builtin');
   });
 
+  it("thin-edge's newer actions: builtin:<op>:<step> with input.*, restart-agent, upload", () => {
+    const text = `
+operation = "firmware_update"
+[init]
+action = "builtin:firmware_update:install"
+input.file = "\${.payload.downloadedPath}"
+on_success = "restart"
+on_error = "failed"
+[restart]
+action = "restart-agent"
+on_exec = "back"
+[back]
+action = "upload"
+input.url = "\${.payload.tedgeUrl}"
+on_success = "successful"
+`;
+    assert.deepEqual(action(text, 'init'), {
+      kind: 'builtin-step',
+      operation: 'firmware_update',
+      step: 'install',
+      input: { file: '${.payload.downloadedPath}' },
+      handlers: { onExit: [], onStdout: [], onSuccess: { status: 'restart' }, onError: { status: 'failed' } },
+    });
+    assert.deepEqual(action(text, 'restart'), { kind: 'restart-agent', onExec: { status: 'back' } });
+    assert.deepEqual(action(text, 'back'), { kind: 'upload', input: { url: '${.payload.tedgeUrl}' }, handlers: { onExit: [], onStdout: [], onSuccess: { status: 'successful' }, onError: { status: 'failed' } } });
+  });
+
   it('unknown keys are ignored as thin-edge does, with a warning', () => {
     const r = parse('operation = "x"\n[init]\naction = "proceed"\ncolour = "red"\n');
     assert.ok(r.ok);
@@ -166,6 +193,8 @@ describe('workflow files: errors name the file, the state and the key', () => {
     ['await without on_success', 'operation = "x"\n[init]\naction = "await-agent-restart"\n', "x.toml: state 'init': on_success: missing"],
     ['iterate without on_next', 'operation = "x"\n[init]\niterate = "${.payload.ops}"\non_success = "successful"\n', "x.toml: state 'init': on_next: missing"],
     ['iterate on a non-path', 'operation = "x"\n[init]\niterate = "ops"\non_next = "init"\non_success = "successful"\n', "x.toml: state 'init': iterate: not a path into the payload"],
+    ['unknown builtin step', 'operation = "x"\n[init]\naction = "builtin:firmware_update:fly"\n', "x.toml: state 'init': action: no built-in step 'fly' of 'firmware_update' (there are: builtin:firmware_update:install)"],
+    ['restart-agent without on_exec', 'operation = "x"\n[init]\naction = "restart-agent"\n', "x.toml: state 'init': on_exec: missing"],
     ['unknown builtin', 'operation = "x"\n[init]\noperation = "builtin:nope"\n', "x.toml: state 'init': operation: no built-in operation 'nope'"],
     ['terminal state with an action', 'operation = "x"\n[init]\naction = "proceed"\n[successful]\nscript = "a"\n', "x.toml: state 'successful': action: a terminal state can only be action = \"cleanup\""],
     ['bad target shape', 'operation = "x"\n[init]\naction = "proceed"\non_success = 3\n', "x.toml: state 'init': on_success: must be a state name or"],

@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { WorkflowDevice, cmd, json } from './workflow-setup';
+
+/** thin-edge's newer workflow actions on the real agent and mosquitto: restart-agent, upload, builtin:<op>:<step>. */
+describe('workflow actions restart-agent, upload, builtin steps (process, real mosquitto)', { timeout: 60_000 }, () => {
+  let device: WorkflowDevice;
+
+  beforeEach(async () => {
+    device = await WorkflowDevice.start();
+  });
+
+  afterEach(async () => {
+    await device.close();
+  });
+
+  it('restart-agent: on_exec persisted, the agent exits asking to be started again (75), the next process goes on from on_exec', async () => {
+    const marker = device.path('tmp', 'ran-in');
+    const record = device.script('record.sh', `echo "$1" >> ${JSON.stringify(marker)}`);
+    device.workflow(
+      'restarter.toml',
+      `operation = "restarter"
+[init]
+action = "proceed"
+on_success = "restart"
+[restart]
+action = "restart-agent"
+on_exec = "back"
+[back]
+script = "${record} back"
+on_success = "successful"
+`,
+    );
+    const first = await device.startAgent();
+    const p = await device.probe(['te/device/main///cmd/restarter/+']);
+    const code = new Promise<number | null>((resolve) => first.process.once('exit', (c) => resolve(c)));
+    await p.publish(cmd('restarter', 'ra1'), '{"status":"init"}', { retain: true });
+    assert.equal(await code, 75, first.output);
+    assert.equal(json(p.texts(cmd('restarter', 'ra1')).at(-1))['status'], 'back');
+    await device.startAgent();
+    await p.waitForText(cmd('restarter', 'ra1'), (t) => json(t)['status'] === 'successful', 15_000);
+    // The script of `back` ran once, in the new process only.
+    assert.equal(readFileSync(marker, 'utf8'), 'back\n');
+  });
+
+  it('upload: the file at input.path is PUT to tedgeUrl (the file transfer service); its path is kept on the payload', async () => {
+    const file = device.path('tmp', 'report.txt');
+    writeFileSync(file, 'uploaded by a workflow\n');
+    device.workflow(
+      'sender.toml',
+      `operation = "sender"
+[init]
+action = "upload"
+input.path = "\${.payload.file}"
+on_success = "successful"
+`,
+    );
+    await device.startAgent();
+    const p = await device.probe(['te/device/main///cmd/sender/+']);
+    const url = `http://127.0.0.1:${device.env['TEDGE_HTTP_BIND_PORT'] ?? ''}/te/v1/files/main/sender/up1`;
+    const done = await device.runCommand(p, 'sender', 'up1', { status: 'init', tedgeUrl: url, file });
+    assert.equal(done['status'], 'successful', String(done['reason']));
+    assert.equal(done['path'], file);
+    assert.equal(await (await fetch(url)).text(), 'uploaded by a workflow\n');
+    // Nothing to upload: failed with thin-edge's reason.
+    const missing = await device.runCommand(p, 'sender', 'up2', { status: 'init', tedgeUrl: url });
+    assert.equal(missing['status'], 'failed');
+    assert.equal(missing['reason'], "builtin 'upload' action failed with: No valid file path found in input.path or path");
+  });
+
+  it("builtin:firmware_update:<step> of an agent without firmware.backend: failed with the step's reason", async () => {
+    device.workflow(
+      'fw.toml',
+      `operation = "fw_check"
+[init]
+action = "builtin:firmware_update:download"
+on_success = "successful"
+on_error = "failed"
+`,
+    );
+    await device.startAgent();
+    const p = await device.probe(['te/device/main///cmd/fw_check/+']);
+    const done = await device.runCommand(p, 'fw_check', 'b1', { status: 'init', name: 'os', version: '2', url: 'http://127.0.0.1:1/x' });
+    assert.equal(done['status'], 'failed');
+    assert.equal(done['reason'], "builtin 'builtin:firmware_update:download' action failed with: no firmware backend is configured (firmware.backend)");
+  });
+});
