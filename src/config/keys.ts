@@ -180,7 +180,7 @@ const TABLE = {
   'software.plugin.exclude': { type: 'string', doc: 'Regex of module names left out of software lists', example: '^(glibc|lib|kernel-|iptables-module).*' },
   'software.plugin.timeout': { type: 'duration', doc: 'A software plugin call running longer is killed and fails (thin-edge: 5 minutes)', default: '5m' },
   'firmware.backend': { type: 'path', doc: 'Firmware backend executable (install FILE --name N --version V, booted-slot, mark-good, mark-bad); set, the agent serves firmware_update', example: '/usr/share/tedge/firmware/tedge-firmware-rauc' },
-  'firmware.backend.timeout': { type: 'duration', doc: 'A firmware backend call running longer is killed and the update fails', default: '30m' },
+  'firmware.backend_timeout': { type: 'duration', doc: 'A firmware backend call running longer is killed and the update fails (not firmware.backend.timeout: in tedge.toml a key cannot be both a value and a table)', default: '30m' },
   'firmware.health_timeout': { type: 'duration', doc: 'After booting new firmware: how long the agent, the configured mappers and their bridges have to report up before it is rolled back', default: '300s' },
   'firmware.verify': { type: 'string', doc: 'Optional command (argv, split on spaces; or a JSON array) run after the health gate; a non-zero exit rolls the firmware back', example: '/usr/bin/check-firmware --strict' },
   'sudo.enable': { type: 'boolean', doc: 'Run plugins and privileged writes through sudo (run directly when sudo is absent)', default: 'true' },

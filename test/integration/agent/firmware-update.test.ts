@@ -111,7 +111,7 @@ describe('firmware_update (process, real mosquitto, simulated A/B device)', { ti
     assert.equal(existsSync(join(rig.dir, 'tmp', 'firmware', 'sh1.img')), false);
   });
 
-  it('a hanging backend is killed after firmware.backend.timeout', async () => {
+  it('a hanging backend is killed after firmware.backend_timeout', async () => {
     rig = await FirmwareRig.start({ env: { TEDGE_FIRMWARE_BACKEND_TIMEOUT: '2s' } });
     rig.device.set('hang-install', '1');
     await rig.startAgent();

@@ -12,7 +12,7 @@ import { describeExit } from '../software/protocol';
  *   mark-bad                            the installed image must not boot again: the slot that ran before
  *                                       the install is the primary again (called on the trial slot, or on
  *                                       the old slot when the trial reboot never happened)
- * A call running longer than firmware.backend.timeout is killed with its process group.
+ * A call running longer than firmware.backend_timeout is killed with its process group.
  */
 export interface FirmwareBackend {
   install(file: string, name: string, version: string): Promise<BackendResult>;
@@ -51,11 +51,11 @@ export interface ProcessCall {
 
 /** Runs `[path, ...args]` through the plugin runner (process group, timeout, sudo per sudo.enable). */
 export async function runTool(path: string, args: readonly string[], call: ProcessCall): Promise<BackendResult> {
-  const timeoutMs = durationMs(call.ctx.config.string('firmware.backend.timeout'));
+  const timeoutMs = durationMs(call.ctx.config.string('firmware.backend_timeout'));
   const r = await runPlugin({ path, args, timeoutMs, signal: call.signal, sudo: call.ctx.config.boolean('sudo.enable'), log: call.log });
   if (r.exit.kind === 'exited' && r.exit.code === 0) return { ok: true, output: r.stdout };
-  // describeExit speaks of software.plugin.timeout; the firmware key is firmware.backend.timeout.
-  const how = r.exit.kind === 'timeout' ? `timed out after ${Math.round(r.exit.afterMs / 1000)} s and was killed (firmware.backend.timeout)` : describeExit(r.exit, r.stderr);
+  // describeExit speaks of software.plugin.timeout; the firmware key is firmware.backend_timeout.
+  const how = r.exit.kind === 'timeout' ? `timed out after ${Math.round(r.exit.afterMs / 1000)} s and was killed (firmware.backend_timeout)` : describeExit(r.exit, r.stderr);
   return { ok: false, reason: `${[path, ...args].join(' ')}: ${how}` };
 }
 

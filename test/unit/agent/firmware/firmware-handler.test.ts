@@ -27,7 +27,7 @@ describe('firmware_update handler (fakes)', () => {
       'run.path': join(dir, 'run'),
       'tmp.path': join(dir, 'tmp'),
       'firmware.backend': '/backend',
-      'firmware.backend.timeout': '5s',
+      'firmware.backend_timeout': '5s',
       'firmware.health_timeout': '1s',
       'mqtt.topic_root': 'te',
     };
