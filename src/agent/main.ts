@@ -8,7 +8,10 @@ import { message } from '../core/message';
 import { type EntityTopicId, MAIN_DEVICE, defaultSchemeParts, errorsTopic, serviceTopicId, topicFor } from '../core/topics';
 import { envName } from '../config/keys';
 import { TedgeConfig, requireKey, resolveConfigDir } from '../config/tedge-config';
-import { type LogLevel, type Logger, createLogger } from '../log/logger';
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel, type Logger } from '../log/logger';
+import { daemonLogging, reloadOnHangup } from '../log/daemon-logging';
+import { watchBrokerConnection } from '../runtime/broker-connection-log';
+import { localBrokerOptions } from '../runtime/local-broker';
 import { HealthReporter, healthLastWill } from '../runtime/health';
 import { Lifecycle, terminationSignal } from '../runtime/lifecycle';
 import { EXIT_RESTART_REQUIRED } from '../runtime/supervisor';
@@ -32,8 +35,6 @@ import { WorkflowService } from './workflows/workflow-service';
 import { SHIPPED_WORKFLOWS } from './workflows/builtin/device-profile';
 import { activateNativeHotPath } from '../native/activate';
 
-const LOG_LEVELS: readonly LogLevel[] = ['error', 'warn', 'info', 'debug', 'trace'];
-
 const DESCRIPTION = [
   'thin-edge.io agent: manages the device given by mqtt.device_topic_id (default device/main//).',
   '',
@@ -48,7 +49,9 @@ interface AgentFlags {
   readonly configDir?: string;
   readonly mqttDeviceTopicId?: string;
   readonly mqttTopicRoot?: string;
-  readonly logLevel: LogLevel;
+  readonly logLevel?: LogLevel;
+  readonly debug?: boolean;
+  readonly logFormat?: LogFormat;
 }
 
 /** Parses the flags; throws CommanderError for --help, --version and usage errors (commander prints them). */
@@ -59,7 +62,9 @@ function parseFlags(argv: readonly string[]): AgentFlags {
     .option('--config-dir <dir>', 'directory of tedge.ini (default: $TEDGE_CONFIG_DIR or /etc/tedge)')
     .option('--mqtt-device-topic-id <id>', 'entity topic id of the device this agent manages (mqtt.device_topic_id)')
     .option('--mqtt-topic-root <root>', 'root of the te/ topics (mqtt.topic_root)')
-    .addOption(new Option('--log-level <level>', 'log level').choices(LOG_LEVELS).default('info'))
+    .addOption(new Option('--log-level <level>', 'log level (default: [log] tedge-agent of <config-dir>/system.toml, else info; SIGHUP reads it again)').choices(LOG_LEVELS))
+    .option('--debug', 'same as --log-level debug')
+    .addOption(new Option('--log-format <format>', 'text (readable lines) or json (default: logs.format)').choices(LOG_FORMATS))
     .exitOverride()
     .parse([...argv], { from: 'user' });
   return program.opts<AgentFlags>();
@@ -86,7 +91,9 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     if (err instanceof CommanderError) return err.exitCode;
     throw err;
   }
-  const logger = createLogger({ name: 'tedge-agent', level: flags.logLevel });
+  const logging = daemonLogging('tedge-agent', flags, resolveConfigDir(flags.configDir, env), env);
+  const logger = logging.logger;
+  const stopReloading = reloadOnHangup(process, logging);
   try {
     return await run(flags, env, logger);
   } catch (err) {
@@ -94,6 +101,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     if (err instanceof TedgeError) logger.error({ code: err.code }, err.message);
     else logger.error({ err }, `unexpected failure: ${errorMessage(err)}`);
     return 1;
+  } finally {
+    stopReloading();
   }
 }
 
@@ -113,8 +122,8 @@ async function run(flags: AgentFlags, env: NodeJS.ProcessEnv, logger: Logger): P
     throw new TedgeError('CONFIG_INVALID_VALUE', `service.timestamp_format must be unix or rfc-3339, not '${timestampFormat}'`);
   }
   const isMain = device === MAIN_DEVICE;
-  const host = config.string('mqtt.client.host');
-  const port = config.number('mqtt.client.port');
+  const broker = localBrokerOptions(config);
+  const { host, port } = broker;
   const pid = process.pid;
 
   const native = activateNativeHotPath();
@@ -127,8 +136,7 @@ async function run(flags: AgentFlags, env: NodeJS.ProcessEnv, logger: Logger): P
   let bus: MqttBus;
   try {
     bus = await MqttBus.connect({
-      host,
-      port,
+      ...broker,
       clientId: isMain ? 'tedge-agent' : `tedge-agent#${device}`,
       cleanSession: false,
       will: healthLastWill({ root, service }, pid),
@@ -140,6 +148,8 @@ async function run(flags: AgentFlags, env: NodeJS.ProcessEnv, logger: Logger): P
     logger.info('stopped before the broker was reached');
     return 0;
   }
+  logger.info({ host, port, tls: broker.tls !== undefined }, 'connected to the local MQTT broker');
+  watchBrokerConnection(bus, logger, `${host}:${port}`);
   try {
     return await runConnected({ bus, stop, config, logger, root, device, service, timestampFormat, isMain, pid });
   } catch (err) {

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { MqttBus } from '../bus/mqtt-bus';
+import { localBrokerOptions } from '../runtime/local-broker';
 import { classifyTlsError } from '../certs/tls-errors';
 import type { Clock, Timers } from '../core/clock';
 import { TedgeError, errorMessage } from '../core/errors';
@@ -137,8 +138,7 @@ export function prepareBuiltInBridge(
     async connect(stop?: AbortSignal): Promise<BridgeService> {
       const local = await MqttBus.connect({
         ...(stop !== undefined ? { signal: stop } : {}),
-        host: config.string('mqtt.client.host'),
-        port: config.number('mqtt.client.port'),
+        ...localBrokerOptions(config),
         clientId: name,
         // Persistent: while the mapper is down the broker keeps what it owes the bridge.
         cleanSession: false,

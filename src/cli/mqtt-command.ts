@@ -5,6 +5,7 @@ import { durationMs } from '../config/value-types';
 import { TedgeError } from '../core/errors';
 import { formatLine, type Message, message, type QoS } from '../core/message';
 import type { CommandContext } from './context';
+import { localBrokerOptions } from '../runtime/local-broker';
 
 /** The CLI must not hang on a dead broker (daemons retry forever; a user at a prompt does not). */
 const DEFAULT_CONNECTION_TIMEOUT = '5s';
@@ -97,8 +98,7 @@ async function receive(bus: MqttBus, filter: string, opts: SubOptions, ctx: Comm
 function connect(ctx: CommandContext, role: 'pub' | 'sub', opts: ConnectionOptions): Promise<MqttBus> {
   const config = ctx.config();
   return MqttBus.connect({
-    host: config.string('mqtt.client.host'),
-    port: config.number('mqtt.client.port'),
+    ...localBrokerOptions(config),
     clientId: `tedge-${role}-${process.pid}`,
     cleanSession: true,
     connectTimeoutMs: opts.connectionTimeout,

@@ -1,7 +1,8 @@
 import { Command, CommanderError, Option } from 'commander';
 import { TedgeConfig, resolveConfigDir } from '../config/tedge-config';
 import { errorMessage } from '../core/errors';
-import { type LogLevel, createLogger } from '../log/logger';
+import { daemonLogging, reloadOnHangup } from '../log/daemon-logging';
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '../log/logger';
 import { nativeForProcess } from '../native/binding';
 import { type ComponentMain, SignalScopes, mainComponent } from '../runtime/main-component';
 import { eventLoopBusy, processResidentFileBytes, scheduleResidentPageRelease } from '../runtime/resident-pages';
@@ -12,8 +13,6 @@ import { systemClock, systemTimers } from '../runtime/system-clock';
 
 export const MAPPERS = ['c8y', 'az', 'aws', 'collectd'] as const;
 export type MapperName = (typeof MAPPERS)[number];
-
-const LOG_LEVELS: readonly LogLevel[] = ['error', 'warn', 'info', 'debug', 'trace'];
 
 export interface RunAllPlan {
   readonly agent: boolean;
@@ -61,7 +60,9 @@ export function planComponents(config: TedgeConfig, flags: { readonly agent: boo
 
 interface RunAllFlags {
   readonly configDir?: string;
-  readonly logLevel: LogLevel;
+  readonly logLevel?: LogLevel;
+  readonly debug?: boolean;
+  readonly logFormat?: LogFormat;
   readonly mappers?: string[];
   readonly agent: boolean;
   readonly releasePages: number;
@@ -71,7 +72,9 @@ function parseFlags(argv: readonly string[]): RunAllFlags {
   const program = new Command('tedge run all')
     .description('Runs the agent and the mappers of the configured clouds (with their bridges) in one process, under a supervisor')
     .option('--config-dir <dir>', 'configuration directory (env TEDGE_CONFIG_DIR, default /etc/tedge)')
-    .addOption(new Option('--log-level <level>', 'log level of every component').choices(LOG_LEVELS).default('info'))
+    .addOption(new Option('--log-level <level>', 'log level of every component (default: each its own from [log] of <config-dir>/system.toml, else info; SIGHUP reads it again)').choices(LOG_LEVELS))
+    .option('--debug', 'same as --log-level debug')
+    .addOption(new Option('--log-format <format>', 'text (readable lines) or json (default: logs.format)').choices(LOG_FORMATS))
     .option('--mappers <list>', `comma-separated mappers to run instead of those of the configured clouds (${MAPPERS.join(', ')})`, (v: string) =>
       v
         .split(',')
@@ -118,7 +121,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, proc: NodeJS.
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
     throw err;
   }
-  const logger = createLogger({ name: 'tedge-run-all', level: flags.logLevel });
+  const logging = daemonLogging('tedge-run-all', flags, resolveConfigDir(flags.configDir, env), env);
+  const logger = logging.logger;
   let plan: RunAllPlan;
   try {
     plan = planComponents(TedgeConfig.load(resolveConfigDir(flags.configDir, env), env), flags);
@@ -140,7 +144,13 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, proc: NodeJS.
     delete proc.env[name];
   }
 
-  const common = [...(flags.configDir === undefined ? [] : ['--config-dir', flags.configDir]), '--log-level', flags.logLevel];
+  // Only what was given: without --log-level each component takes its own level from system.toml.
+  const level = flags.logLevel ?? (flags.debug === true ? 'debug' : undefined);
+  const common = [
+    ...(flags.configDir === undefined ? [] : ['--config-dir', flags.configDir]),
+    ...(level === undefined ? [] : ['--log-level', level]),
+    ...(flags.logFormat === undefined ? [] : ['--log-format', flags.logFormat]),
+  ];
   const signals = new SignalScopes();
   const components: Component[] = [];
   if (plan.agent) components.push(mainComponent({ name: 'tedge-agent', kind: 'agent', load: loadAgent, argv: common, env: componentEnv, signals }));
@@ -154,6 +164,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, proc: NodeJS.
   }
 
   const supervisor = new Supervisor(components, { clock: systemClock, timers: systemTimers, logger });
+  // Before the scopes: this listener is the process's own (the supervisor hands SIGHUP to each component too).
+  const stopReloading = reloadOnHangup(proc, logging);
   const undo = signals.install(proc);
   let cancelRelease: (() => void) | undefined;
   const onStarted = (): void => {
@@ -177,6 +189,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, proc: NodeJS.
   } finally {
     cancelRelease?.();
     undo();
+    stopReloading();
     logger.info('stopped');
   }
 }

@@ -9,6 +9,8 @@ import type { TedgeConfig } from '../config/tedge-config';
 import type { Logger } from '../log/logger';
 import { HealthReporter, healthLastWill } from '../runtime/health';
 import { Lifecycle } from '../runtime/lifecycle';
+import { watchBrokerConnection } from '../runtime/broker-connection-log';
+import { localBrokerOptions } from '../runtime/local-broker';
 import { systemClock, systemTimers } from '../runtime/system-clock';
 import { MapperRuntime } from './runtime';
 
@@ -49,12 +51,13 @@ async function connectMapper(config: TedgeConfig, logger: Logger, opts: MapperDa
     device: config.string('mqtt.device_topic_id'),
     timestampFormat: config.string('service.timestamp_format') === 'rfc-3339' ? ('rfc-3339' as const) : ('unix' as const),
   };
-  const host = config.string('mqtt.client.host');
-  const port = config.number('mqtt.client.port');
+  const broker = localBrokerOptions(config);
+  const { host, port } = broker;
   const native = activateNativeHotPath();
   logger.info({ native: native.active, detail: native.detail }, native.active ? 'native hot path in use' : 'TypeScript hot path in use');
-  const bus = await MqttBus.connect({ host, port, clientId: opts.service, cleanSession: false, manualAck: true, will: healthLastWill(healthOpts, process.pid), signal: opts.stop });
-  logger.info({ host, port }, 'connected to the local broker');
+  const bus = await MqttBus.connect({ ...broker, clientId: opts.service, cleanSession: false, manualAck: true, will: healthLastWill(healthOpts, process.pid), signal: opts.stop });
+  logger.info({ host, port, tls: broker.tls !== undefined }, 'connected to the local MQTT broker');
+  watchBrokerConnection(bus, logger, `${host}:${port}`);
   const health = new HealthReporter(bus, systemClock, healthOpts, process.pid);
   const drops = new BrokerDropMonitor({
     bus,

@@ -1,7 +1,8 @@
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { TedgeConfig, resolveConfigDir } from '../config/tedge-config';
 import { TedgeError, errorMessage, isTedgeError } from '../core/errors';
-import { type LogLevel, type Logger, createLogger } from '../log/logger';
+import { daemonLogging, reloadOnHangup } from '../log/daemon-logging';
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel, type Logger } from '../log/logger';
 import { type Lifecycle, terminationSignal } from '../runtime/lifecycle';
 import { buildAwsMapper } from './aws/main';
 import { buildAzMapper } from './az/main';
@@ -28,23 +29,29 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   const program = new Command('tedge-mapper')
     .description('Translates Thin Edge JSON on te/ topics to a cloud format and back')
     .option('--config-dir <dir>', 'configuration directory (env TEDGE_CONFIG_DIR)')
-    .option('--log-level <level>', 'error, warn, info, debug or trace', 'info')
+    .addOption(new Option('--log-level <level>', 'log level (default: [log] tedge-mapper-<cloud>, else tedge-mapper, of <config-dir>/system.toml, else info; SIGHUP reads it again)').choices(LOG_LEVELS))
+    .option('--debug', 'same as --log-level debug')
+    .addOption(new Option('--log-format <format>', 'text (readable lines) or json (default: logs.format)').choices(LOG_FORMATS))
     .argument('<cloud>', `one of: ${CLOUDS.join(', ')}`)
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   try {
     program.parse([...argv], { from: 'user' });
   } catch (err) {
-    return err instanceof CommanderError ? (err.exitCode === 0 ? 0 : 1) : 1;
+    // As every thin-edge command line: a usage error is 2.
+    return err instanceof CommanderError ? (err.exitCode === 0 ? 0 : 2) : 1;
   }
-  const opts = program.opts<{ configDir?: string; logLevel: LogLevel }>();
+  const opts = program.opts<{ configDir?: string; logLevel?: LogLevel; debug?: boolean; logFormat?: LogFormat }>();
   const cloud = program.args[0];
-  const logger = createLogger({ name: `tedge-mapper-${cloud}`, level: opts.logLevel });
+  const configDir = resolveConfigDir(opts.configDir, env);
+  const logging = daemonLogging(`tedge-mapper-${cloud}`, opts, configDir, env);
+  const logger = logging.logger;
+  const stopReloading = reloadOnHangup(process, logging);
   // Listened to before anything connects: a stop while waiting for the broker ends the wait.
   const stop = terminationSignal(process);
   try {
     if (!isMapperName(cloud)) throw new TedgeError('USAGE', `unsupported cloud '${cloud}': supported are ${CLOUDS.join(', ')}`);
-    const config = TedgeConfig.load(resolveConfigDir(opts.configDir, env), env);
+    const config = TedgeConfig.load(configDir, env);
     for (const warning of config.warnings) logger.warn(warning);
     const lifecycle = await BUILDERS[cloud](config, logger, stop);
     await lifecycle.run(stop, process);
@@ -54,8 +61,11 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
       logger.info('stopped before the local broker was reached');
       return 0;
     }
-    logger.error({ code: isTedgeError(err) ? err.code : undefined }, errorMessage(err));
+    // One line on stderr; a JSON log gets its record too, for whoever reads the log by machine.
+    if (logging.format === 'json') logger.error({ code: isTedgeError(err) ? err.code : undefined }, errorMessage(err));
     process.stderr.write(`error: ${errorMessage(err)}\n`);
-    return 1;
+    return isTedgeError(err) && err.code === 'USAGE' ? 2 : 1;
+  } finally {
+    stopReloading();
   }
 }

@@ -103,6 +103,7 @@ export function mainComponent(opts: {
         },
       );
       return Promise.resolve({
+        signal: (name: string) => scope.deliver(name),
         async stop(): Promise<void> {
           stopRequested = true;
           scope.deliver('SIGTERM');

@@ -32,6 +32,7 @@ const TERMINATION = ['SIGTERM', 'SIGINT', 'SIGQUIT'] as const;
  *   the shutdown timeout: 1 at once;
  * - a component requires a restart of the process: drain, EXIT_RESTART_REQUIRED (non-zero, for systemd to restart us);
  * - SIGUSR1: restart the mappers (only them);
+ * - SIGHUP: every component reads its log level from system.toml again (so does the supervisor);
  * - an error escaping to the process: the component that raised it is restarted; one no component owns is fatal (1).
  * The watchdog is fed while no component has been given up on, so systemd restarts the process when one has.
  */
@@ -81,7 +82,7 @@ export function runSupervised(opts: RunSupervisedOptions): Promise<number> {
       }
     };
     const onRestartMappers = (): void => supervisor.restartAll('mapper');
-    const onHangup = (): void => logger.info('SIGHUP: nothing to reload (log levels are read at start)');
+    const onHangup = (): void => supervisor.signalAll('SIGHUP');
     const onUncaught = (error: unknown): void => {
       if (supervisor.handleUncaught(error)) return;
       logger.fatal({ err: error }, `error outside any component: ${errorMessage(error)}`);

@@ -26,6 +26,8 @@ export interface ComponentContext {
 export interface ComponentInstance {
   /** Stops the instance and releases what it holds (its MQTT connection first of all). */
   stop(): Promise<void>;
+  /** Hands a process signal (SIGHUP: reload the log level) to this instance alone; optional. */
+  signal?(name: string): void;
 }
 
 export interface Component {
@@ -182,6 +184,11 @@ export class Supervisor {
       return { abandoned };
     })();
     return this.stopping;
+  }
+
+  /** Hands a signal to every running instance (SIGHUP: each daemon reads its log level again). */
+  signalAll(name: string): void {
+    for (const slot of this.slots) if (slot.state === 'running') slot.instance?.signal?.(name);
   }
 
   /**

@@ -15,7 +15,7 @@ function agentHttpPort(bin: string, args: readonly string[], env: Record<string,
   return { TEDGE_HTTP_BIND_PORT: String(20_000 + Math.floor(Math.random() * 12_000)) };
 }
 
-/** A daemon run as its own process, the way a user runs it; stderr (pino JSON) kept for failure messages. */
+/** A daemon run as its own process, the way a user runs it; its output kept for assertions and failure messages. */
 export class Daemon {
   output = '';
 
@@ -30,6 +30,15 @@ export class Daemon {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     return new Daemon(proc);
+  }
+
+  /** Resolves once the output matches; fails with the output after `timeoutMs`. */
+  async waitForOutput(pattern: RegExp, timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!pattern.test(this.output)) {
+      if (Date.now() > deadline) throw new Error(`no output matching ${String(pattern)} within ${timeoutMs} ms:\n${this.output}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
   }
 
   get exited(): boolean {

@@ -23,12 +23,12 @@ function exitOf(d: Daemon, timeoutMs = 20_000): Promise<number | string> {
 }
 
 /**
- * pino lines at error level (50) or above that concern the HTTP service or the agent's exit (other
+ * Log lines at error level or above (` ERROR `, ` FATAL ` in the text format) that concern the HTTP service or the agent's exit (other
  * components may log their own environment errors, e.g. a log plugin without systemd); the last
  * error line must be the one that made the agent exit.
  */
 function errorLines(output: string): string[] {
-  const errors = output.split('\n').filter((l) => /"level":(5|6)0/.test(l));
+  const errors = output.split('\n').filter((l) => /(^|\s)(ERROR|FATAL) /.test(l));
   const ours = errors.filter((l) => /http/i.test(l));
   assert.equal(errors.at(-1), ours.at(-1), `the last error line is not the HTTP one:\n${output}`);
   return ours;

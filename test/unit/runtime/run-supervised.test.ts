@@ -18,6 +18,7 @@ class Fake implements Component {
   resource: AsyncResource | undefined;
   starts = 0;
   stops = 0;
+  signals: string[] = [];
   stopGate: Promise<void> | undefined;
   constructor(
     readonly name: string,
@@ -28,6 +29,7 @@ class Fake implements Component {
     this.ctx = ctx;
     this.resource = new AsyncResource('fake');
     return {
+      signal: (name: string) => this.signals.push(name),
       stop: async () => {
         this.stops++;
         if (this.stopGate) await this.stopGate;
@@ -61,6 +63,17 @@ describe('runSupervised (the process around the supervisor)', () => {
     assert.deepEqual(t.notes, ['systemd-notify --pid=4242 READY=1', 'systemd-notify --pid=4242 STOPPING=1']);
     assert.equal(t.proc.listenerCount('SIGTERM'), 0, 'its listeners are removed');
     assert.equal(t.proc.listenerCount('uncaughtException'), 0);
+  });
+
+  it('hands SIGHUP (reload the log level) to every running component, and goes on', async () => {
+    const t = setup();
+    await settle();
+    t.proc.emit('SIGHUP', 'SIGHUP');
+    assert.deepEqual(t.agent.signals, ['SIGHUP']);
+    assert.deepEqual(t.mapper.signals, ['SIGHUP']);
+    assert.equal(t.code(), undefined);
+    t.proc.emit('SIGTERM', 'SIGTERM');
+    await t.done;
   });
 
   it('exits at once (1) on a second termination signal', async () => {

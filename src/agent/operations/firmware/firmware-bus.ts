@@ -1,6 +1,7 @@
 import { MqttBus } from '../../../bus/mqtt-bus';
 import { message, payloadText } from '../../../core/message';
 import type { HandlerContext } from '../operation';
+import { localBrokerOptions } from '../../../runtime/local-broker';
 import { type RequiredService, isUp } from './health-gate';
 
 /**
@@ -19,8 +20,7 @@ let sessions = 0;
 /** A broker that does not answer by `signal` (the gate's deadline, the agent stopping) is an error, not a wait for ever. */
 async function connect(ctx: HandlerContext, signal: AbortSignal): Promise<MqttBus> {
   return MqttBus.connect({
-    host: ctx.config.string('mqtt.client.host'),
-    port: ctx.config.number('mqtt.client.port'),
+    ...localBrokerOptions(ctx.config),
     clientId: `tedge-agent-firmware-${process.pid}-${sessions++}`,
     cleanSession: true,
     signal,
