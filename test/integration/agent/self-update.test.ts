@@ -41,7 +41,8 @@ case "$1" in
     grep -v "^$2	" "$STATE" > "$STATE.new"; mv "$STATE.new" "$STATE"
     printf '%s\\t%s\\n' "$2" "$4" >> "$STATE"
     # The postinst restarting the agent: it stops the agent (which kills this plugin) before returning.
-    if [ "$2" = tedge ]; then kill -TERM "$PPID"; sleep 10; fi
+    # Unless the test armed a package whose postinst leaves the agent running.
+    if [ "$2" = tedge ] && [ ! -e "${dir}/postinst-no-restart" ]; then kill -TERM "$PPID"; sleep 10; fi
     # A power cut while the rest of the update runs after the restart: once, when the test arms it.
     if [ "$2" = collectd ] && rm "${dir}/power-cut" 2>/dev/null; then kill -KILL "$PPID"; sleep 10; fi ;;
   *) exit 1 ;;
@@ -74,12 +75,13 @@ describe('tedge-agent self-update (process, real mosquitto)', { timeout: 180_000
   }
 
   /** Sends the update to an agent at `before`, waits for the plugin to stop it, restarts it at `after`. */
-  async function selfUpdate(id: string, modules: Json[], before: string, after: string, powerCut = false): Promise<Json> {
+  async function selfUpdate(id: string, modules: Json[], before: string, after: string, powerCut = false, exitCode?: number): Promise<Json> {
     const agent = await startAgent(before);
     const cloud = await probe([UPDATE(id)]);
-    const stopped = new Promise<void>((resolve) => agent.process.once('exit', () => resolve()));
+    const stopped = new Promise<number | null>((resolve) => agent.process.once('exit', (code) => resolve(code)));
     await cloud.publish(UPDATE(id), JSON.stringify({ status: 'init', updateList: [{ type: 'apt', modules }] }), { retain: true });
-    await stopped;
+    const code = await stopped;
+    if (exitCode !== undefined) assert.equal(code, exitCode, agent.output);
     assert.equal(json(cloud.texts(UPDATE(id)).at(-1))['status'], 'executing', 'left executing by the restart');
     if (powerCut) {
       // The new version is up but killed (-9) while resuming: the next start must give the same answer.
@@ -148,5 +150,24 @@ describe('tedge-agent self-update (process, real mosquitto)', { timeout: 180_000
     const versioned = await selfUpdate('f2', [{ name: 'tedge', version: '1.1.0', action: 'install' }], '1.0.0', '1.0.5');
     assert.equal(versioned['status'], 'failed');
     assert.match(String(versioned['reason']), /version 1\.1\.0 was requested but the restarted agent runs 1\.0\.5 \(was 1\.0\.0 before the update\)/);
+  });
+
+  it('a package whose postinst does not restart the agent: the agent restarts itself (exit 75), then the new version ends it successful', async () => {
+    writeFileSync(join(dir, 'postinst-no-restart'), '');
+    const modules = [
+      { name: 'tedge', version: '1.1.0', action: 'install' },
+      { name: 'collectd', action: 'install' },
+    ];
+    const done = await selfUpdate('n1', modules, '1.0.0', '1.1.0', false, 75);
+    assert.equal(done['status'], 'successful', JSON.stringify(done));
+    // The whole request ran before the restart, and nothing runs again after it.
+    assert.deepEqual(calls().filter((c) => c.startsWith('install')), ['install tedge --module-version 1.1.0', 'install collectd']);
+    assert.match(readFileSync(join(dir, 'logs', 'agent', 'workflow-software_update-n1.log'), 'utf8'), /the package did not restart the agent: restarting it/);
+    for (const d of daemons.splice(0)) await d.stop('SIGKILL');
+
+    // Restarted but still the old binary (the install did not take): failed, naming both versions.
+    const stale = await selfUpdate('n2', [{ name: 'tedge', version: '1.2.0', action: 'install' }], '1.1.0', '1.1.0', false, 75);
+    assert.equal(stale['status'], 'failed');
+    assert.match(String(stale['reason']), /version 1\.2\.0 was requested but the restarted agent runs 1\.1\.0/);
   });
 });

@@ -20,6 +20,11 @@ export interface SelfModule {
 export interface SelfUpdateRecord {
   readonly before: string;
   readonly modules: readonly SelfModule[];
+  /**
+   * The whole request ran and the package's postinst did not restart the agent, so the agent restarts
+   * itself: after that restart only the version is checked, nothing runs again.
+   */
+  readonly applied?: boolean;
 }
 
 /** The installs (never removes: removing the agent is not an update of it) of the agent's own package. */
@@ -50,7 +55,8 @@ export function readSelfUpdateRecord(payload: JsonObject): SelfUpdateRecord | un
     const version = m['version'];
     parsed.push({ name: m['name'], ...(typeof version === 'string' && { version }) });
   }
-  return parsed.length === 0 ? undefined : { before, modules: parsed };
+  if (parsed.length === 0) return undefined;
+  return { before, modules: parsed, ...(field['applied'] === true && { applied: true }) };
 }
 
 /**

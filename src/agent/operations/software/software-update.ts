@@ -12,6 +12,8 @@ import { SELF_UPDATE_FIELD, readSelfUpdateRecord, selfModules, selfUpdateDecisio
 import { tedgeVersion } from '../../../runtime/version';
 
 const PROBE_TIMEOUT_MS = 15_000;
+/** How long a self-update waits for the restart it asked for before it fails the command. */
+const SELF_RESTART_GRACE_MS = 60_000;
 
 /**
  * software_update: the `updateList` split by plugin (`default` → software.plugin.default or the only
@@ -72,7 +74,7 @@ export class SoftwareUpdateHandler implements OperationHandler {
     const now = tedgeVersion();
     const decision = selfUpdateDecision(record, now);
     run.log(`agent restarted during a self-update: version ${record.before} before, ${now} now: ${decision.status === 'successful' ? 'the new version is up' : decision.reason}`);
-    if (decision.status === 'failed') return Promise.resolve(decision);
+    if (decision.status === 'failed' || record.applied === true) return Promise.resolve(decision);
     return this.serial.run(() => this.update(run, true), () => run.log('waiting for the software operation in progress'));
   }
 
@@ -89,10 +91,11 @@ export class SoftwareUpdateHandler implements OperationHandler {
     } catch (err) {
       return { status: 'failed', reason: `Invalid software_update request: ${errorMessage(err)}` };
     }
+    let record: JsonObject | undefined;
     if (selfDone) groups = withoutSelfModules(groups);
     else {
       // Persisted before any plugin runs: the package's postinst may restart the agent at any point after.
-      const record = selfUpdateRecord(tedgeVersion(), selfModules(groups));
+      record = selfUpdateRecord(tedgeVersion(), selfModules(groups));
       if (record !== undefined) await run.checkpoint({ [SELF_UPDATE_FIELD]: record });
     }
     const plugins = pluginFiles(settings.dir);
@@ -121,7 +124,33 @@ export class SoftwareUpdateHandler implements OperationHandler {
     }
     if (run.signal.aborted && report.empty) return { status: 'failed', reason: 'interrupted: the agent stopped during the update' };
     const reason = report.reason();
+    // Still here after installing the agent's own package: its postinst did not restart the agent.
+    if (record !== undefined && reason === undefined && !run.signal.aborted) return this.restartAfterSelfUpdate(run, record);
     if (reason === undefined) return { status: 'successful' };
-    return { status: 'failed', reason, payload: { failures: report.failures() } };
+    const stale = record === undefined ? '' : ' (the agent was not restarted: it runs the version it ran before the update)';
+    return { status: 'failed', reason: `${reason}${stale}`, payload: { failures: report.failures() } };
+  }
+
+  /**
+   * The new package is installed but the old agent still runs: the agent restarts itself (its service
+   * manager starts the new binary) and `resume` checks the version; nothing of the request runs again.
+   */
+  private async restartAfterSelfUpdate(run: CommandRun, record: JsonObject): Promise<Outcome> {
+    const restart = run.context.restartAgent;
+    if (restart === undefined) return { status: 'failed', reason: 'Self-update: the package was installed but did not restart the agent, and this agent cannot restart itself: restart tedge-agent' };
+    await run.checkpoint({ [SELF_UPDATE_FIELD]: { ...record, applied: true } });
+    run.log('the package did not restart the agent: restarting it to run the new version');
+    restart('self-update: the new package is installed');
+    // The executor stops this command (left executing, resumed by the next process); a stop that never comes fails it.
+    const stopped = await new Promise<boolean>((resolve) => {
+      if (run.signal.aborted) return resolve(true);
+      const timer = setTimeout(() => resolve(false), SELF_RESTART_GRACE_MS);
+      run.signal.addEventListener('abort', () => {
+        clearTimeout(timer);
+        resolve(true);
+      }, { once: true });
+    });
+    if (stopped) return { status: 'failed', reason: 'interrupted: the agent is restarting after its self-update' };
+    return { status: 'failed', reason: `Self-update: the package was installed but the agent did not restart within ${SELF_RESTART_GRACE_MS / 1000} s` };
   }
 }
