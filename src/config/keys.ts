@@ -123,6 +123,11 @@ const TABLE = {
   'aws.mapper.timestamp': { type: 'boolean', doc: 'Add a timestamp to messages sent to AWS', default: 'true' },
   'aws.mapper.timestamp_format': { type: 'enum', values: ['unix', 'rfc-3339'], doc: 'unix or rfc-3339', default: 'unix' },
 
+  'flows.stats.interval': { type: 'duration', doc: 'Interval between the flow statistics published by a mapper', default: '1h' },
+  'flows.memory.heap_size': { type: 'integer', doc: 'JavaScript heap of one flow, in bytes (its worker is restarted when a step exhausts it)', default: '16777216' },
+  'flows.memory.stack_size': { type: 'integer', doc: 'JavaScript stack of one flow, in bytes', default: '1048576' },
+  'flows.step_timeout': { type: 'duration', doc: 'CPU time one call of a flow step may take before it is cut', default: '1s' },
+
   'mqtt.topic_root': { type: 'string', doc: 'Root of the te/ topic tree', default: 'te' },
   'mqtt.device_topic_id': { type: 'topic-id', doc: 'Entity topic id of this device', default: 'device/main//' },
   'mqtt.bind.address': { type: 'ip-address', doc: 'Address the local broker listens on', default: '127.0.0.1' },

@@ -1,4 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
+import { type CloudScope, mapperServiceName, profileOption } from '../config/profiles';
 import { TedgeConfig, resolveConfigDir } from '../config/tedge-config';
 import { TedgeError, errorMessage, isTedgeError } from '../core/errors';
 import { daemonLogging, reloadOnHangup } from '../log/daemon-logging';
@@ -8,8 +9,9 @@ import { buildAwsMapper } from './aws/main';
 import { buildAzMapper } from './az/main';
 import { buildC8yMapper } from './c8y/main';
 import { buildCollectdMapper } from './collectd/main';
+import { buildLocalMapper } from '../flows/local-mapper';
 
-const CLOUDS = ['c8y', 'az', 'aws', 'collectd'] as const;
+const CLOUDS = ['c8y', 'az', 'aws', 'collectd', 'local'] as const;
 type MapperName = (typeof CLOUDS)[number];
 
 /** One composition root per mapper; a Record, so a name added to CLOUDS without a builder does not compile. */
@@ -18,6 +20,8 @@ const BUILDERS: Record<MapperName, (config: TedgeConfig, logger: Logger, stop: A
   az: buildAzMapper,
   aws: buildAwsMapper,
   collectd: buildCollectdMapper,
+  /** thin-edge 2.x: the flows of <config-dir>/mappers/local/flows, no cloud. */
+  local: buildLocalMapper,
 };
 
 function isMapperName(name: string | undefined): name is MapperName {
@@ -32,6 +36,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     .addOption(new Option('--log-level <level>', 'log level (default: [log] tedge-mapper-<cloud>, else tedge-mapper, of <config-dir>/system.toml, else info; SIGHUP reads it again)').choices(LOG_LEVELS))
     .option('--debug', 'same as --log-level debug')
     .addOption(new Option('--log-format <format>', 'text (readable lines) or json (default: logs.format)').choices(LOG_FORMATS))
+    .option('--profile <name>', 'cloud profile (c8y.profiles.<name>.*): its own bridge, outbox, health topic and service tedge-mapper-<cloud>@<name> (env TEDGE_CLOUD_PROFILE)')
     .argument('<cloud>', `one of: ${CLOUDS.join(', ')}`)
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
@@ -41,17 +46,28 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     // As every thin-edge command line: a usage error is 2.
     return err instanceof CommanderError ? (err.exitCode === 0 ? 0 : 2) : 1;
   }
-  const opts = program.opts<{ configDir?: string; logLevel?: LogLevel; debug?: boolean; logFormat?: LogFormat }>();
+  const opts = program.opts<{ configDir?: string; logLevel?: LogLevel; debug?: boolean; logFormat?: LogFormat; profile?: string }>();
   const cloud = program.args[0];
+  let scope: CloudScope | undefined;
+  try {
+    const profile = profileOption(opts.profile, env);
+    if (profile !== undefined && (cloud === 'collectd' || !isMapperName(cloud))) throw new TedgeError('USAGE', `--profile applies to the c8y, az and aws mappers`);
+    scope = cloud === 'c8y' || cloud === 'az' || cloud === 'aws' ? { cloud, profile } : undefined;
+  } catch (err) {
+    process.stderr.write(`error: ${errorMessage(err)}\n`);
+    return 2;
+  }
   const configDir = resolveConfigDir(opts.configDir, env);
-  const logging = daemonLogging(`tedge-mapper-${cloud}`, opts, configDir, env);
+  const logging = daemonLogging(scope === undefined ? `tedge-mapper-${cloud}` : mapperServiceName(scope), opts, configDir, env);
   const logger = logging.logger;
   const stopReloading = reloadOnHangup(process, logging);
   // Listened to before anything connects: a stop while waiting for the broker ends the wait.
   const stop = terminationSignal(process);
   try {
     if (!isMapperName(cloud)) throw new TedgeError('USAGE', `unsupported cloud '${cloud}': supported are ${CLOUDS.join(', ')}`);
-    const config = TedgeConfig.load(configDir, env);
+    // The one place a profile enters: the mapper, its bridge and its HTTP side read `<cloud>.*` through this view.
+    const loaded = TedgeConfig.load(configDir, env);
+    const config = scope === undefined ? loaded : loaded.forCloud(scope.cloud, scope.profile);
     for (const warning of config.warnings) logger.warn(warning);
     const lifecycle = await BUILDERS[cloud](config, logger, stop);
     await lifecycle.run(stop, process);
