@@ -12,6 +12,7 @@ import { registerWriteCommand } from './write-command';
 import { registerFilePluginCommands } from './file-plugin-command';
 import { registerHttpCommand } from './http-command';
 import { registerUploadCommand } from './upload-command';
+import { registerFlowsCommand } from './flows-command';
 
 export type { CliDeps } from './context';
 
@@ -29,7 +30,8 @@ export function buildProgram(deps: CliDeps): Command {
     .description('thin-edge.io: configure the device, talk to the local MQTT bus')
     .exitOverride()
     .configureOutput({ writeOut: deps.out, writeErr: deps.err })
-    .version(deps.version, '-V, --version', 'print the version')
+    // thin-edge prints `tedge <version>`.
+    .version(`tedge ${deps.version}`, '-V, --version', 'print the version')
     .option('--config-dir <dir>', 'configuration directory (env TEDGE_CONFIG_DIR, default /etc/tedge)')
     .addOption(new Option('--log-level <level>', 'log level of the command').choices(LOG_LEVELS))
     .option('--debug', 'same as --log-level debug');
@@ -52,6 +54,7 @@ export function buildProgram(deps: CliDeps): Command {
   registerFilePluginCommands(program, context);
   registerHttpCommand(program, context);
   registerUploadCommand(program, context);
+  registerFlowsCommand(program, context);
   return program;
 }
 

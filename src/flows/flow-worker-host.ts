@@ -56,14 +56,15 @@ export class FlowWorker {
       stderr: true,
       stdin: false,
     });
-    const listeners: [string, (...a: any[]) => void][] = []; // eslint-disable-line @typescript-eslint/no-explicit-any -- Worker.on's overloads
+    let settle: (r: WorkerReady) => void = () => {};
+    const onMessage = (m: WorkerReady): void => settle(m);
+    const onError = (err: Error): void => settle({ ready: false, error: describeDeath(err) });
+    const onExit = (code: number): void => settle({ ready: false, error: `the flow's worker exited (${code}) while loading` });
     const ready = await new Promise<WorkerReady>((resolve) => {
-      listeners.push(['message', (m: WorkerReady) => resolve(m)]);
-      listeners.push(['error', (err: Error) => resolve({ ready: false, error: describeDeath(err) })]);
-      listeners.push(['exit', (code: number) => resolve({ ready: false, error: `the flow's worker exited (${code}) while loading` })]);
-      for (const [event, fn] of listeners) worker.on(event, fn);
+      settle = resolve;
+      worker.on('message', onMessage).on('error', onError).on('exit', onExit);
     });
-    for (const [event, fn] of listeners) worker.off(event, fn);
+    worker.off('message', onMessage).off('error', onError).off('exit', onExit);
     if (!ready.ready) {
       void worker.terminate();
       throw new Error(ready.error);

@@ -24,6 +24,9 @@ export interface FlowDefinition {
   /** Derived from the path as thin-edge does: `a.toml` → `a`, `a/flow.toml` → `a`, `a/b.toml` → `a/b`. */
   readonly name: string;
   readonly path: string;
+  readonly version?: string;
+  readonly description?: string;
+  readonly tags?: readonly string[];
   readonly inputs: readonly FlowInput[];
   readonly steps: readonly StepDefinition[];
   readonly output: FlowOutput;
@@ -148,7 +151,12 @@ export function parseFlow(doc: Record<string, unknown>, path: string, name: stri
         if (loop !== undefined) throw new Error(`Flow '${name}' defines an infinite loop: the output topic '${output.topic}' matches input filter '${loop}'`);
       }
     }
-    return { name, path, inputs, steps, output, errors };
+    const meta = {
+      ...(typeof doc['version'] === 'string' ? { version: doc['version'] } : {}),
+      ...(typeof doc['description'] === 'string' ? { description: doc['description'] } : {}),
+      ...(Array.isArray(doc['tags']) ? { tags: doc['tags'].map(String) } : {}),
+    };
+    return { name, path, ...meta, inputs, steps, output, errors };
   } catch (err) {
     throw new TedgeError('CONFIG_FILE', `${path}: ${errorMessage(err)}`, { cause: err });
   }

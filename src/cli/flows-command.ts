@@ -1,0 +1,111 @@
+import type { Command } from 'commander';
+import { resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { topicMatches } from '../bus/topic-filter';
+import { TedgeError } from '../core/errors';
+import { type Message, formatLine, message, parseLine } from '../core/message';
+import { createLogger } from '../log/logger';
+import type { FlowDefinition } from '../flows/model';
+import { mqttFilters } from '../flows/model';
+import { FlowEngine } from '../flows/flow-engine';
+import { flowsDirOf, isolationLimits } from '../flows/local-mapper';
+import { systemClock } from '../runtime/system-clock';
+import type { CommandContext } from './context';
+
+interface MapperOptions {
+  mapper: string;
+  flowsDir?: string;
+}
+
+/** `local`, a built-in mapper's name or a user mapper's: `[a-z][a-z0-9-]*`, as thin-edge names them. */
+function checkMapper(name: string): string {
+  if (!/^[a-z][a-z0-9-]*$/.test(name)) throw new TedgeError('USAGE', `not a mapper name: '${name}' (expected [a-z][a-z0-9-]*)`);
+  return name;
+}
+
+/**
+ * The engine the running mapper uses, printing instead of publishing; no MQTT. Outputs and errors are
+ * `[topic] payload` lines, as the mapper would publish them (errors on te/errors unless the flow says
+ * otherwise).
+ */
+function engineFor(ctx: CommandContext, opts: MapperOptions, print: (m: Message) => void): { engine: FlowEngine; dir: string } {
+  const config = ctx.config();
+  const mapper = checkMapper(opts.mapper);
+  const dir = opts.flowsDir ?? flowsDirOf(config, mapper);
+  const logger = createLogger({ name: 'tedge-flows', level: 'error', write: (line) => ctx.err(line) });
+  const engine = new FlowEngine({ flowsDir: dir, topicRoot: config.string('mqtt.topic_root'), service: `tedge-mapper-${mapper}`, mapperParams: {}, limits: isolationLimits(config), logger, clock: systemClock, publish: print });
+  return { engine, dir };
+}
+
+function describe(def: FlowDefinition): string {
+  const lines = [
+    `Flow        : ${def.name} (${def.version !== undefined ? `v${def.version}` : 'unversioned'})`,
+    `Description : ${def.description ?? 'none'}`,
+    `File        : ${def.path}`,
+    ...(def.tags !== undefined ? [`Tags        : [${def.tags.join(',')}]`] : []),
+    ...def.steps.map((s, i) => `Step ${i + 1}      : ${s.kind === 'builtin' ? `builtin:${s.name}` : s.path}`),
+  ];
+  return `${lines.join('\n')}\n\n`;
+}
+
+/** `tedge flows list|test|config-dir`, as thin-edge 2.x. */
+export function registerFlowsCommand(program: Command, context: () => CommandContext): void {
+  const flows = program.command('flows').description('list and test the flows of a mapper (user-defined mappings)');
+  const mapperOpts = (cmd: Command): Command =>
+    cmd.option('--mapper <name>', 'mapper whose flows are used', 'local').option('--flows-dir <dir>', 'directory of flows (default <config-dir>/mappers/<mapper>/flows)');
+
+  mapperOpts(flows.command('list').description('list the flows and their steps'))
+    .option('--topic <topic>', 'only the flows that process messages published on this topic')
+    .action(async (opts: MapperOptions & { topic?: string }) => {
+      const ctx = context();
+      const errors: string[] = [];
+      const { engine, dir } = engineFor(ctx, opts, (m) => errors.push(formatLine(m)));
+      try {
+        await engine.sync();
+        const defs = engine.definitions().filter((d) => opts.topic === undefined || mqttFilters(d).some((f) => topicMatches(f, opts.topic as string)));
+        for (const def of defs.sort((a, b) => a.path.localeCompare(b.path))) ctx.out(describe(def));
+        for (const e of errors) ctx.err(`${e}\n`);
+        if (errors.length > 0) throw new TedgeError('CONFIG_FILE', 'Some invalid flows');
+        if (engine.definitions().length === 0) throw new TedgeError('CONFIG_FILE', `No valid flows in ${dir}`);
+      } finally {
+        await engine.stop();
+      }
+    });
+
+  mapperOpts(flows.command('test').description('run message samples through the flows: `[topic] payload` lines on stdin, or TOPIC PAYLOAD'))
+    .argument('[topic]', 'topic of the sample message')
+    .argument('[payload]', 'payload of the sample message')
+    .option('--flow <file>', 'only this flow definition (.toml)')
+    .option('--final-on-interval', 'call onInterval after the last sample')
+    .action(async (topic: string | undefined, payload: string | undefined, opts: MapperOptions & { flow?: string; finalOnInterval?: boolean }) => {
+      if (topic !== undefined && payload === undefined) throw new TedgeError('USAGE', 'Missing sample payload');
+      const ctx = context();
+      const { engine } = engineFor(ctx, opts, (m) => ctx.out(`${formatLine(m)}\n`));
+      try {
+        const only = opts.flow === undefined ? undefined : resolve(opts.flow);
+        if (only !== undefined && !only.endsWith('.toml')) throw new TedgeError('USAGE', `--flow takes a flow definition (.toml): ${opts.flow}`);
+        await engine.sync(only === undefined ? undefined : (def) => def.path === only);
+        if (only !== undefined && engine.definitions().length === 0) throw new TedgeError('CONFIG_FILE', `no such flow: ${opts.flow}`);
+        // One sample at a time, through the same engine (and so the same workers and steps) as the mapper.
+        if (topic !== undefined) await engine.dispatch(message(topic, payload ?? ''));
+        else {
+          for await (const line of createInterface({ input: process.stdin, crlfDelay: Infinity })) {
+            if (line.trim() === '') continue;
+            await engine.dispatch(parseLine(line));
+          }
+        }
+        if (opts.finalOnInterval) await engine.tick(true);
+      } finally {
+        await engine.stop();
+      }
+    });
+
+  flows
+    .command('config-dir')
+    .description('print the directory of the flows of a mapper')
+    .option('--mapper <name>', 'mapper name', 'local')
+    .action((opts: { mapper: string }) => {
+      const ctx = context();
+      ctx.out(`${flowsDirOf(ctx.config(), checkMapper(opts.mapper))}\n`);
+    });
+}
