@@ -147,6 +147,8 @@ build_deb() {
   install -d "$root/etc/tedge/sm-plugins"
   ln -s /usr/bin/tedge-apt-plugin "$root/etc/tedge/sm-plugins/apt"
   install -m 0644 packaging/systemd/*.service "$root/lib/systemd/system/"
+  # The units' EnvironmentFile: part of the build (tested with it), not a conffile.
+  install -D -m 0644 packaging/runtime.env "$root/usr/lib/tedge/runtime.env"
   install -m 0644 packaging/config/tedge.ini "$root/etc/tedge/tedge.ini"
   install -m 0644 packaging/config/tedge-mosquitto.conf "$root/etc/tedge/mosquitto-conf/tedge-mosquitto.conf"
   install -m 0440 packaging/deb/sudoers "$root/etc/sudoers.d/tedge"
