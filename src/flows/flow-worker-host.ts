@@ -57,14 +57,14 @@ export class FlowWorker {
       stdin: false,
     });
     let settle: (r: WorkerReady) => void = () => {};
-    const onMessage = (m: WorkerReady): void => settle(m);
-    const onError = (err: Error): void => settle({ ready: false, error: describeDeath(err) });
-    const onExit = (code: number): void => settle({ ready: false, error: `the flow's worker exited (${code}) while loading` });
+    const onReady = (m: WorkerReady): void => settle(m);
+    const onLoadError = (err: Error): void => settle({ ready: false, error: describeDeath(err) });
+    const onLoadExit = (code: number): void => settle({ ready: false, error: `the flow's worker exited (${code}) while loading` });
     const ready = await new Promise<WorkerReady>((resolve) => {
       settle = resolve;
-      worker.on('message', onMessage).on('error', onError).on('exit', onExit);
+      worker.on('message', onReady).on('error', onLoadError).on('exit', onLoadExit);
     });
-    worker.off('message', onMessage).off('error', onError).off('exit', onExit);
+    worker.off('message', onReady).off('error', onLoadError).off('exit', onLoadExit);
     if (!ready.ready) {
       void worker.terminate();
       throw new Error(ready.error);
