@@ -88,7 +88,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
   try {
     flags = parseFlags(argv);
   } catch (err) {
-    if (err instanceof CommanderError) return err.exitCode;
+    // --help and --version: 0; a usage error: 2, as every thin-edge command line (commander says 1).
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
     throw err;
   }
   const logging = daemonLogging('tedge-agent', flags, resolveConfigDir(flags.configDir, env), env);

@@ -146,7 +146,7 @@ describe('tedge config', () => {
 
   it('list FILTER keeps only keys containing the filter', async () => {
     const run = await tedge(dir, ['config', 'list', 'mqtt.bind']);
-    assert.deepEqual(run.out.trimEnd().split('\n'), ['mqtt.bind.address=127.0.0.1', 'mqtt.bind.port=1883']);
+    assert.deepEqual(run.out.trimEnd().split('\n'), ['mqtt.bind.address=127.0.0.1', 'mqtt.bind.port=1883', 'mqtt.bind.enabled=true']);
   });
 
   it('list --doc documents every key with its type and env variable', async () => {
@@ -184,8 +184,9 @@ describe('tedge config', () => {
 describe('tedge program', () => {
   const dir = '/nonexistent-tedge-config-dir';
 
-  it('-V prints the version given by bin', async () => {
-    assert.deepEqual(await tedge(dir, ['-V']), { code: 0, out: '9.9.9\n', err: '' });
+  it('-V and --version print `tedge <version>` as thin-edge', async () => {
+    assert.deepEqual(await tedge(dir, ['-V']), { code: 0, out: 'tedge 9.9.9\n', err: '' });
+    assert.deepEqual(await tedge(dir, ['--version']), { code: 0, out: 'tedge 9.9.9\n', err: '' });
   });
 
   it('--help exits 0 and lists the command groups', async () => {
