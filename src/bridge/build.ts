@@ -22,9 +22,9 @@ import { readTlsFiles } from './tls-files';
 export type Cloud = CloudProfile['cloud'];
 
 const KEYS = {
-  c8y: { url: 'c8y.url', mqtt: 'c8y.mqtt', rootCert: 'c8y.root_cert_path', prefix: 'c8y.bridge.topic_prefix', maxPayload: 'c8y.mapper.mqtt.max_payload_size' },
-  az: { url: 'az.url', mqtt: 'az.mqtt', rootCert: 'az.root_cert_path', prefix: 'az.bridge.topic_prefix', maxPayload: 'az.mapper.mqtt.max_payload_size' },
-  aws: { url: 'aws.url', mqtt: 'aws.mqtt', rootCert: 'aws.root_cert_path', prefix: 'aws.bridge.topic_prefix', maxPayload: 'aws.mapper.mqtt.max_payload_size' },
+  c8y: { url: 'c8y.url', mqtt: 'c8y.mqtt', rootCert: 'c8y.root_cert_path', prefix: 'c8y.bridge.topic_prefix', maxPayload: 'c8y.mapper.mqtt.max_payload_size', keepalive: 'c8y.bridge.keepalive_interval' },
+  az: { url: 'az.url', mqtt: 'az.mqtt', rootCert: 'az.root_cert_path', prefix: 'az.bridge.topic_prefix', maxPayload: 'az.mapper.mqtt.max_payload_size', keepalive: 'az.bridge.keepalive_interval' },
+  aws: { url: 'aws.url', mqtt: 'aws.mqtt', rootCert: 'aws.root_cert_path', prefix: 'aws.bridge.topic_prefix', maxPayload: 'aws.mapper.mqtt.max_payload_size', keepalive: 'aws.bridge.keepalive_interval' },
 } as const;
 
 /** Where the outbox of the bridge with this topic prefix lives. */
@@ -125,7 +125,7 @@ export function prepareBuiltInBridge(
         ...(profile.username !== undefined ? { username: profile.username } : {}),
         reconnectPeriodMs: 0,
         connectTimeoutMs: 30_000,
-        keepaliveSeconds: 60,
+        keepaliveSeconds: Math.max(1, Math.round(durationMs(config.string(keys.keepalive)) / 1000)),
         signal,
       });
     } catch (err) {

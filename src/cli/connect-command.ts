@@ -1,4 +1,5 @@
 import { Argument, type Command } from 'commander';
+import { profileOption } from '../config/profiles';
 import { durationMs } from '../config/value-types';
 import { TedgeError } from '../core/errors';
 import { CLOUDS, type Cloud } from '../connect/cloud-endpoint';
@@ -12,15 +13,20 @@ interface ConnectFlags {
   test?: boolean;
   offline?: boolean;
   timeout: string;
+  profile?: string;
 }
+
+const PROFILE_HELP = 'the cloud profile to use: <cloud>.profiles.<name>.* keys, c8y@<name>-bridge.conf, service tedge-mapper-<cloud>@<name> (env TEDGE_CLOUD_PROFILE)';
 
 const cloudArgument = (): Argument => new Argument('<cloud>', 'the cloud: c8y (Cumulocity), az (Azure IoT Hub) or aws (AWS IoT)').choices(CLOUDS);
 
 /** `tedge connect|disconnect|reconnect <cloud>`: wiring only; the steps are in src/connect. */
 export function registerConnectCommand(program: Command, context: () => CommandContext): void {
-  const deps = (timeout: string): ConnectDeps => {
+  // The one place a profile enters: connect and disconnect read `<cloud>.*` through the config's view of it.
+  const deps = (cloud: Cloud, flags: { timeout: string; profile?: string }): ConnectDeps => {
     const ctx = context();
-    const config = ctx.config();
+    const config = ctx.config().forCloud(cloud, profileOption(flags.profile, ctx.env));
+    const timeout = flags.timeout;
     let checkTimeoutMs: number;
     try {
       checkTimeoutMs = durationMs(timeout);
@@ -37,9 +43,10 @@ export function registerConnectCommand(program: Command, context: () => CommandC
     .option('--test', 'only check the connection of a connected device; change nothing')
     .option('--offline', 'do not reach the cloud: no connection check, no device creation')
     .option('--timeout <duration>', 'how long the cloud may take to answer each exchange', '10s')
+    .option('--profile <name>', PROFILE_HELP)
     .action(async (cloud: Cloud, flags: ConnectFlags) => {
       if (flags.test && flags.offline) throw new TedgeError('USAGE', '--test and --offline exclude each other');
-      const d = deps(flags.timeout);
+      const d = deps(cloud, flags);
       if (flags.test) return testConnection(cloud, d);
       await connectOrExit3(cloud, { offline: flags.offline ?? false }, d);
     });
@@ -48,8 +55,9 @@ export function registerConnectCommand(program: Command, context: () => CommandC
     .command('disconnect')
     .description('remove the bridge to a cloud, restart mosquitto, stop and disable tedge-mapper-<cloud>')
     .addArgument(cloudArgument())
-    .action(async (cloud: Cloud) => {
-      const d = deps('10s');
+    .option('--profile <name>', PROFILE_HELP)
+    .action(async (cloud: Cloud, flags: { profile?: string }) => {
+      const d = deps(cloud, { timeout: '10s', ...flags });
       await disconnectCloud(cloud, d);
     });
 
@@ -59,8 +67,9 @@ export function registerConnectCommand(program: Command, context: () => CommandC
     .addArgument(cloudArgument())
     .option('--offline', 'do not reach the cloud: no connection check, no device creation')
     .option('--timeout <duration>', 'how long the cloud may take to answer each exchange', '10s')
+    .option('--profile <name>', PROFILE_HELP)
     .action(async (cloud: Cloud, flags: Omit<ConnectFlags, 'test'>) => {
-      const d = deps(flags.timeout);
+      const d = deps(cloud, flags);
       await disconnectCloud(cloud, d);
       await connectOrExit3(cloud, { offline: flags.offline ?? false }, d);
     });

@@ -4,6 +4,7 @@ import { deviceCertPaths } from '../certs/paths';
 import { TedgeError } from '../core/errors';
 import { serviceTopicId, topicFor } from '../core/topics';
 import type { ConfigKey } from '../config/keys';
+import { mapperServiceName, scopeLabel } from '../config/profiles';
 import type { TedgeConfig } from '../config/tedge-config';
 
 export type Cloud = CloudProfile['cloud'];
@@ -38,8 +39,10 @@ export interface CloudEndpoint {
   readonly bridgeConfPath: string;
   /** Health topic mosquitto publishes its bridge state on (notification_topic). */
   readonly mosquittoHealthTopic: string;
-  /** `tedge-mapper-<cloud>` */
+  /** `tedge-mapper-<cloud>`, `tedge-mapper-<cloud>@<profile>` */
   readonly mapperService: string;
+  /** The cloud profile (`--profile`), undefined for the default connection. */
+  readonly profileName: string | undefined;
 }
 
 const KEYS = {
@@ -52,8 +55,9 @@ const URL_EXAMPLES: Readonly<Record<Cloud, string>> = { c8y: '<tenant>.cumulocit
 
 export const MOSQUITTO_CONF_DIR = 'mosquitto-conf';
 
-export function bridgeConfPath(configDir: string, cloud: Cloud): string {
-  return join(configDir, MOSQUITTO_CONF_DIR, `${cloud}-bridge.conf`);
+/** `c8y-bridge.conf`, and thin-edge's `c8y@<profile>-bridge.conf` for a profile: its presence means "connected". */
+export function bridgeConfPath(configDir: string, cloud: Cloud, profile?: string): string {
+  return join(configDir, MOSQUITTO_CONF_DIR, `${scopeLabel({ cloud, profile })}-bridge.conf`);
 }
 
 /** `example.com`, `https://example.com/`, `example.com:443` → `example.com` */
@@ -72,6 +76,8 @@ function splitHostPort(text: string): { host: string; port: number } {
  */
 export function resolveEndpoint(config: TedgeConfig, cloud: Cloud): CloudEndpoint {
   const keys = KEYS[cloud];
+  // A profile's keys are read through the config's view of it (TedgeConfig.forCloud); its name is only used to name files and services.
+  const scope = config.scope?.cloud === cloud ? config.scope : { cloud, profile: undefined };
   const url = config.text(keys.url);
   if (url === undefined || url.trim() === '') {
     throw new TedgeError('CONFIG_INVALID_VALUE', `'${keys.url}' is not set; set it with: tedge config set ${keys.url} ${URL_EXAMPLES[cloud]}`);
@@ -83,6 +89,12 @@ export function resolveEndpoint(config: TedgeConfig, cloud: Cloud): CloudEndpoin
   }
   const prefix = config.string(keys.prefix);
   if (prefix === '' || /[#+/]/.test(prefix)) throw new TedgeError('CONFIG_INVALID_VALUE', `invalid value '${prefix}' for '${keys.prefix}': expected one topic level without wildcards`);
+  // thin-edge's rule: two connections to one cloud sharing a prefix would share local topics and the bridge outbox.
+  for (const other of [undefined, ...config.profiles(cloud)]) {
+    if (other === scope.profile || config.forCloud(cloud, other).text(keys.prefix) !== prefix) continue;
+    const otherKey = other === undefined ? keys.prefix : `${cloud}.profiles.${other}.bridge.topic_prefix`;
+    throw new TedgeError('CONFIG_INVALID_VALUE', `the bridge topic prefix '${prefix}' is also that of ${other === undefined ? `the default ${cloud} connection` : `profile '${other}'`} (${otherKey}): give each connection its own`);
+  }
   const { host, port } = splitHostPort(config.string(keys.mqtt));
   const urlHost = hostOfUrl(url);
   const device = config.string('mqtt.device_topic_id').split('/')[1] ?? 'main';
@@ -100,9 +112,10 @@ export function resolveEndpoint(config: TedgeConfig, cloud: Cloud): CloudEndpoin
     // Azure wants the hub host (`<cloud>.url`, as thin-edge) in the user name.
     profile: cloudProfile(cloud, { prefix, deviceId, azHost: urlHost }),
     prefix,
-    bridgeConfPath: bridgeConfPath(config.configDir, cloud),
-    mosquittoHealthTopic: topicFor(serviceTopicId(device, `mosquitto-${cloud}-bridge`), { kind: 'health' }, config.string('mqtt.topic_root')),
-    mapperService: `tedge-mapper-${cloud}`,
+    bridgeConfPath: bridgeConfPath(config.configDir, cloud, scope.profile),
+    mosquittoHealthTopic: topicFor(serviceTopicId(device, `mosquitto-${scopeLabel(scope)}-bridge`), { kind: 'health' }, config.string('mqtt.topic_root')),
+    mapperService: mapperServiceName(scope),
+    profileName: scope.profile,
   };
 }
 

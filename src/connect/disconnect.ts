@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { removeFile } from '../certs/files';
+import { mapperServiceName } from '../config/profiles';
 import type { TedgeConfig } from '../config/tedge-config';
 import { CLOUD_NAMES, type Cloud, bridgeConfPath } from './cloud-endpoint';
 import { StepReporter } from './steps';
@@ -20,7 +21,8 @@ export interface DisconnectDeps {
  */
 export async function disconnectCloud(cloud: Cloud, deps: DisconnectDeps): Promise<{ readonly wasConnected: boolean }> {
   const steps = new StepReporter(deps.out);
-  const path = bridgeConfPath(deps.config.configDir, cloud);
+  const profile = deps.config.scope?.cloud === cloud ? deps.config.scope.profile : undefined;
+  const path = bridgeConfPath(deps.config.configDir, cloud, profile);
   if (!existsSync(path)) {
     steps.line(`Not connected to ${CLOUD_NAMES[cloud]}: there is no ${path}; nothing to do`);
     return { wasConnected: false };
@@ -28,7 +30,7 @@ export async function disconnectCloud(cloud: Cloud, deps: DisconnectDeps): Promi
   await steps.run(`removing ${path}`, () => removeFile(path));
   const services = deps.services;
   const available = await steps.run(`checking the service manager ${services.name}`, () => services.isAvailable(), (ok) => (ok ? undefined : 'not available'));
-  const mapper = `tedge-mapper-${cloud}`;
+  const mapper = mapperServiceName({ cloud, profile });
   if (!available) {
     steps.skipped('stopping services', `${services.name} is not available here; restart mosquitto, stop and disable ${mapper} yourself`);
     return { wasConnected: true };

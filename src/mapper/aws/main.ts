@@ -1,3 +1,4 @@
+import { mapperServiceName } from '../../config/profiles';
 import type { TedgeConfig } from '../../config/tedge-config';
 import type { Logger } from '../../log/logger';
 import type { Lifecycle } from '../../runtime/lifecycle';
@@ -15,5 +16,5 @@ export async function buildAwsMapper(config: TedgeConfig, logger: Logger, stop: 
     maxPayloadSizeKey: 'aws.mapper.mqtt.max_payload_size',
   });
   // The built-in bridge runs in this process unless mqtt.bridge.built_in=false or aws.url is unset.
-  return buildMapperDaemon(config, logger, { service: 'tedge-mapper-aws', component: 'aws-mapper', converter, cloud: 'aws', stop });
+  return buildMapperDaemon(config, logger, { service: mapperServiceName(config.scope ?? { cloud: 'aws', profile: undefined }), component: 'aws-mapper', converter, cloud: 'aws', stop });
 }

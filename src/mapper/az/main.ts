@@ -1,3 +1,4 @@
+import { mapperServiceName } from '../../config/profiles';
 import type { TedgeConfig } from '../../config/tedge-config';
 import type { Logger } from '../../log/logger';
 import type { Lifecycle } from '../../runtime/lifecycle';
@@ -15,5 +16,5 @@ export async function buildAzMapper(config: TedgeConfig, logger: Logger, stop: A
     maxPayloadSizeKey: 'az.mapper.mqtt.max_payload_size',
   });
   // The built-in bridge runs in this process unless mqtt.bridge.built_in=false or az.url is unset.
-  return buildMapperDaemon(config, logger, { service: 'tedge-mapper-az', component: 'az-mapper', converter, cloud: 'az', stop });
+  return buildMapperDaemon(config, logger, { service: mapperServiceName(config.scope ?? { cloud: 'az', profile: undefined }), component: 'az-mapper', converter, cloud: 'az', stop });
 }

@@ -19,6 +19,8 @@ import { UnitStore } from './units';
 export interface C8yConverterOptions extends RegistrationOptions, Omit<OperationsOptions, 'prefix' | 'topicRoot'> {
   readonly deviceId: string;
   readonly prefix: string;
+  /** The mapper's service name (`tedge-mapper-c8y@<profile>` for a profile); default `tedge-mapper-<prefix>`. */
+  readonly service?: string;
   readonly topicRoot: string;
   /** c8y.topics: the te/ filters telemetry comes from. */
   readonly topics: readonly string[];
@@ -59,7 +61,7 @@ export class C8yConverter implements Converter {
   private readonly mapperService: EntityTopicId;
 
   constructor(private readonly opts: C8yConverterOptions) {
-    this.mapperService = serviceTopicId('main', `tedge-mapper-${opts.prefix}`);
+    this.mapperService = serviceTopicId('main', opts.service ?? `tedge-mapper-${opts.prefix}`);
     this.cache = new C8yEntityCache(opts.deviceId, opts.prefix);
     this.early = new EarlyMessages(opts.earlyMessageLimit);
     this.inventory = new InventoryMapper(opts.prefix);

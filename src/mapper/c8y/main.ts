@@ -1,4 +1,5 @@
 import { urlHost } from '../../config/keys';
+import { mapperServiceName } from '../../config/profiles';
 import type { TedgeConfig } from '../../config/tedge-config';
 import type { Logger } from '../../log/logger';
 import { Lifecycle } from '../../runtime/lifecycle';
@@ -26,11 +27,14 @@ export async function buildC8yMapper(config: TedgeConfig, logger: Logger, stop: 
   const topicRoot = config.string('mqtt.topic_root');
   const prefix = config.string('c8y.bridge.topic_prefix');
   const c8yUrl = config.text('c8y.url');
-  const ops = buildOperationsWiring(config, logger, { deviceId, prefix, stop });
+  // thin-edge's names: tedge-mapper-c8y, tedge-mapper-c8y@<profile> (its health topic, MQTT session, state dir).
+  const service = mapperServiceName(config.scope ?? { cloud: 'c8y', profile: undefined });
+  const ops = buildOperationsWiring(config, logger, { deviceId, prefix, service, stop });
   const converter = new C8yConverter({
     ...ops.options,
     deviceId,
     prefix,
+    service,
     topicRoot,
     topics: config.list('c8y.topics'),
     maxPayloadSize: config.number('c8y.mapper.mqtt.max_payload_size'),
@@ -47,7 +51,6 @@ export async function buildC8yMapper(config: TedgeConfig, logger: Logger, stop: 
     c8yProxyBase: `http://${config.string('c8y.proxy.client.host')}:${config.number('c8y.proxy.client.port')}/c8y`,
     c8yHost: c8yUrl === undefined ? undefined : urlHost(c8yUrl),
   });
-  const service = `tedge-mapper-${prefix}`;
   // The HTTP side (proxy, uploads, oversized events) is checked before the mapper connects, like the bridge.
   const httpSide = buildC8yHttpSide(config, logger, { service, uploadFinished: (req, outcome) => converter.uploadFinished(req, outcome), stop });
   ops.prefetch.setDownloader(httpSide === undefined ? undefined : (url, path) => httpSide.downloadToFileTransfer(url, path));

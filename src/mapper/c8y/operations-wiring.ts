@@ -33,17 +33,18 @@ export interface OperationsWiring {
  * Reads `<config-dir>/operations/c8y/` (again on each `sync` signal), makes the runner of custom operation
  * commands, and reads the operation keys. Problems in operation files are logged; the other files count.
  */
-export function buildOperationsWiring(config: TedgeConfig, logger: Logger, deps: { deviceId: string; prefix: string; stop: AbortSignal }): OperationsWiring {
+export function buildOperationsWiring(config: TedgeConfig, logger: Logger, deps: { deviceId: string; prefix: string; service?: string; stop: AbortSignal }): OperationsWiring {
   const log = logger.child({ component: 'c8y-operations' });
+  const service = deps.service ?? `tedge-mapper-${deps.prefix}`;
   const root = join(config.configDir, 'operations', 'c8y');
   const load = (): OperationsDirectory => {
     const { directory, problems } = loadOperationsDirectory(root, deps.deviceId);
     for (const p of problems) log.warn(p);
     return directory;
   };
-  const journal = new ExecJournal(join(config.string('data.path'), 'mapper', `tedge-mapper-${deps.prefix}`, 'custom-operations.json'));
-  const runner = new ExecRunner({ broker: localBrokerOptions(config), clientId: `tedge-mapper-${deps.prefix}#operations`, logger: log, stop: deps.stop, journal });
-  const syncTopic = topicFor(serviceTopicId('main', `tedge-mapper-${deps.prefix}`), { kind: 'signal', type: 'sync' }, config.string('mqtt.topic_root'));
+  const journal = new ExecJournal(join(config.string('data.path'), 'mapper', service, 'custom-operations.json'));
+  const runner = new ExecRunner({ broker: localBrokerOptions(config), clientId: `${service}#operations`, logger: log, stop: deps.stop, journal });
+  const syncTopic = topicFor(serviceTopicId('main', service), { kind: 'signal', type: 'sync' }, config.string('mqtt.topic_root'));
   const prefetch = new PrefetchRunner((msgs) => runner.publish(msgs), log);
   const logs = new OperationLogUploader(`http://${config.string('c8y.proxy.client.host')}:${config.number('c8y.proxy.client.port')}/c8y`, log);
   const logsPath = config.string('logs.path');
