@@ -26,10 +26,11 @@ describe('yocto: tedge-firmware-rauc recipe', () => {
     }
   });
 
-  it('takes only files packaging/firmware ships, and the backend is valid sh', () => {
+  it('takes only files packaging/firmware and packaging/operations ship, and the backend is valid sh', () => {
     const files = [...recipe.matchAll(/file:\/\/([\w.-]+)/g)].map((m) => m[1] ?? '').filter((f) => f !== 'Apache-2.0' && !f.startsWith('$'));
-    assert.deepEqual(files, ['tedge-firmware-rauc', 'sudoers-firmware']);
-    for (const f of files) assert.ok(existsSync(join(REPO_ROOT, 'packaging', 'firmware', f)), f);
+    assert.deepEqual(files, ['tedge-firmware-rauc', 'sudoers-firmware', 'firmware_update.toml']);
+    for (const f of files) assert.ok(existsSync(join(REPO_ROOT, 'packaging', f.endsWith('.toml') ? 'operations' : 'firmware', f)), f);
+    assert.match(recipe, /^CONFFILES:\$\{PN\} = ".*\/tedge\/operations\/firmware_update\.toml"$/m);
     execFileSync('sh', ['-n', join(REPO_ROOT, 'packaging', 'firmware', 'tedge-firmware-rauc')]);
     assert.match(readFileSync(join(REPO_ROOT, 'packaging', 'firmware', 'sudoers-firmware'), 'utf8'), /NOPASSWD: \/usr\/share\/tedge\/firmware\/tedge-firmware-rauc$/m);
   });

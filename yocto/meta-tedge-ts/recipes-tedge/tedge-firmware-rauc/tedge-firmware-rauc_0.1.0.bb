@@ -7,9 +7,10 @@ HOMEPAGE = "https://thin-edge.io"
 LICENSE = "Apache-2.0"
 LIC_FILES_CHKSUM = "file://${COMMON_LICENSE_DIR}/Apache-2.0;md5=89aea4e17d99a7cacdbeed46a0096b10"
 
-FILESEXTRAPATHS:prepend := "${TEDGE_TS_REPO}/packaging/firmware:"
+FILESEXTRAPATHS:prepend := "${TEDGE_TS_REPO}/packaging/firmware:${TEDGE_TS_REPO}/packaging/operations:"
 SRC_URI = "file://tedge-firmware-rauc \
            file://sudoers-firmware \
+           file://firmware_update.toml \
 "
 S = "${WORKDIR}"
 
@@ -20,6 +21,9 @@ do_install() {
     install -m 0755 ${WORKDIR}/tedge-firmware-rauc ${D}${datadir}/tedge/firmware/tedge-firmware-rauc
     install -d -m 0750 ${D}${sysconfdir}/sudoers.d
     install -m 0440 ${WORKDIR}/sudoers-firmware ${D}${sysconfdir}/sudoers.d/tedge-firmware
+    # The firmware_update workflow (the agent's steps, readable and replaceable), where the .deb puts it too.
+    install -d ${D}${sysconfdir}/tedge/operations
+    install -m 0644 ${WORKDIR}/firmware_update.toml ${D}${sysconfdir}/tedge/operations/firmware_update.toml
 }
 
 # On the device (tedge.ini belongs to the tedge package): point the agent at the backend.
@@ -27,5 +31,6 @@ pkg_postinst_ontarget:${PN}() {
     tedge config set firmware.backend ${datadir}/tedge/firmware/tedge-firmware-rauc
 }
 
-FILES:${PN} = "${datadir}/tedge/firmware ${sysconfdir}/sudoers.d/tedge-firmware"
+FILES:${PN} = "${datadir}/tedge/firmware ${sysconfdir}/sudoers.d/tedge-firmware ${sysconfdir}/tedge/operations/firmware_update.toml"
+CONFFILES:${PN} = "${sysconfdir}/sudoers.d/tedge-firmware ${sysconfdir}/tedge/operations/firmware_update.toml"
 RDEPENDS:${PN} = "tedge rauc sudo"
