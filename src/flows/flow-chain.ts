@@ -1,5 +1,5 @@
 import { BuiltinStep } from './builtins';
-import type { FlowMessage, StepFailure } from './flow-message';
+import { type FlowMessage, type StepFailure, packMessages, unpackMessages } from './flow-message';
 import { KvStore } from './kv-store';
 import { ScriptStep } from './script-step';
 import type { Step } from './step';
@@ -59,7 +59,7 @@ export class FlowChain {
     }
     for (const [k, v] of req.mapperUpdates) this.mapper.set(k, v, true);
     const failures: StepFailure[] = [];
-    if (req.kind === 'messages') return this.reply(req.id, this.runFrom(0, req.messages, failures), failures);
+    if (req.kind === 'messages') return this.reply(req.id, this.runFrom(0, unpackMessages(req.messages), failures), failures);
     const outputs: FlowMessage[] = [];
     this.steps.forEach((step, i) => {
       if (!step.hasInterval || (!req.final && req.now - (this.lastInterval[i] ?? 0) < step.intervalMs)) return;
@@ -84,7 +84,7 @@ export class FlowChain {
   private reply(id: number, outputs: FlowMessage[], failures: StepFailure[]): WorkerReply {
     const logs = this.logs;
     this.logs = [];
-    return { id, outputs, failures, logs, mapperChanges: this.mapper.takeChanges() };
+    return { id, outputs: packMessages(outputs), failures, logs, mapperChanges: this.mapper.takeChanges() };
   }
 }
 

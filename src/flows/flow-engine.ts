@@ -6,7 +6,7 @@ import { errorMessage } from '../core/errors';
 import { type Message, formatLine, message } from '../core/message';
 import { errorsTopic, serviceTopicId, topicFor } from '../core/topics';
 import type { Logger } from '../log/logger';
-import type { FlowMessage, StepFailure } from './flow-message';
+import { type FlowMessage, type StepFailure, unpackMessages } from './flow-message';
 import { DEFAULT_LIMITS, FlowWorker, type IsolationLimits } from './flow-worker-host';
 import { type LoadedFlow, flowFiles, loadFlow } from './flow-loader';
 import { type FlowDefinition, type FlowOutput, mqttFilters } from './model';
@@ -20,6 +20,7 @@ export interface FlowStats {
 
 interface RunningFlow {
   readonly loaded: LoadedFlow;
+  readonly filters: readonly string[];
   readonly worker: FlowWorker;
   readonly stats: FlowStats;
 }
@@ -91,7 +92,7 @@ export class FlowEngine {
         continue;
       }
       if (previous) await previous.worker.stop();
-      this.flows.set(path, { loaded, worker, stats });
+      this.flows.set(path, { loaded, filters: mqttFilters(def), worker, stats });
       this.deps.logger.info({ flow: def.name }, previous ? 'flow reloaded' : 'flow loaded');
       this.route(def, stats, worker, startup);
     }
@@ -108,13 +109,15 @@ export class FlowEngine {
   /** One input message to every flow with a matching MQTT input; resolves when they are through. */
   dispatch(msg: Message, time = this.deps.clock.now().getTime()): Promise<void> {
     const fm: FlowMessage = { topic: msg.topic, payload: msg.payload, time, ...(msg.qos !== undefined ? { qos: msg.qos } : {}), ...(msg.retain ? { retain: true } : {}) };
-    const work: Promise<void>[] = [];
+    let work: Promise<void>[] | Promise<void> | undefined;
     for (const f of this.flows.values()) {
-      if (!mqttFilters(f.loaded.definition).some((filter) => topicMatches(filter, msg.topic))) continue;
+      if (!f.filters.some((filter) => topicMatches(filter, msg.topic))) continue;
       f.stats.input++;
-      work.push(f.worker.messages([fm]));
+      const done = f.worker.messages([fm]);
+      work = work === undefined ? done : Array.isArray(work) ? [...work, done] : [work, done];
     }
-    return Promise.all(work).then(() => {});
+    if (work === undefined) return Promise.resolve();
+    return Array.isArray(work) ? Promise.all(work).then(() => {}) : work;
   }
 
   /** Messages a flow's own input (file, process) produced. */
@@ -149,7 +152,7 @@ export class FlowEngine {
       for (const [k, v] of reply.mapperChanges) v === null ? this.mapperStore.delete(k) : this.mapperStore.set(k, v);
       for (const f of this.flows.values()) if (f.worker !== from) f.worker.shareMapperChanges(reply.mapperChanges);
     }
-    for (const out of reply.outputs) {
+    for (const out of unpackMessages(reply.outputs)) {
       const rejected = this.emit(def.output, out);
       if (rejected === undefined) stats.output++;
       else this.fail(def, stats, { step: 'output', topic: out.topic, error: rejected });

@@ -18,3 +18,54 @@ export interface StepFailure {
   readonly topic: string;
   readonly error: string;
 }
+
+/**
+ * Messages as a few flat arrays for the thread hop: structured clone copies one big buffer much faster
+ * than a thousand small Uint8Arrays. `unpackMessages` gives views into the buffer, not copies.
+ */
+export interface PackedMessages {
+  readonly topics: string[];
+  readonly times: Float64Array;
+  /** qos + 1 (0: not set), and 1 for retained. */
+  readonly flags: Uint8Array;
+  readonly ends: Uint32Array;
+  readonly bytes: Uint8Array;
+}
+
+export function packMessages(messages: readonly FlowMessage[]): PackedMessages {
+  const n = messages.length;
+  const times = new Float64Array(n);
+  const flags = new Uint8Array(n * 2);
+  const ends = new Uint32Array(n);
+  const topics: string[] = new Array<string>(n);
+  let size = 0;
+  for (let i = 0; i < n; i++) size += (messages[i] as FlowMessage).payload.length;
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (let i = 0; i < n; i++) {
+    const m = messages[i] as FlowMessage;
+    topics[i] = m.topic;
+    times[i] = m.time;
+    flags[2 * i] = m.qos === undefined ? 0 : m.qos + 1;
+    flags[2 * i + 1] = m.retain ? 1 : 0;
+    bytes.set(m.payload, at);
+    at += m.payload.length;
+    ends[i] = at;
+  }
+  return { topics, times, flags, ends, bytes };
+}
+
+export function unpackMessages(p: PackedMessages): FlowMessage[] {
+  const out: FlowMessage[] = new Array<FlowMessage>(p.topics.length);
+  let start = 0;
+  for (let i = 0; i < p.topics.length; i++) {
+    const end = p.ends[i] as number;
+    const q = p.flags[2 * i] as number;
+    const m: { topic: string; payload: Uint8Array; time: number; qos?: QoS; retain?: boolean } = { topic: p.topics[i] as string, payload: p.bytes.subarray(start, end), time: p.times[i] as number };
+    if (q > 0) m.qos = (q - 1) as QoS;
+    if (p.flags[2 * i + 1] === 1) m.retain = true;
+    out[i] = m;
+    start = end;
+  }
+  return out;
+}

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { FlowMessage, StepFailure } from './flow-message';
+import { type FlowMessage, type StepFailure, packMessages } from './flow-message';
 import type { WorkerInit, WorkerReady, WorkerReply, WorkerRequest } from './worker-protocol';
 
 export interface IsolationLimits {
@@ -13,10 +13,30 @@ export interface IsolationLimits {
 
 export const DEFAULT_LIMITS: IsolationLimits = { callTimeoutMs: 1000, heapMb: 16, stackMb: 1 };
 
+/**
+ * The nursery of a flow's heap, beside the old-generation limit that bounds what a step can keep: with a
+ * small nursery every batch's short-lived messages meant a scavenge (measured: GC took most of the worker's time).
+ */
+const YOUNG_GENERATION_MB = 8;
+
 /** Largest batch sent to the worker at once: big enough to amortise the thread hop, small enough to stay responsive. */
 const MAX_BATCH = 1000;
 
-type Pending = { req: WorkerRequest; resolve: (r: WorkerReply) => void };
+/** A request waiting for the worker; messages stay unpacked until it is sent, so later arrivals can join it. */
+interface Job {
+  readonly kind: 'messages' | 'tick' | 'script-stores';
+  readonly messages: FlowMessage[];
+  readonly now: number;
+  readonly final: boolean;
+  readonly reply: Promise<WorkerReply>;
+  resolve(reply: WorkerReply): void;
+}
+
+function job(kind: Job['kind'], messages: FlowMessage[] = [], now = 0, final = false): Job {
+  let resolve: (r: WorkerReply) => void = () => {};
+  const reply = new Promise<WorkerReply>((r) => (resolve = r));
+  return { kind, messages, now, final, reply, resolve: (r) => resolve(r) };
+}
 
 /**
  * The mapper's side of one flow's worker thread: batches what arrives while the worker is busy into one
@@ -26,8 +46,8 @@ type Pending = { req: WorkerRequest; resolve: (r: WorkerReply) => void };
  */
 export class FlowWorker {
   private worker: Worker | undefined;
-  private readonly queue: Pending[] = [];
-  private inFlight: Pending | undefined;
+  private readonly queue: Job[] = [];
+  private inFlight: Job | undefined;
   private nextId = 1;
   private watchdog: NodeJS.Timeout | undefined;
   private closed = false;
@@ -49,7 +69,7 @@ export class FlowWorker {
     const init = this.init();
     const worker = new Worker(join(__dirname, 'flow-worker.js'), {
       workerData: init,
-      resourceLimits: { maxOldGenerationSizeMb: this.limits.heapMb, maxYoungGenerationSizeMb: Math.max(1, Math.ceil(this.limits.heapMb / 8)), stackSizeMb: this.limits.stackMb },
+      resourceLimits: { maxOldGenerationSizeMb: this.limits.heapMb, maxYoungGenerationSizeMb: YOUNG_GENERATION_MB, stackSizeMb: this.limits.stackMb },
       // The step's thread gets no environment and cannot write to the mapper's stdio.
       env: {},
       stdout: true,
@@ -94,25 +114,19 @@ export class FlowWorker {
   /** Resolves once the messages went through the flow and their reply was routed. */
   messages(messages: readonly FlowMessage[]): Promise<void> {
     const last = this.queue[this.queue.length - 1];
-    if (last !== undefined && last.req.kind === 'messages' && last.req.messages.length + messages.length <= MAX_BATCH) {
-      (last.req.messages as FlowMessage[]).push(...messages);
-      return new Promise((resolve) => {
-        const previous = last.resolve;
-        last.resolve = (r) => {
-          previous(r);
-          resolve();
-        };
-      });
+    if (last !== undefined && last.kind === 'messages' && last.messages.length + messages.length <= MAX_BATCH) {
+      for (const m of messages) last.messages.push(m);
+      return last.reply.then(() => {});
     }
-    return this.enqueue({ id: 0, kind: 'messages', messages: [...messages], mapperUpdates: [] }).then(() => {});
+    return this.enqueue(job('messages', [...messages])).then(() => {});
   }
 
   tick(now: number, final = false): Promise<WorkerReply> {
-    return this.enqueue({ id: 0, kind: 'tick', now, final, mapperUpdates: [] });
+    return this.enqueue(job('tick', [], now, final));
   }
 
   scriptStores(): Promise<WorkerReply> {
-    return this.enqueue({ id: 0, kind: 'script-stores' });
+    return this.enqueue(job('script-stores'));
   }
 
   async stop(): Promise<void> {
@@ -124,15 +138,14 @@ export class FlowWorker {
       this.detach();
       await w.terminate();
     }
-    for (const p of [...(this.inFlight ? [this.inFlight] : []), ...this.queue.splice(0)]) p.resolve(EMPTY(p.req.id));
+    for (const p of [...(this.inFlight ? [this.inFlight] : []), ...this.queue.splice(0)]) p.resolve(EMPTY(0));
     this.inFlight = undefined;
   }
 
-  private enqueue(req: WorkerRequest): Promise<WorkerReply> {
-    return new Promise((resolve) => {
-      this.queue.push({ req, resolve });
-      this.pump();
-    });
+  private enqueue(j: Job): Promise<WorkerReply> {
+    this.queue.push(j);
+    this.pump();
+    return j.reply;
   }
 
   private pump(): void {
@@ -140,14 +153,17 @@ export class FlowWorker {
     const next = this.queue.shift();
     if (next === undefined) return;
     const id = this.nextId++;
-    const updates = this.mapperUpdates;
+    const mapperUpdates = this.mapperUpdates;
     this.mapperUpdates = [];
-    const req = { ...next.req, id, ...(next.req.kind === 'script-stores' ? {} : { mapperUpdates: updates }) } as WorkerRequest;
-    this.inFlight = { req, resolve: next.resolve };
+    this.inFlight = next;
     // The last line behind the vm timeout: a call that does not come back (it escaped the timeout) ends the thread.
-    const size = req.kind === 'messages' ? req.messages.length : 1;
+    const size = next.messages.length;
     this.watchdog = setTimeout(() => this.kill('a step did not return within its time limit'), this.limits.callTimeoutMs * 2 * Math.max(1, Math.ceil(size / 100)) + 2000);
-    this.worker.postMessage(req);
+    if (next.kind === 'messages') {
+      const packed = packMessages(next.messages);
+      this.worker.postMessage({ id, kind: 'messages', messages: packed, mapperUpdates } satisfies WorkerRequest, [packed.bytes.buffer as ArrayBuffer]);
+    } else if (next.kind === 'tick') this.worker.postMessage({ id, kind: 'tick', now: next.now, final: next.final, mapperUpdates } satisfies WorkerRequest);
+    else this.worker.postMessage({ id, kind: 'script-stores' } satisfies WorkerRequest);
   }
 
   private onReply(reply: WorkerReply): void {
@@ -176,17 +192,14 @@ export class FlowWorker {
     const failed = this.inFlight;
     this.inFlight = undefined;
     if (failed !== undefined) {
-      const req = failed.req;
-      if (req.kind === 'messages' && req.messages.length > 1) {
+      if (failed.kind === 'messages' && failed.messages.length > 1) {
         // Retried one by one after the restart: only the message the worker dies on is lost.
-        let left = req.messages.length;
-        req.messages.forEach((m, i) => {
-          const single: WorkerRequest = { id: 0, kind: 'messages', messages: [m], mapperUpdates: [] };
-          this.queue.splice(i, 0, { req: single, resolve: (r) => (--left === 0 ? failed.resolve(r) : undefined) });
-        });
+        const singles = failed.messages.map((m) => job('messages', [m]));
+        this.queue.unshift(...singles);
+        void Promise.all(singles.map((j) => j.reply)).then((replies) => failed.resolve(replies[replies.length - 1] ?? EMPTY(0)));
       } else {
-        const topic = req.kind === 'messages' ? (req.messages[0]?.topic ?? '') : req.kind;
-        const reply: WorkerReply = { id: req.id, outputs: [], failures: [{ step: 'flow', topic, error: reason } satisfies StepFailure], logs: [], mapperChanges: [] };
+        const topic = failed.kind === 'messages' ? (failed.messages[0]?.topic ?? '') : failed.kind;
+        const reply: WorkerReply = { ...EMPTY(0), failures: [{ step: 'flow', topic, error: reason } satisfies StepFailure] };
         this.onReplyRouted(reply);
         failed.resolve(reply);
       }
@@ -196,7 +209,7 @@ export class FlowWorker {
       (err: unknown) => {
         this.onDeath(`the flow could not be started again: ${String((err as Error).message)}`);
         for (const p of this.queue.splice(0)) {
-          const reply: WorkerReply = { ...EMPTY(p.req.id), failures: [{ step: 'flow', topic: '', error: 'the flow is not running' }] };
+          const reply: WorkerReply = { ...EMPTY(0), failures: [{ step: 'flow', topic: '', error: 'the flow is not running' }] };
           this.onReplyRouted(reply);
           p.resolve(reply);
         }
@@ -206,7 +219,7 @@ export class FlowWorker {
 }
 
 function EMPTY(id: number): WorkerReply {
-  return { id, outputs: [], failures: [], logs: [], mapperChanges: [] };
+  return { id, outputs: packMessages([]), failures: [], logs: [], mapperChanges: [] };
 }
 
 function describeDeath(err: unknown): string {

@@ -19,7 +19,10 @@ function serve(): void {
   }
   const init = workerData as WorkerInit;
   port.postMessage({ ready: true, hasInterval: chain.hasInterval, startup: chain.startup(init.now, 0) } satisfies WorkerReady);
-  port.on('message', (req: WorkerRequest) => port.postMessage(chain.handle(req)));
+  port.on('message', (req: WorkerRequest) => {
+    const reply = chain.handle(req);
+    port.postMessage(reply, [reply.outputs.bytes.buffer as ArrayBuffer]);
+  });
 }
 
 serve();

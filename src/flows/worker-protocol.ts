@@ -1,4 +1,4 @@
-import type { FlowMessage, StepFailure } from './flow-message';
+import type { PackedMessages, StepFailure } from './flow-message';
 import type { FlowDefinition } from './model';
 
 export interface WorkerInit {
@@ -13,13 +13,13 @@ export interface WorkerInit {
 }
 
 export type WorkerRequest =
-  | { readonly id: number; readonly kind: 'messages'; readonly messages: readonly FlowMessage[]; readonly mapperUpdates: [string, string | null][] }
+  | { readonly id: number; readonly kind: 'messages'; readonly messages: PackedMessages; readonly mapperUpdates: [string, string | null][] }
   | { readonly id: number; readonly kind: 'tick'; readonly now: number; readonly final: boolean; readonly mapperUpdates: [string, string | null][] }
   | { readonly id: number; readonly kind: 'script-stores' };
 
 export interface WorkerReply {
   readonly id: number;
-  readonly outputs: FlowMessage[];
+  readonly outputs: PackedMessages;
   readonly failures: StepFailure[];
   readonly logs: string[];
   readonly mapperChanges: [string, string | null][];
