@@ -7,7 +7,7 @@ import { CommandLogs } from '../../../../src/agent/operations/command-log';
 import { CommandStore } from '../../../../src/agent/operations/command-store';
 import { transition } from '../../../../src/agent/operations/command-transitions';
 import { CommandExecutor } from '../../../../src/agent/operations/executor';
-import type { CommandRun, OperationHandler, Outcome } from '../../../../src/agent/operations/operation';
+import type { CommandRun, OperationHandler, Outcome, StepResult } from '../../../../src/agent/operations/operation';
 import { WorkflowEngine } from '../../../../src/agent/workflows/engine';
 import { parseWorkflowFile } from '../../../../src/agent/workflows/parse';
 import { WorkflowOperationHandler } from '../../../../src/agent/workflows/workflow-handler';
@@ -111,5 +111,90 @@ executing = { action = "await-operation-completion", on_success = "successful" }
     assert.deepEqual(builtinRuns, ['executing']);
     assert.deepEqual(texts('te/device/main///cmd/thing'), ['{"types":["t"]}'], "a workflow over a builtin offers the builtin's capability");
     assert.match(readFileSync(join(dir, 'logs', 'workflow-thing-1.log'), 'utf8'), /thing @ scheduled → executing/);
+  });
+});
+
+describe('builtin:<op>:<step> actions through the executor (in-memory bus)', () => {
+  let dir: string;
+  let broker: MemoryBroker;
+  let executor: CommandExecutor;
+  const calls: string[] = [];
+
+  /** A builtin with two steps and no capability of its own (as firmware_update without firmware.backend). */
+  const stepped: OperationHandler = {
+    operation: 'stepped',
+    steps: ['first', 'second'],
+    capability: async () => undefined,
+    execute: async () => ({ status: 'failed', reason: 'not used' }),
+    runStep: async (step, run, resumed): Promise<StepResult> => {
+      calls.push(`${step}:${String(run.payload['status'])}:${String(run.payload['given'])}:${resumed}`);
+      if (step === 'first') {
+        await run.checkpoint({ progress: 1 });
+        return { ok: true, json: { made: 'by first' } };
+      }
+      return { ok: false, reason: 'second refused', json: { progress: 2 } };
+    },
+  };
+
+  function texts(topic: string): string[] {
+    return broker.published.filter((m) => m.topic === topic).map((m) => payloadText(m));
+  }
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'tedge-wf-steps-'));
+    broker = new MemoryBroker();
+    const bus = broker.connect();
+    calls.length = 0;
+    const engine = new WorkflowEngine({ builtins: new Map([['stepped', stepped]]), download: async () => {}, topicRoot: 'te' });
+    const wrapper = new WorkflowOperationHandler('stepped', engine, stepped);
+    const parsed = parseWorkflowFile(
+      `operation = "stepped"
+[init]
+action = "builtin:stepped:first"
+input.given = "\${.payload.x}"
+on_success = "later"
+[later]
+action = "builtin:stepped:second"
+on_success = "successful"
+on_error = "failed"
+`,
+      'stepped.toml',
+      new Set(['stepped', 'stepped:first', 'stepped:second']),
+    );
+    assert.ok(parsed.ok, parsed.ok ? '' : parsed.errors.join('; '));
+    wrapper.setWorkflow(parsed.workflow);
+    executor = new CommandExecutor({
+      bus,
+      handlers: [wrapper],
+      environment: { device: DEVICE, configDir: dir, config: { string: () => dir, text: () => undefined, number: () => 0, boolean: () => false, list: () => [] }, reportError: () => {} },
+      store: new CommandStore(join(dir, 'workflows')),
+      logs: new CommandLogs(join(dir, 'logs'), 5, fixedClock(new Date('2026-01-01T00:00:00Z'))),
+      logger: silentLogger(),
+      options: { topicRoot: 'te', device: DEVICE, filters: ['te/+/+/+/+/cmd/+/+'], stopDeadlineMs: 100 },
+    });
+    bus.onMessage((m) => executor.handle(m, () => {}));
+    await executor.start();
+  });
+
+  afterEach(async () => {
+    await executor.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("each step in its state with input.* merged; what a step checkpoints or returns is kept, on error too; thin-edge's reason", async () => {
+    const CMD = 'te/device/main///cmd/stepped/1';
+    await broker.connect().publish(message(CMD, '{"status":"init","x":"given-x"}', { qos: 1, retain: true }));
+    for (let i = 0; i < 50 && !texts(CMD).some((t) => t.includes('failed')); i++) await tick();
+    assert.deepEqual(calls, ['first:init:given-x:false', 'second:later:given-x:false']);
+    assert.deepEqual(texts(CMD).map((t) => JSON.parse(t) as unknown).at(-1), {
+      status: 'failed',
+      x: 'given-x',
+      given: 'given-x',
+      progress: 2,
+      made: 'by first',
+      reason: "builtin 'builtin:stepped:second' action failed with: second refused",
+    });
+    // Made of its own builtin's steps, the workflow is offered only when the builtin is.
+    assert.ok(texts('te/device/main///cmd/stepped').every((t) => t === ''), texts('te/device/main///cmd/stepped').join(' | '));
   });
 });
