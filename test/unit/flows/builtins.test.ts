@@ -1,0 +1,55 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { BuiltinStep } from '../../../src/flows/builtins';
+import type { FlowMessage } from '../../../src/flows/flow-message';
+import { KvStore } from '../../../src/flows/kv-store';
+
+const T = Date.UTC(2025, 7, 7, 12, 47, 26, 152);
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+function run(name: string, config: Record<string, unknown>, lines: [string, string][], mapper = new KvStore()): string[] {
+  const step = new BuiltinStep(name, config, 1000, { mapper, flow: new KvStore(), script: new KvStore() });
+  const msgs: FlowMessage[] = lines.map(([topic, payload]) => ({ topic, payload: enc.encode(payload), time: T }));
+  const o = step.onMessages(msgs);
+  return [...o.outputs.map((m) => `[${m.topic}] ${dec.decode(m.payload)}`), ...o.failures.map((f) => `error ${f.topic}: ${f.error}`)];
+}
+
+describe('builtin steps', () => {
+  const table: [string, Record<string, unknown>, [string, string][], string[]][] = [
+    ['add-timestamp', { format: 'rfc3339' }, [['t', '{"a":1}']], ['[t] {"a":1,"time":"2025-08-07T12:47:26.152Z"}']],
+    ['add-timestamp', {}, [['t', '{"a":1}']], ['[t] {"a":1,"time":1754570846.152}']],
+    ['add-timestamp', { format: 'unix' }, [['t', '{"time":"2025-08-07T12:47:26Z"}']], ['[t] {"time":"2025-08-07T12:47:26Z"}']],
+    ['add-timestamp', { format: 'unix', reformat: true }, [['t', '{"time":"2025-08-07T12:47:26Z"}']], ['[t] {"time":1754570846}']],
+    ['add-timestamp', {}, [['t', 'nope']], ['error t: Invalid JSON: Unexpected token \'o\', "nope" is not valid JSON']],
+    ['ignore-topics', { topics: ['te/device/main/service/mosquitto-c8y-bridge/#'] }, [['te/device/main/service/mosquitto-c8y-bridge/status/health', '1'], ['a', 'x']], ['[a] x']],
+    ['limit-payload-size', { max_size: 3 }, [['a', '123'], ['b', '1234']], ['[a] 123', 'error b: The payload is 4 bytes, above the limit of 3 bytes (limit-payload-size.max_size)']],
+    ['limit-payload-size', { max_size: 3, discard: true }, [['a', '123'], ['b', '1234']], ['[a] 123']],
+    ['set-topic', { topic: 'c8y/measurement/measurements/create' }, [['a', 'x']], ['[c8y/measurement/measurements/create] x']],
+    ['skip-mosquitto-health-status', {}, [['te/device/main/service/mosquitto-c8y-bridge/status/health', '1'], ['te/device/main/service/x/status/health', '{"status":"up"}']], ['[te/device/main/service/x/status/health] {"status":"up"}']],
+    ['set-aws-topic', {}, [['te/device/child/service/svc/e/login', '{}'], ['te/device/main///twin/x', '{}']], ['[aws/td/device:child:service:svc/e/login] {}', "error te/device/main///twin/x: No AWS topic for 'te/device/main///twin/x': only te/<entity>/m/<type>, e/<type>, a/<type> and status/health are mapped"]],
+    ['into-c8y-measurements', {}, [['te/device/main///m/environment', '{ "temperature": 29 }'], ['te/device/unknown///m/env', '{"t":1}']], ['[c8y/measurement/measurements/create] {"type":"environment","time":"2025-08-07T12:47:26.152Z","temperature":{"temperature":{"value":29}}}']],
+  ];
+  for (const [name, config, input, expected] of table) {
+    it(`${name} ${JSON.stringify(config)} ${JSON.stringify(input)}`, () => assert.deepEqual(run(name, config, input), expected));
+  }
+
+  it('update-context stores JSON under the topic; into-c8y-measurements uses registrations and units from the context', () => {
+    const mapper = new KvStore();
+    const registration = '{"@id":"raspberry-007-child-xyz","@type":"child-device"}';
+    assert.deepEqual(run('update-context', { topics: ['te/+/+/+/+', 'te/+/+/+/+/m/+/meta'] }, [['te/device/child-xyz//', registration], ['te/device/child-xyz///m/env/meta', '{"t":{"unit":"C"}}'], ['other', 'x']], mapper), ['[other] x']);
+    assert.equal(mapper.get('te/device/child-xyz//'), JSON.stringify(JSON.parse(registration)));
+    // The registration is keyed by its entity topic id, as the c8y mapper's context does.
+    mapper.set('device/child-xyz//', registration);
+    mapper.set('te/device/child-xyz///m/env/meta', '{"t":{"unit":"C"}}');
+    assert.deepEqual(run('into-c8y-measurements', {}, [['te/device/child-xyz///m/env', '{"t":1}']], mapper), [
+      '[c8y/measurement/measurements/create] {"externalSource":{"externalId":"raspberry-007-child-xyz","type":"c8y_Serial"},"type":"env","time":"2025-08-07T12:47:26.152Z","t":{"t":{"value":1,"unit":"C"}}}',
+    ]);
+  });
+
+  it('refuses unknown builtins and bad config', () => {
+    assert.throws(() => run('nope', {}, []), /unknown builtin step 'nope'/);
+    assert.throws(() => run('set-topic', {}, []), /set-topic: config.topic must be a string/);
+    assert.throws(() => run('limit-payload-size', { max_size: 'big' }, []), /max_size must be a number/);
+  });
+});
