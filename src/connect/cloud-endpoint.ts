@@ -6,6 +6,7 @@ import { serviceTopicId, topicFor } from '../core/topics';
 import type { ConfigKey } from '../config/keys';
 import { mapperServiceName, scopeLabel } from '../config/profiles';
 import type { TedgeConfig } from '../config/tedge-config';
+import { durationMs } from '../config/value-types';
 
 export type Cloud = CloudProfile['cloud'];
 export const CLOUDS: readonly Cloud[] = ['c8y', 'az', 'aws'];
@@ -41,14 +42,16 @@ export interface CloudEndpoint {
   readonly mosquittoHealthTopic: string;
   /** `tedge-mapper-<cloud>`, `tedge-mapper-<cloud>@<profile>` */
   readonly mapperService: string;
+  /** `<cloud>.bridge.keepalive_interval`, in seconds. */
+  readonly keepaliveSeconds: number;
   /** The cloud profile (`--profile`), undefined for the default connection. */
   readonly profileName: string | undefined;
 }
 
 const KEYS = {
-  c8y: { url: 'c8y.url', mqtt: 'c8y.mqtt', rootCert: 'c8y.root_cert_path', prefix: 'c8y.bridge.topic_prefix' },
-  az: { url: 'az.url', mqtt: 'az.mqtt', rootCert: 'az.root_cert_path', prefix: 'az.bridge.topic_prefix' },
-  aws: { url: 'aws.url', mqtt: 'aws.mqtt', rootCert: 'aws.root_cert_path', prefix: 'aws.bridge.topic_prefix' },
+  c8y: { url: 'c8y.url', mqtt: 'c8y.mqtt', rootCert: 'c8y.root_cert_path', prefix: 'c8y.bridge.topic_prefix', keepalive: 'c8y.bridge.keepalive_interval' },
+  az: { url: 'az.url', mqtt: 'az.mqtt', rootCert: 'az.root_cert_path', prefix: 'az.bridge.topic_prefix', keepalive: 'az.bridge.keepalive_interval' },
+  aws: { url: 'aws.url', mqtt: 'aws.mqtt', rootCert: 'aws.root_cert_path', prefix: 'aws.bridge.topic_prefix', keepalive: 'aws.bridge.keepalive_interval' },
 } as const satisfies Record<Cloud, Record<string, ConfigKey>>;
 
 const URL_EXAMPLES: Readonly<Record<Cloud, string>> = { c8y: '<tenant>.cumulocity.com', az: '<hub>.azure-devices.net', aws: '<id>-ats.iot.<region>.amazonaws.com' };
@@ -113,8 +116,9 @@ export function resolveEndpoint(config: TedgeConfig, cloud: Cloud): CloudEndpoin
     profile: cloudProfile(cloud, { prefix, deviceId, azHost: urlHost }),
     prefix,
     bridgeConfPath: bridgeConfPath(config.configDir, cloud, scope.profile),
-    mosquittoHealthTopic: topicFor(serviceTopicId(device, `mosquitto-${scopeLabel(scope)}-bridge`), { kind: 'health' }, config.string('mqtt.topic_root')),
+    mosquittoHealthTopic: topicFor(serviceTopicId(device, `mosquitto-${prefix}-bridge`), { kind: 'health' }, config.string('mqtt.topic_root')),
     mapperService: mapperServiceName(scope),
+    keepaliveSeconds: Math.max(1, Math.round(durationMs(config.string(keys.keepalive)) / 1000)),
     profileName: scope.profile,
   };
 }

@@ -37,11 +37,12 @@ const LOCAL_CLIENT_ID: Readonly<Record<Cloud, string>> = { c8y: 'Cumulocity', az
 
 export function mosquittoBridge(endpoint: CloudEndpoint, opts: { readonly rootCertIsDirectory: boolean; readonly keepaliveSeconds?: number }): MosquittoBridge {
   return {
-    connection: `edge_to_${endpoint.cloud}`,
+    // thin-edge's names: two connections in one mosquitto need two names (edge_to_c8y@<profile>, Cumulocity@<profile>).
+    connection: endpoint.profileName === undefined ? `edge_to_${endpoint.cloud}` : `edge_to_${endpoint.cloud}@${endpoint.profileName}`,
     address: endpointAddress(endpoint),
     rootCert: { path: endpoint.rootCertPath, isDirectory: opts.rootCertIsDirectory },
     remoteClientId: endpoint.deviceId,
-    localClientId: LOCAL_CLIENT_ID[endpoint.cloud],
+    localClientId: endpoint.profileName === undefined ? LOCAL_CLIENT_ID[endpoint.cloud] : `${LOCAL_CLIENT_ID[endpoint.cloud]}@${endpoint.profileName}`,
     ...(endpoint.profile.username !== undefined ? { remoteUsername: endpoint.profile.username } : {}),
     certFile: endpoint.certPath,
     keyFile: endpoint.keyPath,

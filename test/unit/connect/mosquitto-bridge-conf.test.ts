@@ -109,7 +109,8 @@ describe('mosquitto bridge configuration', () => {
   it('follows the topic prefix and the device topic id', () => {
     const text = renderMosquittoBridgeConf(mosquittoBridge(endpoint('c8y', { TEDGE_C8Y_BRIDGE_TOPIC_PREFIX: 'c8y-p1', TEDGE_MQTT_DEVICE_TOPIC_ID: 'device/gw//' }), { rootCertIsDirectory: true }));
     assert.match(text, /^topic s\/us\/# out 1 c8y-p1\/ ""$/m);
-    assert.match(text, /^notification_topic te\/device\/gw\/service\/mosquitto-c8y-bridge\/status\/health$/m);
+    // thin-edge names mosquitto's bridge service after the prefix: mosquitto-<prefix>-bridge.
+    assert.match(text, /^notification_topic te\/device\/gw\/service\/mosquitto-c8y-p1-bridge\/status\/health$/m);
   });
 
   const lines: Array<[BridgeRule, string]> = [
