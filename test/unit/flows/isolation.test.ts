@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { EngineUnderTest } from './engine-support';
+
+/** A flow whose step misbehaves on demand, beside an innocent flow: the mapper and the other flow go on. */
+const HOSTILE = `
+export function onMessage(message, context) {
+  const what = new TextDecoder().decode(message.payload);
+  if (what === 'loop') while (true) {}
+  if (what === 'async-loop') return Promise.resolve().then(() => { while (true) {} });
+  if (what === 'bomb') { const keep = []; while (true) keep.push(new Array(100000).fill(what)); }
+  if (what === 'require') return { topic: 'out', payload: String(require('fs').readFileSync('/etc/passwd')) };
+  if (what === 'exit') { process.exit(3); }
+  if (what === 'escape') { const p = this === undefined ? globalThis.constructor.constructor('return process')() : null; return { topic: 'out', payload: String(p && p.pid) }; }
+  if (what === 'payload-escape') { const F = message.payload.constructor.constructor; return { topic: 'out', payload: String(F('return typeof process')()) }; }
+  if (what === 'pollute') { Object.prototype.polluted = 'yes'; Array.prototype.map = () => 'hijacked'; JSON.stringify = () => 'hijacked'; return null; }
+  if (what === 'throw') throw new Error('not today');
+  return { topic: 'out/hostile', payload: 'alive ' + what };
+}`;
+const INNOCENT = `
+export function onMessage(message) {
+  return { topic: 'out/innocent', payload: JSON.stringify({ polluted: ({}).polluted ?? null, map: [1, 2].map((x) => x * 2) }) };
+}`;
+
+describe('isolation of user steps', () => {
+  let t: EngineUnderTest;
+
+  before(async () => {
+    t = new EngineUnderTest().write({
+      'hostile.toml': 'input.mqtt.topics = ["in/hostile"]\nsteps = [{ script = "hostile.js" }]\n',
+      'hostile.js': HOSTILE,
+      'innocent.toml': 'input.mqtt.topics = ["in/#"]\nsteps = [{ script = "innocent.js" }]\n',
+      'innocent.js': INNOCENT,
+    });
+    await t.engine.sync();
+  });
+  after(() => t.close());
+
+  async function attack(what: string): Promise<string[]> {
+    t.take();
+    await t.send('in/hostile', what);
+    await t.send('in/hostile', 'ok');
+    return t.take();
+  }
+
+  const INNOCENT_OK = '[out/innocent] {"polluted":null,"map":[2,4]}';
+
+  for (const [what, error] of [
+    ['loop', /step 'hostile\.js', on a message of topic 'in\/hostile': the step took more than 200 ms: cut/],
+    ['async-loop', /the step took more than 200 ms: cut/],
+    ['bomb', /step 'flow', on a message of topic 'in\/hostile': a step exhausted the memory limit of its flow/],
+    ['require', /step 'hostile\.js'.*require is not defined/],
+    ['exit', /step 'hostile\.js'.*process is not defined/],
+    ['escape', /Code generation from strings disallowed for this context/],
+    ['payload-escape', /Code generation from strings disallowed for this context/],
+    ['throw', /step 'hostile\.js'.*: not today/],
+  ] as const) {
+    it(`${what}: reported on te/errors; the flow goes on with the next message, the other flow is untouched`, async () => {
+      const lines = await attack(what);
+      const errors = lines.filter((l) => l.startsWith('[te/errors] '));
+      assert.equal(errors.length, 1, lines.join('\n'));
+      assert.match(errors[0] ?? '', error);
+      assert.ok(lines.includes('[out/hostile] alive ok'), lines.join('\n'));
+      assert.deepEqual(lines.filter((l) => l.startsWith('[out/innocent]')), [INNOCENT_OK, INNOCENT_OK]);
+    });
+  }
+
+  it('prototype pollution stays in the polluting step: other flows, and the mapper, see clean intrinsics', async () => {
+    const lines = await attack('pollute');
+    assert.deepEqual(lines.filter((l) => l.startsWith('[out/innocent]')), [INNOCENT_OK, INNOCENT_OK]);
+    assert.equal(({} as Record<string, unknown>)['polluted'], undefined);
+    assert.deepEqual([1, 2].map((x) => x * 2), [2, 4]);
+    assert.equal(JSON.stringify({ a: 1 }), '{"a":1}');
+  });
+});
