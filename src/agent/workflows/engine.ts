@@ -21,6 +21,9 @@ export interface EngineDeps {
   readonly lostSubCommandMs?: number;
 }
 
+/** How long `await-agent-restart` waits when its state and file give no timeout_second (thin-edge: 0 + 60 s). */
+export const DEFAULT_RESTART_WAIT_S = 60;
+
 /** How long `restart-agent` waits for the agent to stop before it fails the command. */
 const RESTART_GRACE_S = 60;
 
@@ -121,7 +124,8 @@ export class WorkflowEngine {
         // Resumed after a restart: what it waited for has happened.
         if (!ctx.fresh) return { update: inject(a.handlers.onSuccess, undefined) };
         run.log('waiting for the agent to restart');
-        const timedOut = await sleep(a.handlers.timeoutSeconds, run.signal);
+        // Without a timeout_second, thin-edge's 60 s: a restart that never comes must not leave the command waiting for ever.
+        const timedOut = await sleep(a.handlers.timeoutSeconds || DEFAULT_RESTART_WAIT_S, run.signal);
         return { update: timedOut ? inject(a.handlers.onTimeout, undefined) : { status: 'failed', reason: 'the agent is stopping' } };
       }
       case 'iterate': {
