@@ -13,6 +13,10 @@ import { registerFilePluginCommands } from './file-plugin-command';
 import { registerHttpCommand } from './http-command';
 import { registerUploadCommand } from './upload-command';
 import { registerFlowsCommand } from './flows-command';
+import { registerCompletionsCommand } from './completions-command';
+import { registerDiagCommand } from './diag-command';
+import { registerInitCommand } from './init-command';
+import { registerRefreshBridgesCommand } from './refresh-bridges-command';
 
 export type { CliDeps } from './context';
 
@@ -55,6 +59,10 @@ export function buildProgram(deps: CliDeps): Command {
   registerHttpCommand(program, context);
   registerUploadCommand(program, context);
   registerFlowsCommand(program, context);
+  registerInitCommand(program, context);
+  registerRefreshBridgesCommand(program, context);
+  registerDiagCommand(program, context);
+  registerCompletionsCommand(program, context);
   return program;
 }
 

@@ -200,6 +200,7 @@ const TABLE = {
   'data.path': { type: 'path', doc: 'Data: file transfer, mapper state, outbox', default: '/var/tedge' },
 
   'configuration.plugin_paths': { type: 'string-list', doc: 'Directories of config plugins (list, get, prepare, set, verify, rollback); their types are advertised as <type>::<plugin>', default: '/usr/share/tedge/config-plugins' },
+  'diag.plugin_paths': { type: 'string-list', doc: 'Directories of the diagnostic plugins tedge diag collect runs (<plugin> collect --output-dir <dir> --config-dir <config-dir>)', default: '/usr/share/tedge/diag-plugins' },
   'log.plugin_paths': { type: 'string-list', doc: 'Directories of log plugins (list, get <type> --since --until); their types are advertised as <type>::<plugin>', default: '/usr/share/tedge/log-plugins' },
   'agent.enable.config_snapshot': { type: 'boolean', doc: 'The agent serves config_snapshot commands', default: 'true' },
   'agent.enable.config_update': { type: 'boolean', doc: 'The agent serves config_update commands', default: 'true' },

@@ -13,6 +13,7 @@ import { createDevice } from './device-creation';
 import { waitForListening } from './local-broker';
 import { BUILT_IN_BRIDGE_CONF, mosquittoBridge, renderMosquittoBridgeConf } from './mosquitto-bridge-conf';
 import { StepReporter } from './steps';
+import { writeTedgeMosquittoConf } from './tedge-mosquitto-conf';
 import type { ServiceManager } from './system-services';
 
 /**
@@ -176,6 +177,8 @@ function isDirectory(path: string): boolean {
 async function writeBridgeAndStartServices(endpoint: CloudEndpoint, builtIn: boolean, steps: StepReporter, deps: ConnectDeps): Promise<void> {
   const text = builtIn ? BUILT_IN_BRIDGE_CONF : renderMosquittoBridgeConf(mosquittoBridge(endpoint, { rootCertIsDirectory: isDirectory(endpoint.rootCertPath) }));
   await steps.run(`writing ${endpoint.bridgeConfPath}`, () => writeFileAtomic(endpoint.bridgeConfPath, text, 0o644), () => (builtIn ? 'built-in bridge' : 'mosquitto bridge'));
+  // thin-edge's listeners (mqtt.bind.*, mqtt.external.*), read by mosquitto from the same include_dir.
+  if (deps.config.boolean('mqtt.bind.enabled')) await steps.run('writing the local broker configuration', () => writeTedgeMosquittoConf(deps.config), (path) => path);
   try {
     const services = deps.services;
     const available = await steps.run(`checking the service manager ${services.name}`, () => services.isAvailable(), (ok) => (ok ? undefined : 'not available'));

@@ -22,7 +22,8 @@ describe('tedge connect c8y with a mosquitto bridge (mqtt.bridge.built_in=false)
 
   before(async () => {
     sim = await CloudSimulator.start();
-    device = ConnectDevice.create(sim, 0, { TEDGE_MQTT_BRIDGE_BUILT_IN: 'false' });
+    // mqtt.bind.enabled=false: this mosquitto has its own listener, tedge-mosquitto.conf's would clash with it.
+    device = ConnectDevice.create(sim, 0, { TEDGE_MQTT_BRIDGE_BUILT_IN: 'false', TEDGE_MQTT_BIND_ENABLED: 'false' });
     mkdirSync(join(device.dir, 'mosquitto-conf'), { recursive: true });
     // As /etc/mosquitto/mosquitto.conf after installation (include_dir). `user root`: the private key
     // is the test user's, mode 0600, and mosquitto would otherwise drop to user `mosquitto`.
