@@ -1,7 +1,8 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { TedgeError } from '../core/errors';
 import { type IniEntry, parseIniFile, renderIniFile } from './ini-file';
+import { profileName } from './profiles';
 import { type TomlTable, parseToml, stringifyToml } from './toml';
 import type { ValueType } from './value-types';
 
@@ -150,4 +151,32 @@ export function convertTomlToIni(configDir: string): { readonly from: string; re
   const keptAs = `${toml}.converted`;
   renameSync(toml, keptAs);
   return { from: toml, to: ini, keptAs, keys: texts.size };
+}
+
+/** thin-edge 2.x's per-cloud files: `mappers/<cloud>/mapper.toml`, `mappers/<cloud>.<profile>/mapper.toml`. */
+export interface MapperConfigFile {
+  readonly path: string;
+  /** Where its keys go: `c8y.` or `c8y.profiles.<profile>.` */
+  readonly keyPrefix: string;
+  readonly values: Map<string, IniEntry>;
+}
+
+/**
+ * Reads thin-edge 2.x's mapper configuration files, whose keys are those of their cloud's section
+ * (`url`, `bridge.topic_prefix`); `cloud_type` only says which cloud and is dropped.
+ */
+export function readMapperConfigs(configDir: string): MapperConfigFile[] {
+  const dir = join(configDir, 'mappers');
+  if (!existsSync(dir)) return [];
+  const files: MapperConfigFile[] = [];
+  for (const entry of readdirSync(dir).sort()) {
+    const m = /^(c8y|az|aws)(?:\.([^.]+))?$/.exec(entry);
+    const path = join(dir, entry, 'mapper.toml');
+    if (m === null || !existsSync(path)) continue;
+    const profile = m[2] === undefined ? undefined : profileName(m[2]);
+    const values = flattenToml(parseToml(readFileSync(path, 'utf8'), path));
+    values.delete('cloud_type');
+    files.push({ path, keyPrefix: profile === undefined ? `${m[1]}.` : `${m[1]}.profiles.${profile}.`, values });
+  }
+  return files;
 }

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { commonNameOf } from '../certs/subject';
 import { TedgeError, errorMessage } from '../core/errors';
-import { type ConfigFile, locateConfigFile, readConfigFile, writeConfigFile } from './config-file';
+import { type ConfigFile, locateConfigFile, readConfigFile, readMapperConfigs, writeConfigFile } from './config-file';
 import { CONFIG_KEYS, type ConfigKey, envName, isConfigKey } from './keys';
 import { type CloudScope, type ProfileCloud, isProfileableKey, parseProfiledKey, storedKeyOf } from './profiles';
 import type { TomlTable } from './toml';
@@ -36,6 +36,8 @@ interface FileState {
   /** Keys of the file we do not know (a newer version's, a typo): written back as they were. */
   readonly unknown: ReadonlyMap<string, string>;
   readonly document: TomlTable | undefined;
+  /** Key prefixes (`c8y.`, `c8y.profiles.p.`) read from thin-edge 2.x mapper.toml files, and those files. */
+  readonly mapperFiles: ReadonlyMap<string, string>;
 }
 
 /**
@@ -65,7 +67,20 @@ export class TedgeConfig {
     const lines = new Map<string, number>();
     const warnings: string[] = [];
     const unknown = new Map<string, string>();
+    const mapperFiles = new Map<string, string>();
+    // thin-edge 2.x keeps a cloud's settings in mappers/<cloud>[.<profile>]/mapper.toml; there, they win over tedge.toml, as in thin-edge.
+    const fromMappers = new Map<string, { text: string; line: number; path: string }>();
+    for (const mapper of readMapperConfigs(configDir)) {
+      mapperFiles.set(mapper.keyPrefix, mapper.path);
+      for (const [key, entry] of mapper.values) fromMappers.set(`${mapper.keyPrefix}${key}`, { ...entry, path: mapper.path });
+    }
+    const shadowed = new Set<string>();
     for (const [key, entry] of contents.values) {
+      const owner = mapperPrefixOf(key, mapperFiles);
+      if (owner !== undefined) {
+        shadowed.add(owner);
+        continue;
+      }
       // Unknown keys are kept out of the effective config but never deleted from the file by us.
       if (!isConfigKey(key) && parseProfiledKey(key) === undefined) {
         if (!IGNORED_KEYS.has(key)) warnings.push(`${file.path}${entry.line > 0 ? `:${entry.line}` : ''}: unknown configuration key '${key}' (ignored; see: tedge config list --doc)`);
@@ -75,7 +90,16 @@ export class TedgeConfig {
       values.set(key, entry.text);
       lines.set(key, entry.line);
     }
-    return new TedgeConfig(configDir, { file, values, lines, unknown, document: contents.document }, env, warnings);
+    for (const prefix of shadowed) warnings.push(`${file.path}: its ${prefix}* settings are ignored: ${mapperFiles.get(prefix) ?? ''} holds them (thin-edge 2.x mapper configuration)`);
+    for (const [key, entry] of fromMappers) {
+      if (!isConfigKey(key) && parseProfiledKey(key) === undefined) {
+        warnings.push(`${entry.path}: unknown configuration key '${key}' (ignored; see: tedge config list --doc)`);
+        continue;
+      }
+      values.set(key, entry.text);
+      lines.set(key, 0);
+    }
+    return new TedgeConfig(configDir, { file, values, lines, unknown, document: contents.document, mapperFiles }, env, warnings);
   }
 
   /** The file in use: tedge.ini, or tedge.toml on a device taken over from thin-edge.io. */
@@ -241,6 +265,7 @@ export class TedgeConfig {
     const resolved = this.resolve(key, profile);
     const view = this.viewOf(resolved);
     const k = resolved.key;
+    this.refuseMapperFileKey(view.stored(k));
     if ((k === 'device.id' || /^(c8y|az|aws)\.device\.id$/.test(k)) && this.identityView(resolved).certificateCommonName() !== undefined) {
       throw new TedgeError('CONFIG_READ_ONLY', `'${view.stored(k)}' is read-only: it is the CN of the device certificate; remove the certificate to change it`);
     }
@@ -259,6 +284,7 @@ export class TedgeConfig {
 
   unset(key: string, profile?: string): void {
     const resolved = this.resolve(key, profile);
+    this.refuseMapperFileKey(this.viewOf(resolved).stored(resolved.key));
     this.state.values.delete(this.viewOf(resolved).stored(resolved.key));
     this.save();
   }
@@ -288,12 +314,30 @@ export class TedgeConfig {
     const resolved = this.resolve(key, profile);
     const view = this.viewOf(resolved);
     if (CONFIG_KEYS[resolved.key].type !== 'string-list') throw new TedgeError('USAGE', `'${view.stored(resolved.key)}' is not a list: use tedge config set`);
+    this.refuseMapperFileKey(view.stored(resolved.key));
     return { resolved, items: view.list(resolved.key), view };
+  }
+
+  /** A key read from a thin-edge 2.x mapper.toml is not written to another file, where it would be ignored. */
+  private refuseMapperFileKey(stored: string): void {
+    const owner = mapperPrefixOf(stored, this.state.mapperFiles);
+    if (owner === undefined) return;
+    throw new TedgeError('CONFIG_FILE', `'${stored}' is read from ${this.state.mapperFiles.get(owner) ?? ''} (thin-edge 2.x mapper configuration), which tedge-ts does not write: edit that file`);
   }
 
   private save(): void {
     writeConfigFile(this.state.file, this.state.values, this.state.unknown, typeOfStored, this.state.document);
   }
+}
+
+/** The mapper.toml prefix (`c8y.`, `c8y.profiles.p.`) that owns a stored key; `c8y.` does not own `c8y.profiles.*`. */
+function mapperPrefixOf(stored: string, mapperFiles: ReadonlyMap<string, string>): string | undefined {
+  for (const prefix of mapperFiles.keys()) {
+    if (!stored.startsWith(prefix)) continue;
+    if (!prefix.includes('.profiles.') && stored.startsWith(`${prefix}profiles.`)) continue;
+    return prefix;
+  }
+  return undefined;
 }
 
 function typeOfStored(stored: string): (typeof CONFIG_KEYS)[ConfigKey]['type'] | undefined {

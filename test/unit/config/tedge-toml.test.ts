@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
@@ -109,5 +109,21 @@ describe("thin-edge.io's tedge.toml", () => {
   it('a TOML syntax error names the file and the line', async () => {
     writeFileSync(join(dir, 'tedge.toml'), '[c8y]\nurl = "a"\nbroken =\n');
     assertOneErrorLine(await runTedgeIn(dir, ['config', 'get', 'c8y.url']), /invalid TOML in .*tedge\.toml \(line 3/);
+  });
+
+  it("thin-edge 2.x's mappers/<cloud>[.<profile>]/mapper.toml win over tedge.toml's cloud tables (warned), and are not written", async () => {
+    mkdirSync(join(dir, 'mappers', 'c8y'), { recursive: true });
+    mkdirSync(join(dir, 'mappers', 'c8y.third'), { recursive: true });
+    mkdirSync(join(dir, 'mappers', 'local', 'flows'), { recursive: true });
+    writeFileSync(join(dir, 'mappers', 'c8y', 'mapper.toml'), 'cloud_type = "c8y"\nurl = "migrated.cumulocity.com"\n[bridge]\ntopic_prefix = "c8y"\n');
+    writeFileSync(join(dir, 'mappers', 'c8y.third', 'mapper.toml'), 'cloud_type = "c8y"\nurl = "third.cumulocity.com"\n');
+    assert.equal((await runTedgeIn(dir, ['config', 'get', 'c8y.url'])).out, 'migrated.cumulocity.com\n');
+    // tedge.toml's [c8y] is ignored as a whole, as thin-edge does once the mapper file exists; its profiles are separate.
+    assert.equal((await runTedgeIn(dir, ['config', 'get', 'c8y.smartrest.use_operation_id'])).out, 'true\n');
+    assert.equal((await runTedgeIn(dir, ['config', 'get', 'c8y.url', '--profile', 'third'])).out, 'third.cumulocity.com\n');
+    assert.equal((await runTedgeIn(dir, ['config', 'get', 'c8y.url', '--profile', 'second'])).out, 'second.cumulocity.com\n');
+    assert.ok(TedgeConfig.load(dir).warnings.includes(`${join(dir, 'tedge.toml')}: its c8y.* settings are ignored: ${join(dir, 'mappers', 'c8y', 'mapper.toml')} holds them (thin-edge 2.x mapper configuration)`));
+    assertOneErrorLine(await runTedgeIn(dir, ['config', 'set', 'c8y.url', 'x.example.com']), /'c8y\.url' is read from .*mappers\/c8y\/mapper\.toml .* edit that file/);
+    assert.equal((await runTedgeIn(dir, ['config', 'set', 'c8y.url', 'x.example.com', '--profile', 'second'])).code, 0);
   });
 });
