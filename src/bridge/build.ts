@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { MqttBus } from '../bus/mqtt-bus';
 import { localBrokerOptions } from '../runtime/local-broker';
+import { openTunnel, outgoingProxy } from '../runtime/outgoing-proxy';
 import { classifyTlsError } from '../certs/tls-errors';
 import type { Clock, Timers } from '../core/clock';
 import { TedgeError, errorMessage } from '../core/errors';
@@ -114,10 +115,14 @@ export function prepareBuiltInBridge(
   }
   const tlsPaths = { rootCertPath: config.string(keys.rootCert), certPath: config.string('device.cert_path'), keyPath: config.string('device.key_path') };
   const tlsContext = { endpoint: `${remote.host}:${remote.port}`, certPath: tlsPaths.certPath, rootCertKey: keys.rootCert, rootCertPath: tlsPaths.rootCertPath };
+  // thin-edge's built-in bridge, too, reaches the cloud's MQTT through proxy.address (a CONNECT tunnel).
+  const proxy = outgoingProxy(config, remote.host);
+  if (proxy) log.info({ proxy: `${proxy.host}:${proxy.port}` }, 'the cloud connection goes through the HTTP proxy');
   const connectCloud = async (signal: AbortSignal): Promise<MqttBus> => {
     try {
       return await MqttBus.connect({
         ...remote,
+        ...(proxy ? { openSocket: (s?: AbortSignal) => openTunnel(proxy, remote.host, remote.port, s) } : {}),
         clientId: deviceId,
         cleanSession: profile.cleanSession,
         manualAck: true,

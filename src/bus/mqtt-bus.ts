@@ -1,3 +1,5 @@
+import { isIP, type Socket } from 'node:net';
+import * as tls from 'node:tls';
 import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import { TedgeError } from '../core/errors';
 import type { Message, QoS } from '../core/message';
@@ -25,6 +27,11 @@ export interface MqttBusOptions {
   readonly manualAck?: boolean;
   /** Aborts the attempt (a stop during a TLS handshake that never completes must not wait for the timeout). */
   readonly signal?: AbortSignal;
+  /**
+   * A socket already connected towards the broker (an HTTP CONNECT tunnel through `proxy.address`), on
+   * which TLS with the broker starts. One connection only: the owner reconnects (reconnectPeriodMs 0).
+   */
+  readonly openSocket?: (signal?: AbortSignal) => Promise<Socket>;
 }
 
 /**
@@ -137,7 +144,34 @@ export class MqttBus implements Bus {
     if (opts.tls) Object.assign(options, opts.tls);
     if (opts.username !== undefined) options.username = opts.username;
     if (opts.password !== undefined) options.password = opts.password;
-    const client = mqtt.connect(options);
+    if (opts.openSocket) return MqttBus.connectOver(opts.openSocket, options, opts);
+    return MqttBus.started(mqtt.connect(options), opts);
+  }
+
+  /** MQTT over a socket the caller opened (a proxy tunnel): TLS with the broker on it, as MQTT.js's mqtts does. */
+  private static async connectOver(open: (signal?: AbortSignal) => Promise<Socket>, options: IClientOptions, opts: MqttBusOptions): Promise<MqttBus> {
+    let socket: Socket;
+    try {
+      socket = await open(opts.signal);
+    } catch (e) {
+      throw new TedgeError('MQTT_CONNECT', `cannot connect to the MQTT broker at ${opts.host}:${opts.port}: ${(e as Error).message}`, { cause: e });
+    }
+    const stream = (client: MqttClient): tls.TLSSocket | Socket => {
+      if (!opts.tls) return socket;
+      const secure = tls.connect({ ...opts.tls, socket, rejectUnauthorized: true, ...(isIP(opts.host) === 0 ? { servername: opts.host } : {}) });
+      const onTlsError = (err: Error): void => {
+        client.emit('error', err);
+        secure.end();
+      };
+      secure.on('error', onTlsError);
+      secure.once('secureConnect', () => secure.off('error', onTlsError));
+      return secure;
+    };
+    return MqttBus.started(new mqtt.MqttClient(stream, { ...options, reconnectPeriod: 0 }), { ...opts, reconnectPeriodMs: 0 });
+  }
+
+  /** Resolves once the broker accepted the session of `client`; fails as `connect` documents. */
+  private static started(client: MqttClient, opts: MqttBusOptions): Promise<MqttBus> {
     const bus = new MqttBus(client, opts.manualAck ?? false);
     return new Promise((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;

@@ -7,6 +7,7 @@ import type { ConfigKey } from '../config/keys';
 import { mapperServiceName, scopeLabel } from '../config/profiles';
 import type { TedgeConfig } from '../config/tedge-config';
 import { durationMs } from '../config/value-types';
+import { type OutgoingProxy, outgoingProxy } from '../runtime/outgoing-proxy';
 
 export type Cloud = CloudProfile['cloud'];
 export const CLOUDS: readonly Cloud[] = ['c8y', 'az', 'aws'];
@@ -46,6 +47,8 @@ export interface CloudEndpoint {
   readonly keepaliveSeconds: number;
   /** The cloud profile (`--profile`), undefined for the default connection. */
   readonly profileName: string | undefined;
+  /** `proxy.address`, which only the built-in bridge uses for MQTT (as thin-edge); unset when `proxy.no_proxy` names the host. */
+  readonly proxy?: OutgoingProxy;
 }
 
 const KEYS = {
@@ -101,7 +104,9 @@ export function resolveEndpoint(config: TedgeConfig, cloud: Cloud): CloudEndpoin
   const { host, port } = splitHostPort(config.string(keys.mqtt));
   const urlHost = hostOfUrl(url);
   const device = config.string('mqtt.device_topic_id').split('/')[1] ?? 'main';
+  const proxy = config.boolean('mqtt.bridge.built_in') ? outgoingProxy(config, host) : undefined;
   return {
+    ...(proxy ? { proxy } : {}),
     cloud,
     urlHost,
     host,

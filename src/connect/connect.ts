@@ -122,6 +122,7 @@ function printSummary(title: string, endpoint: CloudEndpoint, builtIn: boolean, 
     ['certificate file', endpoint.certPath],
     ['root certificates', `${endpoint.rootCertPath} (${endpoint.rootCertKey})`],
     ['bridge', builtIn ? 'built-in' : 'mosquitto'],
+    ...(endpoint.proxy ? [['proxy', `${endpoint.proxy.host}:${endpoint.proxy.port}`] as [string, string]] : []),
     ['service manager', `${deps.services.name} (${deps.services.system.source})`],
   ];
   deps.out(`${title}\n${rows.map(([k, v]) => `\t${`${k}:`.padEnd(19)}${v}\n`).join('')}`);

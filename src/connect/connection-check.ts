@@ -1,6 +1,7 @@
 import { readTlsFiles } from '../bridge/tls-files';
 import type { AckingHandler } from '../bus/bus';
 import { MqttBus } from '../bus/mqtt-bus';
+import { openTunnel } from '../runtime/outgoing-proxy';
 import { type Message, message, payloadText } from '../core/message';
 import { TedgeError } from '../core/errors';
 import { classifyConnectError, type FailureContext, timeoutError } from './classify';
@@ -44,6 +45,7 @@ export class CloudSession {
       timeoutMs,
     };
     const tls = readTlsFiles({ rootCertPath: endpoint.rootCertPath, certPath, keyPath: endpoint.keyPath });
+    const proxy = endpoint.proxy;
     const connecting = MqttBus.connect({
       host: endpoint.host,
       port: endpoint.port,
@@ -56,6 +58,7 @@ export class CloudSession {
       keepaliveSeconds: 60,
       // Later than our own timer, so that a timeout is reported as one (MqttBus's says only "no answer").
       connectTimeoutMs: timeoutMs + 2_000,
+      ...(proxy ? { openSocket: (signal?: AbortSignal) => openTunnel(proxy, endpoint.host, endpoint.port, signal) } : {}),
     });
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<never>((_, reject) => {

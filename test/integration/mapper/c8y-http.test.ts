@@ -1,7 +1,5 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { type IncomingMessage, createServer } from 'node:http';
-import { type AddressInfo, type Socket, connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runTedge } from '../../../src/cli/program';
@@ -12,6 +10,7 @@ import { FileTransferClient } from '../../../src/mapper/c8y/http/file-transfer';
 import { BridgeDevice } from '../../helpers/bridge-device';
 import { send } from '../../helpers/agent-http';
 import { Daemon } from '../../helpers/daemon';
+import { ConnectProxy } from '../../helpers/connect-proxy';
 import { freePort } from '../../helpers/mosquitto';
 
 const DEVICE = `c8y-http-it-${process.pid}`;
@@ -163,21 +162,8 @@ describe('tedge-mapper c8y: Cumulocity HTTP (proxy, JWT, uploads, oversized even
   });
 
   it('reaches the tenant through an HTTP CONNECT proxy (proxy.address) with TLS end to end', async () => {
-    const seen: string[] = [];
-    const tunnel = createServer();
-    tunnel.on('connect', (req: IncomingMessage, client: Socket) => {
-      seen.push(`${req.url ?? ''} ${req.headers['proxy-authorization'] ?? '-'}`);
-      const [host, port] = (req.url ?? '').split(':');
-      const upstream = connect(Number(port), host ?? '', () => {
-        client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-        upstream.pipe(client);
-        client.pipe(upstream);
-      });
-      upstream.on('error', () => client.destroy());
-      client.on('error', () => upstream.destroy());
-    });
-    await new Promise<void>((resolve) => tunnel.listen(0, '127.0.0.1', () => resolve()));
-    const port = (tunnel.address() as AddressInfo).port;
+    const tunnel = await ConnectProxy.start();
+    const port = tunnel.port;
     dev.sim.http.users.set('via-proxy', 'pw');
     const client = new C8yHttpClient({
       baseUrl: tenantBaseUrl(dev.sim.httpEndpoint),
@@ -187,11 +173,10 @@ describe('tedge-mapper c8y: Cumulocity HTTP (proxy, JWT, uploads, oversized even
     });
     try {
       assert.deepEqual(await client.json('GET', '/tenant/currentTenant'), { name: 't-sim', domainName: '127.0.0.1' });
-      assert.deepEqual(seen, [`${dev.sim.httpEndpoint} Basic ${Buffer.from('pu:pp').toString('base64')}`]);
+      assert.deepEqual(tunnel.tunnels, [{ target: dev.sim.httpEndpoint, auth: `Basic ${Buffer.from('pu:pp').toString('base64')}` }]);
     } finally {
       client.close();
-      tunnel.closeAllConnections();
-      await new Promise<void>((resolve) => tunnel.close(() => resolve()));
+      await tunnel.stop();
     }
   });
 

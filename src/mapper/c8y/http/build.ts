@@ -9,7 +9,7 @@ import type { UploadOutcome, UploadRequest } from '../operations';
 import { BasicAuth, type C8yAuth, JwtAuth } from './auth';
 import { C8yHttpClient } from './c8y-client';
 import { authType, credentialsExist, readCredentials } from './credentials';
-import { type OutgoingProxy, bypassesProxy, parseProxyAddress } from './connect-proxy';
+import { outgoingProxy } from '../../../runtime/outgoing-proxy';
 import { C8yEvents } from './events';
 import { FileTransferClient } from './file-transfer';
 import { C8yHttpSide } from './http-side';
@@ -23,14 +23,7 @@ export function tenantBaseUrl(httpEndpoint: string): string {
   return `https://${httpEndpoint.replace(/:443$/, '')}`;
 }
 
-/** The CONNECT proxy for HTTPS to `host`: `proxy.address` unless `proxy.no_proxy` names the host. */
-export function outgoingProxy(config: TedgeConfig, host: string): OutgoingProxy | undefined {
-  const address = config.text('proxy.address');
-  if (address === undefined || bypassesProxy(host, config.list('proxy.no_proxy'))) return undefined;
-  const username = config.text('proxy.username');
-  const password = config.text('proxy.password');
-  return { ...parseProxyAddress(address), ...(username !== undefined ? { username } : {}), ...(password !== undefined ? { password } : {}) };
-}
+export { outgoingProxy } from '../../../runtime/outgoing-proxy';
 
 /** The HTTP side of `tedge-mapper c8y`, from the configuration; undefined without c8y.url. */
 export function buildC8yHttpSide(
