@@ -3,9 +3,15 @@ import { TedgeError, errorMessage } from '../core/errors';
 import { isJsonObject, parseJson, parseJsonObject } from '../core/json';
 import { message, payloadText } from '../core/message';
 import { parseMeasurement } from '../core/measurement';
-import { parseTopic } from '../core/topics';
+import { type EntityTopicId, parseTopic } from '../core/topics';
 import { awsTopic } from '../mapper/aws/topic';
+import { toC8yAlarm } from '../mapper/c8y/alarms';
+import { EarlyMessages } from '../mapper/c8y/early-messages';
+import { toC8yEvent } from '../mapper/c8y/events';
 import { toC8yMeasurement } from '../mapper/c8y/measurements';
+import { parseAlarm, parseEvent } from '../core/telemetry';
+import { durationMs } from '../config/value-types';
+import { groupMeasurements } from './group-measurements';
 import { addTimestamp, parseTimeFormat } from '../mapper/steps/add-timestamp';
 import { isMosquittoBridgeHealth } from '../mapper/steps/mosquitto-health';
 import { limitPayloadSize } from '../mapper/steps/payload-size';
@@ -14,7 +20,10 @@ import type { StepStores } from './kv-store';
 import type { Step, StepOutcome } from './step';
 
 /** What a builtin does with one message: its outputs (none drops it). Throws to report the message. */
-type Transform = (msg: FlowMessage) => FlowMessage[];
+type Transform = ((msg: FlowMessage) => FlowMessage[]) & {
+  /** Builtins that hold messages (group-measurements, cache-early-messages) release them on interval. */
+  onInterval?: (now: number) => FlowMessage[];
+};
 
 interface BuiltinSetup {
   readonly config: Record<string, unknown>;
@@ -43,7 +52,7 @@ function stringOf(config: Record<string, unknown>, key: string, builtin: string,
 }
 
 /** The entity topic id (`device/child//`) a `<root>/<id>/<channel>` topic is about, as the mapper context keys it. */
-function entityKey(topic: string, root: string): string | undefined {
+function entityKey(topic: string, root: string): EntityTopicId | undefined {
   return parseTopic(topic, root)?.entity;
 }
 
@@ -52,6 +61,27 @@ function entityKey(topic: string, root: string): string | undefined {
  * use (add-timestamp, limit-payload-size and skip-mosquitto-health-status are the az/aws `mea` steps;
  * set-aws-topic is the aws mapper's topic rule; into-c8y-measurements the c8y measurement converter).
  */
+/** Who a te/ message is about, as the Cumulocity steps need it: undefined for an entity the context does not know. */
+function c8ySource(topic: string, root: string, stores: StepStores): { entity: string; isMain: boolean; externalId: string | undefined } | undefined {
+  const entity = entityKey(topic, root);
+  if (entity === undefined) return undefined;
+  const isMain = entity === 'device/main//';
+  const registration = stores.mapper.get(entity);
+  if (registration === undefined && !isMain) return undefined;
+  const reg = registration === undefined ? undefined : parseJson(registration);
+  const externalId = isJsonObject(reg) && typeof reg['@id'] === 'string' ? reg['@id'] : undefined;
+  return { entity, isMain, externalId };
+}
+
+/** The entity's `@id` as Cumulocity's externalSource, for any entity but the main device. */
+function externalSourceOf(src: { isMain: boolean; externalId: string | undefined }): { externalSource?: { externalId: string; type: 'c8y_Serial' } } {
+  return src.externalId !== undefined && !src.isMain ? { externalSource: { externalId: src.externalId, type: 'c8y_Serial' } } : {};
+}
+
+function fromMessage(m: { topic: string; payload: Uint8Array }, time: number): FlowMessage {
+  return { topic: m.topic, payload: m.payload, time };
+}
+
 const BUILTINS: Record<string, (setup: BuiltinSetup) => Transform> = {
   'add-timestamp': ({ config }) => {
     const property = stringOf(config, 'property', 'add-timestamp', 'time');
@@ -129,6 +159,73 @@ const BUILTINS: Record<string, (setup: BuiltinSetup) => Transform> = {
       return [{ topic: target, payload: encoder.encode(text), time: msg.time }];
     };
   },
+  'into-c8y-events': ({ config, stores }) => {
+    const root = stringOf(config, 'topic_root', 'into-c8y-events', 'te');
+    const prefix = stringOf(config, 'c8y_prefix', 'into-c8y-events', 'c8y');
+    const maxPayloadSize = typeof config['max_payload_size'] === 'number' ? config['max_payload_size'] : 16184;
+    return (msg) => {
+      const parsed = parseTopic(msg.topic, root);
+      if (parsed === undefined || parsed.channel.kind !== 'event') return [msg];
+      const src = c8ySource(msg.topic, root, stores);
+      if (src === undefined) return [];
+      const out = toC8yEvent(parseEvent(payloadText(msg)), { prefix, topicType: parsed.channel.type, externalId: src.externalId ?? '', maxPayloadSize, now: new Date(msg.time), ...externalSourceOf(src) });
+      return [fromMessage(out, msg.time)];
+    };
+  },
+  'into-c8y-alarms': ({ config, stores }) => {
+    const root = stringOf(config, 'topic_root', 'into-c8y-alarms', 'te');
+    const prefix = stringOf(config, 'c8y_prefix', 'into-c8y-alarms', 'c8y');
+    return (msg) => {
+      const parsed = parseTopic(msg.topic, root);
+      if (parsed === undefined || parsed.channel.kind !== 'alarm') return [msg];
+      const src = c8ySource(msg.topic, root, stores);
+      if (src === undefined) return [];
+      const smartrestTopic = src.isMain || src.externalId === undefined ? `${prefix}/s/us` : `${prefix}/s/us/${src.externalId}`;
+      const out = toC8yAlarm(parseAlarm(payloadText(msg)), { prefix, topicType: parsed.channel.type, smartrestTopic, now: new Date(msg.time), ...externalSourceOf(src) });
+      return [fromMessage(out, msg.time)];
+    };
+  },
+  'cache-early-messages': ({ config, stores }) => {
+    const root = stringOf(config, 'topic_root', 'cache-early-messages', 'te');
+    const limit = typeof config['max_messages'] === 'number' ? config['max_messages'] : 10_000;
+    const early = new EarlyMessages(limit);
+    const known = (entity: string): boolean => entity === 'device/main//' || stores.mapper.get(entity) !== undefined;
+    const held = new Set<EntityTopicId>();
+    // What waited for entities registered since: in arrival order, before the message at hand.
+    const released = (): FlowMessage[] => {
+      const out: FlowMessage[] = [];
+      for (const entity of [...held]) {
+        if (!known(entity)) continue;
+        held.delete(entity);
+        // EarlyMessages keeps what it is given: these are the FlowMessages held below.
+        for (const m of early.release(entity)) out.push(m as FlowMessage);
+      }
+      return out;
+    };
+    const transform: Transform = (msg) => {
+      const out = released();
+      const entity = entityKey(msg.topic, root);
+      // Registrations themselves (te/<id>) always pass: they are what releases the others.
+      if (entity === undefined || known(entity) || msg.topic === `${root}/${entity}`) return [...out, msg];
+      held.add(entity);
+      early.hold(entity, msg);
+      return out;
+    };
+    transform.onInterval = () => released();
+    return transform;
+  },
+  'group-measurements': ({ config }) => {
+    const window = config['time_window'];
+    let windowMs = 500;
+    if (window !== undefined) {
+      try {
+        windowMs = durationMs(String(window));
+      } catch {
+        throw new TedgeError('CONFIG_INVALID_VALUE', `group-measurements: Invalid time_window: not a duration: ${String(window)}`);
+      }
+    }
+    return groupMeasurements(windowMs);
+  },
 };
 
 export function builtinNames(): string[] {
@@ -137,7 +234,7 @@ export function builtinNames(): string[] {
 
 /** A builtin as a step of the chain; unknown names and bad config are CONFIG errors (the flow is not loaded). */
 export class BuiltinStep implements Step {
-  readonly hasInterval = false;
+  readonly hasInterval: boolean;
   private readonly transform: Transform;
 
   constructor(
@@ -149,14 +246,19 @@ export class BuiltinStep implements Step {
     const make = BUILTINS[label];
     if (make === undefined) throw new TedgeError('CONFIG_INVALID_VALUE', `unknown builtin step '${label}': known are ${builtinNames().join(', ')}`);
     this.transform = make({ config, stores });
+    this.hasInterval = this.transform.onInterval !== undefined;
   }
 
   onStartup(): StepOutcome {
     return { outputs: [], failures: [] };
   }
 
-  onInterval(): StepOutcome {
-    return { outputs: [], failures: [] };
+  onInterval(now: number): StepOutcome {
+    try {
+      return { outputs: this.transform.onInterval?.(now) ?? [], failures: [] };
+    } catch (err) {
+      return { outputs: [], failures: [{ step: this.label, topic: 'onInterval', error: errorMessage(err) }] };
+    }
   }
 
   onMessages(batch: readonly FlowMessage[]): StepOutcome {

@@ -29,6 +29,8 @@ describe('builtin steps', () => {
     ['skip-mosquitto-health-status', {}, [['te/device/main/service/mosquitto-c8y-bridge/status/health', '1'], ['te/device/main/service/x/status/health', '{"status":"up"}']], ['[te/device/main/service/x/status/health] {"status":"up"}']],
     ['set-aws-topic', {}, [['te/device/child/service/svc/e/login', '{}'], ['te/device/main///twin/x', '{}']], ['[aws/td/device:child:service:svc/e/login] {}', "error te/device/main///twin/x: No AWS topic for 'te/device/main///twin/x': only te/<entity>/m/<type>, e/<type>, a/<type> and status/health are mapped"]],
     ['into-c8y-measurements', {}, [['te/device/main///m/environment', '{ "temperature": 29 }'], ['te/device/unknown///m/env', '{"t":1}']], ['[c8y/measurement/measurements/create] {"type":"environment","time":"2025-08-07T12:47:26.152Z","temperature":{"temperature":{"value":29}}}']],
+    ['into-c8y-events', {}, [['te/device/main///e/login', '{"text":"hi"}'], ['te/device/main///e/x', '{"text":"hi","extra":1}']], ['[c8y/s/us] 400,login,"hi",2025-08-07T12:47:26.152Z', '[c8y/event/events/create] {"type":"x","text":"hi","time":"2025-08-07T12:47:26.152Z","extra":1}']],
+    ['into-c8y-alarms', {}, [['te/device/main///a/hot', '{"text":"hot","severity":"major"}'], ['te/device/main///a/hot', '']], ['[c8y/s/us] 302,hot,hot,2025-08-07T12:47:26.152Z', '[c8y/s/us] 306,hot']],
   ];
   for (const [name, config, input, expected] of table) {
     it(`${name} ${JSON.stringify(config)} ${JSON.stringify(input)}`, () => assert.deepEqual(run(name, config, input), expected));
@@ -45,6 +47,26 @@ describe('builtin steps', () => {
     assert.deepEqual(run('into-c8y-measurements', {}, [['te/device/child-xyz///m/env', '{"t":1}']], mapper), [
       '[c8y/measurement/measurements/create] {"externalSource":{"externalId":"raspberry-007-child-xyz","type":"c8y_Serial"},"type":"env","time":"2025-08-07T12:47:26.152Z","t":{"t":{"value":1,"unit":"C"}}}',
     ]);
+  });
+
+  it('group-measurements merges one topic within the window; a conflict or the interval closes the batch', () => {
+    const step = new BuiltinStep('group-measurements', { time_window: '500ms' }, 1000, { mapper: new KvStore(), flow: new KvStore(), script: new KvStore() });
+    const msg = (topic: string, payload: string): FlowMessage => ({ topic, payload: enc.encode(payload), time: T });
+    const o = step.onMessages([msg('m', '{"a":1,"time":1754570846}'), msg('m', '{"b":2,"time":1754570846.2}'), msg('m', '{"a":3,"time":1754570846.3}'), msg('x', 'raw')]);
+    assert.deepEqual(o.outputs.map((m) => `[${m.topic}] ${dec.decode(m.payload)}`), ['[m] {"a":1,"b":2,"time":1754570846}', '[x] raw']);
+    assert.deepEqual(step.onInterval(T + 100).outputs, []);
+    assert.deepEqual(step.onInterval(T + 1000).outputs.map((m) => dec.decode(m.payload)), ['{"a":3,"time":1754570846.3}']);
+  });
+
+  it('cache-early-messages holds the messages of an unregistered entity until the context knows it', () => {
+    const mapper = new KvStore();
+    const step = new BuiltinStep('cache-early-messages', {}, 1000, { mapper, flow: new KvStore(), script: new KvStore() });
+    const msg = (topic: string, payload: string): FlowMessage => ({ topic, payload: enc.encode(payload), time: T });
+    const first = step.onMessages([msg('te/device/c1///m/env', '{"t":1}'), msg('te/device/main///m/env', '{"t":2}'), msg('te/device/c1//', '{"@type":"child-device"}')]);
+    assert.deepEqual(first.outputs.map((m) => m.topic), ['te/device/main///m/env', 'te/device/c1//']);
+    assert.deepEqual(step.onInterval(T).outputs, []);
+    mapper.set('device/c1//', '{"@id":"c1"}');
+    assert.deepEqual(step.onInterval(T).outputs.map((m) => `[${m.topic}] ${dec.decode(m.payload)}`), ['[te/device/c1///m/env] {"t":1}']);
   });
 
   it('refuses unknown builtins and bad config', () => {
