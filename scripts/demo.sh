@@ -34,6 +34,21 @@ tedge config set tmp.path "$work"
 printf 'service started\nERROR disk almost full\nservice running\n' > "$work/demo.log"
 mkdir -p "$TEDGE_CONFIG_DIR/plugins"
 printf "files = [ { type = 'demo', path = '%s' } ]\n" "$work/demo.log" > "$TEDGE_CONFIG_DIR/plugins/tedge-log-plugin.toml"
+# A harmless software-management plugin (type `demo`): it "installs" a package by writing its name and version to a file.
+mkdir -p "$TEDGE_CONFIG_DIR/sm-plugins"
+cat > "$TEDGE_CONFIG_DIR/sm-plugins/demo" <<SH
+#!/bin/sh
+state='$work/demo-packages'
+touch "\$state"
+case "\$1" in
+  list) cat "\$state" ;;
+  prepare|finalize) ;;
+  install) { grep -v "^\$2	" "\$state"; printf '%s\t%s\n' "\$2" "\$4"; } > "\$state.new"; mv "\$state.new" "\$state" ;;
+  remove) grep -v "^\$2	" "\$state" > "\$state.new"; mv "\$state.new" "\$state" ;;
+  *) exit 1 ;;
+esac
+SH
+chmod 755 "$TEDGE_CONFIG_DIR/sm-plugins/demo"
 # This demo starts the daemons itself; on a real device system.toml is absent (systemd) or names OpenRC, runit…
 cat > "$TEDGE_CONFIG_DIR/system.toml" <<'TOML'
 [init]
@@ -77,7 +92,13 @@ tedge mqtt pub te/device/sensor01/service/app/m/ '{"pressure":1013}'
 tedge mqtt pub te/device/main///m/ '{"temperature":true}'
 echo "== a log file requested from Cumulocity: the agent puts it on its file transfer service, the mapper attaches it to an event"
 echo 'operation {"c8y_LogfileRequest":{"logFile":"demo","dateFrom":"2000-01-01T00:00:00Z","dateTo":"2100-01-01T00:00:00Z","searchText":"ERROR","maximumLines":10}}' >&3
-sleep 3
+echo "== a software update from Cumulocity: the agent installs hello-demo 1.0 with the demo sm-plugin, the mapper sends the new software list"
+echo 'operation {"c8y_SoftwareUpdate":[{"name":"hello-demo","version":"1.0","softwareType":"demo","action":"install","url":""}]}' >&3
+# Both operations finished and the new list in the inventory (at most 30 s).
+for _ in $(seq 1 300); do
+  [ "$(grep -cE '^\[operation 100[01]\] (SUCCESSFUL|FAILED)' "$work/cloud.out")" -ge 2 ] && grep -q 'PUT /inventory/managedObjects/.*hello-demo' "$work/cloud.out" && break
+  sleep 0.1
+done
 echo "== what the cloud received (device → Cumulocity, topics without the local c8y/ prefix)"
 tail -n +2 "$work/cloud.out" | grep -v '^\[s/uat\]' || true
 wait "$errors" || true

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { CloudSimulator } from './cloud-sim';
+import type { HttpRecord } from './cloud-sim/http';
 
 /**
  * The cloud simulator as a process, for scripts/demo.sh and manual runs:
@@ -41,7 +42,7 @@ async function main(): Promise<number> {
   }
   for (const path of values.trust ?? []) await sim.trustCertificate(readFileSync(path, 'utf8'));
   sim.onDeviceMessage((m) => process.stdout.write(`[${m.topic}] ${m.payload}\n`));
-  sim.http.onRequest((r) => process.stdout.write(`[HTTP ${r.method} ${r.path}] ${r.body.length} bytes${/\/binaries$/.test(r.path) ? `: ${JSON.stringify(r.body.toString('utf8').split('\r\n\r\n')[1]?.split('\r\n--')[0] ?? '')}` : ''}\n`));
+  sim.http.onRequest((r) => process.stdout.write(`[HTTP ${r.method} ${r.path}] ${r.body.length} bytes${shown(r)}\n`));
   readLines(process.stdin, (line) => void command(sim, line));
   process.stdout.write(`${JSON.stringify({ mqtt: sim.mqttEndpoint, http: sim.httpBaseUrl, ca: sim.caPath, dir: sim.dir, env: sim.deviceEnv() })}\n`);
   await new Promise<void>((resolve) => {
@@ -52,6 +53,13 @@ async function main(): Promise<number> {
   // stdin (the demo's fifo) stays open while its writer lives: it must not keep a stopped simulator running.
   process.stdin.destroy();
   return 0;
+}
+
+/** What the demo shows of a request's body: the file of an event binary, the fragments of an inventory update. */
+function shown(r: HttpRecord): string {
+  if (/\/binaries$/.test(r.path)) return `: ${JSON.stringify(r.body.toString('utf8').split('\r\n\r\n')[1]?.split('\r\n--')[0] ?? '')}`;
+  if (r.method === 'PUT' && r.path.startsWith('/inventory/managedObjects/')) return `: ${r.body.toString('utf8').slice(0, 300)}`;
+  return '';
 }
 
 /** `operation <json>`: a new operation for the first device; its status changes are printed. */
