@@ -118,7 +118,7 @@ describe('firmware_update (process, real mosquitto, simulated A/B device)', { ti
     await rig.request('hang1', {});
     const done = await rig.runToEnd('hang1');
     assert.equal(done['status'], 'failed');
-    assert.match(String(done['reason']), /could not install os 2\.0: .* timed out after 2 s and was killed \(firmware\.backend\.timeout\)/);
+    assert.match(String(done['reason']), /could not install os 2\.0: .* timed out after 2 s and was killed \(firmware\.backend_timeout\)/);
     assert.deepEqual(rig.device.assertConsistent(), { booted: 'A', primary: 'A' });
   });
 

@@ -89,3 +89,45 @@ export function gateAction(result: GateResult): Action {
       return { kind: 'rollback', reason: `firmware.verify failed: ${result.detail}`, reboot: true };
   }
 }
+
+/** The steps a workflow runs as `builtin:firmware_update:<step>`; `reboot` is the trial reboot, `rollback` ends the command failed. */
+export const FIRMWARE_STEPS = ['download', 'install', 'reboot', 'health', 'commit', 'rollback'] as const;
+export type FirmwareStepName = (typeof FIRMWARE_STEPS)[number];
+
+/** The workflow step a persisted step belongs to: the one to resume after a restart. */
+export function stepOf(step: FirmwareState['step']): FirmwareStepName {
+  return step === 'rollback-reboot' ? 'rollback' : step;
+}
+
+/** The step an action belongs to; `fail` to none (it ends a step with an error, or the rollback step). */
+export function stepOfAction(a: Action): FirmwareStepName | undefined {
+  switch (a.kind) {
+    case 'reboot':
+      return a.step === 'reboot' ? 'reboot' : 'rollback';
+    case 'fail':
+      return undefined;
+    default:
+      return a.kind;
+  }
+}
+
+export type StepEnd =
+  /** The step is done: the workflow's on_success (the next step, in the shipped file). */
+  | { readonly kind: 'next-step' }
+  /** The step failed: on_error (rollback, in the shipped file), with the reason persisted. */
+  | { readonly kind: 'step-failed'; readonly reason: string }
+  /** The rollback step is over: the command's failure, with its reason (a success of the step). */
+  | { readonly kind: 'command-failed'; readonly reason: string };
+
+/** How a step ends when the next action belongs to another step. */
+export function stepEnd(step: FirmwareStepName, next: Action): StepEnd {
+  if (next.kind === 'fail') return step === 'rollback' ? { kind: 'command-failed', reason: next.reason } : { kind: 'step-failed', reason: next.reason };
+  if (next.kind === 'rollback') return { kind: 'step-failed', reason: next.reason };
+  return { kind: 'next-step' };
+}
+
+/** The rollback step entered afresh: nothing installed (no slot recorded) ends at once; else mark-bad, and the reboot when the new slot runs. */
+export function rollbackStart(state: Pick<FirmwareState, 'slotBefore'>, reason: string, booted: string): Action {
+  if (state.slotBefore === undefined) return { kind: 'fail', reason };
+  return { kind: 'rollback', reason, reboot: booted !== state.slotBefore };
+}

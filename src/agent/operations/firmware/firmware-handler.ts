@@ -11,7 +11,7 @@ import type { CommandRun, HandlerContext, OperationHandler, Outcome, StepResult 
 import { type RestartHandler, rebootOutcome, systemRestartHandler } from '../restart/restart-handler';
 import { readMarker, removeMarker, systemBootTime } from '../restart/reboot-marker';
 import { type FirmwareBackend, type ProcessCall, lastLine, parseArgv, processBackend, runTool } from './backend';
-import { type Action, type BootFacts, type GateResult, gateAction, resumeAction } from './firmware-decide';
+import { type Action, type BootFacts, FIRMWARE_STEPS, type FirmwareStepName, type GateResult, gateAction, resumeAction, rollbackStart, stepEnd, stepOf, stepOfAction } from './firmware-decide';
 import { type FirmwareBus, mqttFirmwareBus } from './firmware-bus';
 import { type FirmwareRequest, type FirmwareState, parseRequest, readState, stateUpdate } from './firmware-state';
 import { requiredServices } from './health-gate';
@@ -85,14 +85,19 @@ export class FirmwareUpdateHandler implements OperationHandler {
       if (kind === 'rollback' && !run.signal.aborted) return { ok: true, json: { ...stateUpdate(end.state), reason: end.outcome.reason } };
       return { ok: false, reason: end.outcome.reason, json: stateUpdate({ ...end.state, reason: end.outcome.reason }) };
     }
-    const next = end.next;
-    if (kind === 'rollback' && next.kind === 'fail') return { ok: true, json: { ...stateUpdate(end.state), reason: next.reason } };
-    if (next.kind === 'fail' || next.kind === 'rollback') {
-      const state = { ...end.state, reason: next.reason };
-      await run.checkpoint(stateUpdate(state));
-      return { ok: false, reason: next.reason, json: stateUpdate(state) };
+    const stop = stepEnd(kind, end.next);
+    switch (stop.kind) {
+      case 'next-step':
+        return { ok: true, json: stateUpdate(end.state) };
+      case 'command-failed':
+        return { ok: true, json: { ...stateUpdate(end.state), reason: stop.reason } };
+      case 'step-failed': {
+        // Persisted at once: the rollback step (or the next process) ends the command with this reason.
+        const state = { ...end.state, reason: stop.reason };
+        await run.checkpoint(stateUpdate(state));
+        return { ok: false, reason: stop.reason, json: stateUpdate(state) };
+      }
     }
-    return { ok: true, json: stateUpdate(end.state) };
   }
 
   /** A step entered afresh (the workflow moved to it, or the agent stopped before the step saved anything). */
@@ -110,11 +115,11 @@ export class FirmwareUpdateHandler implements OperationHandler {
         return { kind: 'commit' };
       case 'rollback': {
         const reason = state.reason ?? (typeof run.payload['reason'] === 'string' ? run.payload['reason'] : 'rolled back');
-        // Nothing was installed (the download failed): nothing to undo, the command fails with that reason.
-        if (state.slotBefore === undefined) return { kind: 'fail', reason };
+        // Nothing was installed (the download failed): no backend call at all.
+        if (state.slotBefore === undefined) return rollbackStart(state, reason, '');
         const booted = await backend.bootedSlot();
         if (!booted.ok) return `cannot tell the booted slot: ${booted.reason}`;
-        return { kind: 'rollback', reason, reboot: lastLine(booted.output) !== state.slotBefore };
+        return rollbackStart(state, reason, lastLine(booted.output) ?? '');
       }
     }
   }
@@ -297,33 +302,12 @@ export class FirmwareUpdateHandler implements OperationHandler {
   }
 }
 
-/** The steps a workflow runs as `builtin:firmware_update:<step>`; `reboot` is the trial reboot, `rollback` ends the command failed. */
-const FIRMWARE_STEPS = ['download', 'install', 'reboot', 'health', 'commit', 'rollback'] as const;
-type FirmwareStepName = (typeof FIRMWARE_STEPS)[number];
-
 /** Where `drive` stopped: the command's end, or the first action of another step. */
 type Driven = { readonly outcome: Outcome; readonly state: FirmwareState } | { readonly next: Action; readonly state: FirmwareState };
 
 function ended(d: Driven): Outcome {
   // Without a step boundary drive runs to the end: `next` cannot happen.
   return 'outcome' in d ? d.outcome : { status: 'failed', reason: `stopped before ${d.next.kind}` };
-}
-
-/** The workflow step a persisted step belongs to. */
-function stepOf(step: FirmwareState['step']): FirmwareStepName {
-  return step === 'rollback-reboot' ? 'rollback' : step;
-}
-
-/** The step an action belongs to; `fail` to none (it ends the step with an error, or the rollback step). */
-function stepOfAction(a: Action): FirmwareStepName | undefined {
-  switch (a.kind) {
-    case 'reboot':
-      return a.step === 'reboot' ? 'reboot' : 'rollback';
-    case 'fail':
-      return undefined;
-    default:
-      return a.kind;
-  }
 }
 
 function backendPath(ctx: HandlerContext): string | undefined {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { type Action, type BootFacts, MAX_REBOOT_ATTEMPTS, gateAction, isTarget, resumeAction } from '../../../../src/agent/operations/firmware/firmware-decide';
+import { type Action, type BootFacts, FIRMWARE_STEPS, type FirmwareStepName, MAX_REBOOT_ATTEMPTS, type StepEnd, gateAction, isTarget, resumeAction, rollbackStart, stepEnd, stepOf, stepOfAction } from '../../../../src/agent/operations/firmware/firmware-decide';
 import type { FirmwareState } from '../../../../src/agent/operations/firmware/firmware-state';
 import { parseRequest, readState, stateUpdate } from '../../../../src/agent/operations/firmware/firmware-state';
 import { isUp, requiredServices } from '../../../../src/agent/operations/firmware/health-gate';
@@ -116,5 +116,45 @@ describe('firmware helpers', () => {
     assert.throws(() => parseArgv('[1]'));
     assert.equal(lastLine('log\nB\n\n'), 'B');
     assert.equal(lastLine(''), undefined);
+  });
+});
+
+describe('firmware_update as workflow steps (builtin:firmware_update:<step>)', () => {
+  it('each persisted step is resumed by its workflow step; the rollback reboot by rollback', () => {
+    assert.deepEqual(
+      (['download', 'install', 'reboot', 'health', 'commit', 'rollback', 'rollback-reboot'] as const).map(stepOf),
+      ['download', 'install', 'reboot', 'health', 'commit', 'rollback', 'rollback'],
+    );
+    assert.ok(FIRMWARE_STEPS.every((s) => stepOf(s) === s));
+  });
+
+  it('actions belong to steps: the trial reboot to reboot, the rollback reboot to rollback, fail to none', () => {
+    assert.equal(stepOfAction({ kind: 'reboot', step: 'reboot', attempts: 1 }), 'reboot');
+    assert.equal(stepOfAction({ kind: 'reboot', step: 'rollback-reboot', attempts: 2 }), 'rollback');
+    assert.equal(stepOfAction({ kind: 'rollback', reason: 'r', reboot: true }), 'rollback');
+    assert.equal(stepOfAction({ kind: 'fail', reason: 'r' }), undefined);
+    assert.equal(stepOfAction({ kind: 'health' }), 'health');
+  });
+
+  /** [step, the next action, how the step ends] */
+  const ENDS: Array<[FirmwareStepName, Action, StepEnd]> = [
+    ['download', { kind: 'install' }, { kind: 'next-step' }],
+    ['install', { kind: 'reboot', step: 'reboot', attempts: 1 }, { kind: 'next-step' }],
+    ['reboot', { kind: 'health' }, { kind: 'next-step' }],
+    ['reboot', { kind: 'fail', reason: 'the bootloader fell back to A' }, { kind: 'step-failed', reason: 'the bootloader fell back to A' }],
+    ['reboot', { kind: 'rollback', reason: 'no reboot', reboot: false }, { kind: 'step-failed', reason: 'no reboot' }],
+    ['health', { kind: 'commit' }, { kind: 'next-step' }],
+    ['health', { kind: 'rollback', reason: 'unhealthy', reboot: true }, { kind: 'step-failed', reason: 'unhealthy' }],
+    ['commit', { kind: 'rollback', reason: 'mark-good failed', reboot: true }, { kind: 'step-failed', reason: 'mark-good failed' }],
+    ['rollback', { kind: 'fail', reason: 'x; rolled back to A' }, { kind: 'command-failed', reason: 'x; rolled back to A' }],
+  ];
+  for (const [step, next, want] of ENDS) {
+    it(`${step} → ${next.kind}: ${want.kind}`, () => assert.deepEqual(stepEnd(step, next), want));
+  }
+
+  it('a fresh rollback: nothing installed ends at once; on the new slot mark-bad and reboot; on the old slot mark-bad only', () => {
+    assert.deepEqual(rollbackStart({}, 'sha256 mismatch', ''), { kind: 'fail', reason: 'sha256 mismatch' });
+    assert.deepEqual(rollbackStart({ slotBefore: 'A' }, 'unhealthy', 'B'), { kind: 'rollback', reason: 'unhealthy', reboot: true });
+    assert.deepEqual(rollbackStart({ slotBefore: 'A' }, 'fell back', 'A'), { kind: 'rollback', reason: 'fell back', reboot: false });
   });
 });
