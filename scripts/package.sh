@@ -23,6 +23,7 @@ SENTINEL=NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2
 ESBUILD=$ROOT/node_modules/.bin/esbuild
 POSTJECT=$ROOT/node_modules/.bin/postject
 STUB=$ROOT/packaging/esbuild/throw.js
+UNUSED=$ROOT/packaging/esbuild/unused.js
 
 log() { printf '[package %s] %s\n' "$(date +%T)" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -77,12 +78,16 @@ build_addon() {
 # The main script of a SEA gets a require() that loads built-in modules only; the native addon is a file.
 SEA_REQUIRE="require = require('node:module').createRequire(process.execPath);"
 
-# esbuild: one CommonJS file with every dependency; optional modules replaced by a stub that throws.
+# esbuild: one CommonJS file with every dependency; optional modules replaced by a stub that throws, modules
+# MQTT.js loads but tedge never uses by one whose every use throws. The TypeScript compiler (3.5 MB, a
+# devDependency, only for .ts flow steps) is not shipped: flow steps in the packaged tedge are .js.
 bundle() {
   local entry=$1 outfile=$2
   shift 2
   "$ESBUILD" "$entry" --bundle --platform=node --target=node20 --format=cjs --minify --legal-comments=none \
     --alias:supports-color="$STUB" --alias:bufferutil="$STUB" --alias:utf-8-validate="$STUB" \
+    --alias:ws="$UNUSED" --alias:socks="$UNUSED" --alias:worker-timers="$UNUSED" \
+    --external:typescript \
     --define:__TEDGE_VERSION__="\"$VERSION\"" --banner:js="$SEA_REQUIRE" --log-level=warning --outfile="$outfile" "$@"
 }
 
@@ -137,6 +142,7 @@ build_deb() {
   install -m 0755 "$sea" "$root/usr/bin/tedge"
   ln -s tedge "$root/usr/bin/tedge-agent"
   ln -s tedge "$root/usr/bin/tedge-mapper"
+  ln -s tedge "$root/usr/bin/tedge-watchdog"
   # The apt sm-plugin: the link's name is the software type (thin-edge's layout); tedge follows it to tedge-apt-plugin.
   ln -s tedge "$root/usr/bin/tedge-apt-plugin"
   # The agent writes files it may not write itself through `sudo tedge-write DEST` (sudoers: /usr/bin/tedge-write /etc/*).

@@ -7,10 +7,12 @@
  * for ARM single executables present there, idle RSS under qemu-user (relative only: it includes the emulator).
  * Runs the single executable dist/packages/tedge-x86_64 when it exists (BENCH_TARGET=node: dist/src/bin/tedge.js).
  *
- * The process gets the NODE_OPTIONS of packaging/systemd/tedge-run-all.service, as under systemd.
+ * The process gets the environment of packaging/runtime.env, as under systemd. BENCH_MODE=breakdown: where the
+ * memory goes and each runtime flag side by side; BENCH_MODE=entities: 10,000 child devices (footprint-breakdown.ts).
  *
  * Knobs: BENCH_RATE (1000), BENCH_LOAD_SECONDS (60), BENCH_SOAK_MESSAGES (100000), BENCH_SOAK_RATE (2000),
- * BENCH_IDLE_SECONDS (10), BENCH_QEMU (1: also the ARM binaries, idle only), BENCH_NODE_OPTIONS (instead of the unit's).
+ * BENCH_IDLE_SECONDS (120), BENCH_AFTER_BURST_SECONDS (300), BENCH_QEMU (1: also the ARM binaries, idle only),
+ * BENCH_NODE_OPTIONS (instead of runtime.env's), BENCH_TEDGE_ARGS (more `run all` arguments, e.g. `--release-pages 0`).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -19,6 +21,8 @@ import { join } from 'node:path';
 import { BusProbe } from '../helpers/bus-probe';
 import { Mosquitto, freePort } from '../helpers/mosquitto';
 import { REPO_ROOT } from '../helpers/paths';
+import { runtimeEnvironment } from '../helpers/runtime-env';
+import { breakdown, entities, faults } from './footprint-breakdown';
 
 const MiB = 1024 * 1024;
 const env = (name: string, fallback: number): number => {
@@ -29,17 +33,17 @@ const RATE = env('BENCH_RATE', 1000);
 const LOAD_SECONDS = env('BENCH_LOAD_SECONDS', 60);
 const SOAK_MESSAGES = env('BENCH_SOAK_MESSAGES', 100_000);
 const SOAK_RATE = env('BENCH_SOAK_RATE', 2000);
-const IDLE_SECONDS = env('BENCH_IDLE_SECONDS', 10);
+const IDLE_SECONDS = env('BENCH_IDLE_SECONDS', 120);
 const PACKAGES = join(REPO_ROOT, 'dist', 'packages');
 
-/** What the systemd unit sets, so that the figures are those of the installed service. */
-function unitNodeOptions(): string {
-  const unit = readFileSync(join(REPO_ROOT, 'packaging', 'systemd', 'tedge-run-all.service'), 'utf8');
-  return /^Environment=NODE_OPTIONS=(.*)$/m.exec(unit)?.[1]?.trim() ?? '';
-}
-const NODE_OPTIONS = process.env['BENCH_NODE_OPTIONS'] ?? unitNodeOptions();
+/** What the systemd units set (packaging/runtime.env), so that the figures are those of the installed service. */
+const RUNTIME_ENV = runtimeEnvironment();
+const NODE_OPTIONS = process.env['BENCH_NODE_OPTIONS'] ?? RUNTIME_ENV['NODE_OPTIONS'] ?? '';
+/** Extra arguments of `tedge run all`, e.g. `--release-pages 0` to compare without the page release. */
+const TEDGE_ARGS = (process.env['BENCH_TEDGE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
+const AFTER_BURST_SECONDS = env('BENCH_AFTER_BURST_SECONDS', 300);
 
-interface Memory {
+export interface Memory {
   readonly rss: number;
   readonly pss: number;
   readonly anonymous: number;
@@ -47,7 +51,7 @@ interface Memory {
 }
 
 /** smaps_rollup of a process, in bytes. */
-function memory(pid: number): Memory {
+export function memory(pid: number): Memory {
   const text = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
   const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN) * 1024;
   return { rss: kb('Rss'), pss: kb('Pss'), anonymous: kb('Anonymous'), privateClean: kb('Private_Clean') };
@@ -68,8 +72,9 @@ function slope(points: ReadonlyArray<readonly [number, number]>): number {
 
 async function startTedge(command: string[], port: number, configDir: string, topicRoot = 'te', extraEnv: Record<string, string> = {}): Promise<ChildProcess> {
   const [exe, ...args] = command;
-  return spawn(exe ?? 'false', [...args, 'run', 'all', '--mappers', 'c8y,collectd'], {
+  return spawn(exe ?? 'false', [...args, 'run', 'all', '--mappers', 'c8y,collectd', ...TEDGE_ARGS], {
     env: {
+      ...RUNTIME_ENV,
       ...extraEnv,
       PATH: process.env['PATH'] ?? '/usr/bin:/bin',
       NODE_OPTIONS,
@@ -98,7 +103,7 @@ async function waitUp(probe: BusProbe, timeoutMs: number, root = 'te'): Promise<
 }
 
 /** Publishes at `rate` msg/s (in 10 ms ticks) until `total` messages; 1 in 10 is a collectd sample. */
-async function publishAt(probe: BusProbe, rate: number, total: number, onTick: (sent: number) => void): Promise<number> {
+export async function publishAt(probe: BusProbe, rate: number, total: number, onTick: (sent: number) => void): Promise<number> {
   const perTick = Math.max(1, Math.round(rate / 100));
   const started = Date.now();
   let sent = 0;
@@ -192,7 +197,8 @@ async function main(): Promise<void> {
     const mosquittoIdle = memory(mosquittoPid);
     console.log(`idle after ${IDLE_SECONDS} s: RSS ${mib(idle.rss)} MiB, PSS ${mib(idle.pss)} MiB (anonymous ${mib(idle.anonymous)}, file-backed clean ${mib(idle.privateClean)})`);
 
-    // Load: RATE msg/s for LOAD_SECONDS.
+    // Load: RATE msg/s for LOAD_SECONDS; page faults counted (what the released pages cost when they come back).
+    const faultsBefore = faults(pid);
     let peak = idle;
     const sampler = setInterval(() => {
       const m = memory(pid);
@@ -205,6 +211,13 @@ async function main(): Promise<void> {
     const underLoad = memory(pid);
     const mosquittoLoad = memory(mosquittoPid);
     const loadConverted = converted - loadStart;
+    const faultsAfter = faults(pid);
+    const loadFaults = { minflt: faultsAfter.minflt - faultsBefore.minflt, majflt: faultsAfter.majflt - faultsBefore.majflt, cpuSeconds: (faultsAfter.cpuTicks - faultsBefore.cpuTicks) / 100 };
+    console.log(`load: page faults ${loadFaults.minflt} minor, ${loadFaults.majflt} major; CPU ${loadFaults.cpuSeconds.toFixed(1)} s`);
+    // Idle after the burst: what stays resident once the load is over.
+    await sleep(AFTER_BURST_SECONDS * 1000);
+    const afterBurst = memory(pid);
+    console.log(`idle ${AFTER_BURST_SECONDS} s after the burst: RSS ${mib(afterBurst.rss)} MiB (anonymous ${mib(afterBurst.anonymous)})`);
     console.log(
       `load: ${RATE * LOAD_SECONDS} messages in ${elapsed.toFixed(1)} s (${((RATE * LOAD_SECONDS) / elapsed).toFixed(0)} msg/s), ${loadConverted} te measurements converted, ${collectdOut} collectd batches; RSS peak ${mib(peak.rss)} MiB, end ${mib(underLoad.rss)} MiB`,
     );
@@ -238,8 +251,9 @@ async function main(): Promise<void> {
 
 
     const rows: Row[] = [
-      { what: 'tedge run all, idle (agent + c8y + collectd mappers)', rss: mib(idle.rss), pss: mib(idle.pss), reference: '3 daemons × 8 MiB = 24 MiB' },
+      { what: `tedge run all, idle ${IDLE_SECONDS} s after start (agent + c8y + collectd mappers)`, rss: mib(idle.rss), pss: mib(idle.pss), reference: '3 daemons × 8 MiB = 24 MiB' },
       { what: `tedge run all, ${RATE} msg/s for ${LOAD_SECONDS} s (peak)`, rss: mib(peak.rss), pss: mib(peak.pss), reference: '' },
+      { what: `tedge run all, idle ${AFTER_BURST_SECONDS} s after that burst`, rss: mib(afterBurst.rss), pss: mib(afterBurst.pss), reference: '' },
       { what: 'mosquitto, idle', rss: mib(mosquittoIdle.rss), pss: mib(mosquittoIdle.pss), reference: '10 MiB' },
       { what: `mosquitto, after the load`, rss: mib(mosquittoLoad.rss), pss: mib(mosquittoLoad.pss), reference: '' },
       { what: 'gateway total, idle (tedge + mosquitto)', rss: mib(idle.rss + mosquittoIdle.rss), pss: mib(idle.pss + mosquittoIdle.pss), reference: '34 MiB' },
@@ -273,7 +287,7 @@ async function main(): Promise<void> {
         for (const [arch, m] of qemu) console.log(`| tedge-${arch} run all, idle | ${mib(m.rss)} | ${mib(m.pss)} |`);
       }
     }
-    Object.assign(results, { nodeOptions: NODE_OPTIONS, idle, peak, underLoad, mosquittoIdle, mosquittoLoad, loadConverted, collectdOut, soak: { first, last, perTenKBytes: perTenK, samples: warm.length }, sizes, qemu });
+    Object.assign(results, { nodeOptions: NODE_OPTIONS, tedgeArgs: TEDGE_ARGS, idle, peak, afterBurst, loadFaults, underLoad, mosquittoIdle, mosquittoLoad, loadConverted, collectdOut, soak: { first, last, perTenKBytes: perTenK, samples: warm.length }, sizes, qemu });
     mkdirSync(join(REPO_ROOT, 'build', 'bench'), { recursive: true });
     writeFileSync(join(REPO_ROOT, 'build', 'bench', 'footprint.json'), `${JSON.stringify(results, null, 2)}\n`);
   } finally {
@@ -288,7 +302,8 @@ async function main(): Promise<void> {
 
 // `node --test dist/test/` loads every file under test/ (NODE_TEST_CONTEXT set): the benchmark runs only when asked.
 if (require.main === module && process.env['NODE_TEST_CONTEXT'] === undefined) {
-  main().catch((err: unknown) => {
+  const mode = process.env['BENCH_MODE'];
+  (mode === 'breakdown' ? breakdown() : mode === 'entities' ? entities() : main()).catch((err: unknown) => {
     console.error(err);
     process.exitCode = 1;
   });
