@@ -143,6 +143,7 @@ build_deb() {
   ln -s tedge "$root/usr/bin/tedge-agent"
   ln -s tedge "$root/usr/bin/tedge-mapper"
   ln -s tedge "$root/usr/bin/tedge-watchdog"
+  ln -s tedge "$root/usr/bin/tedge-watchdog"
   # The apt sm-plugin: the link's name is the software type (thin-edge's layout); tedge follows it to tedge-apt-plugin.
   ln -s tedge "$root/usr/bin/tedge-apt-plugin"
   # The agent writes files it may not write itself through `sudo tedge-write DEST` (sudoers: /usr/bin/tedge-write /etc/*).

@@ -10,7 +10,7 @@ import { COMPONENTS, SUBCOMMAND_LINKS } from './invocation';
 export const CONFIG_SUBDIRS = ['mosquitto-conf', 'operations', 'operations/c8y', 'plugins', 'sm-plugins', 'device-certs', 'mappers', '.tedge-mapper-c8y'] as const;
 
 /** The links to the multi-call executable beside it (`tedge-agent -> tedge`). */
-export const LINKED_PROGRAMS: readonly string[] = [...COMPONENTS, ...Object.keys(SUBCOMMAND_LINKS), 'tedge-watchdog'];
+export const LINKED_PROGRAMS: readonly string[] = [...COMPONENTS, ...Object.keys(SUBCOMMAND_LINKS)];
 
 export interface Owner {
   readonly uid: number;
