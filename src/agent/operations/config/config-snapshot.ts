@@ -2,7 +2,8 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errorMessage } from '../../../core/errors';
 import { uploadFile } from '../../transfer/upload';
-import type { CommandRun, Outcome } from '../operation';
+import type { CommandRun, Outcome, StepResult } from '../operation';
+import { CONFIG_SNAPSHOT_STEPS, runConfigStep } from './config-steps';
 import { defaultTedgeUrl } from '../plugin-support/command-url';
 import { clientTls } from '../../transfer/client-tls';
 import { ConfigHandlerBase, commandType, safeName, unknownType } from './config-handler-base';
@@ -14,6 +15,12 @@ import { configSettings } from './config-plugins';
  */
 export class ConfigSnapshotHandler extends ConfigHandlerBase {
   readonly operation = 'config_snapshot';
+  readonly steps = CONFIG_SNAPSHOT_STEPS;
+
+  /** thin-edge's config_snapshot.toml `get` step (config-steps.ts), followed there by the `upload` action. */
+  runStep(step: string, run: CommandRun): Promise<StepResult> {
+    return runConfigStep(this.plugins, this.operation, step, run);
+  }
 
   async execute(run: CommandRun): Promise<Outcome> {
     const ctx = run.context;

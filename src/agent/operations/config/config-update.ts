@@ -4,7 +4,8 @@ import { errorMessage } from '../../../core/errors';
 import type { JsonObject } from '../../../core/json';
 import { clientTls } from '../../transfer/client-tls';
 import { downloadFile } from '../../transfer/download';
-import type { CommandRun, Outcome } from '../operation';
+import type { CommandRun, Outcome, StepResult } from '../operation';
+import { CONFIG_UPDATE_STEPS, runConfigStep } from './config-steps';
 import type { CallControl, ConfigPlugin, StepOutput } from './config-plugin';
 import { ConfigHandlerBase, commandType, safeName, unknownType } from './config-handler-base';
 import { configSettings } from './config-plugins';
@@ -18,6 +19,12 @@ import { configSettings } from './config-plugins';
  */
 export class ConfigUpdateHandler extends ConfigHandlerBase {
   readonly operation = 'config_update';
+  readonly steps = CONFIG_UPDATE_STEPS;
+
+  /** thin-edge's config_update.toml steps (config-steps.ts); a resumed step runs again, as the whole operation does. */
+  runStep(step: string, run: CommandRun): Promise<StepResult> {
+    return runConfigStep(this.plugins, this.operation, step, run);
+  }
 
   async execute(run: CommandRun): Promise<Outcome> {
     const ctx = run.context;
