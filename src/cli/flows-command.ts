@@ -75,7 +75,7 @@ export function registerFlowsCommand(program: Command, context: () => CommandCon
   mapperOpts(flows.command('test').description('run message samples through the flows: `[topic] payload` lines on stdin, or TOPIC PAYLOAD'))
     .argument('[topic]', 'topic of the sample message')
     .argument('[payload]', 'payload of the sample message')
-    .option('--flow <file>', 'only this flow definition (.toml)')
+    .option('--flow <file>', 'only this flow definition (.toml), or this step script alone (.js, .mjs, .ts)')
     .option('--final-on-interval', 'call onInterval after the last sample')
     .action(async (topic: string | undefined, payload: string | undefined, opts: MapperOptions & { flow?: string; finalOnInterval?: boolean }) => {
       if (topic !== undefined && payload === undefined) throw new TedgeError('USAGE', 'Missing sample payload');
@@ -83,8 +83,10 @@ export function registerFlowsCommand(program: Command, context: () => CommandCon
       const { engine } = engineFor(ctx, opts, (m) => ctx.out(`${formatLine(m)}\n`));
       try {
         const only = opts.flow === undefined ? undefined : resolve(opts.flow);
-        if (only !== undefined && !only.endsWith('.toml')) throw new TedgeError('USAGE', `--flow takes a flow definition (.toml): ${opts.flow}`);
-        await engine.sync(only === undefined ? undefined : (def) => def.path === only);
+        if (only === undefined) await engine.sync();
+        else if (only.endsWith('.toml')) await engine.sync((path) => path === only);
+        else if (/\.(m?js|ts)$/.test(only)) await engine.loadScriptAsFlow(only);
+        else throw new TedgeError('USAGE', `--flow takes a flow definition (.toml) or a step script (.js, .mjs, .ts): ${opts.flow}`);
         if (only !== undefined && engine.definitions().length === 0) throw new TedgeError('CONFIG_FILE', `no such flow: ${opts.flow}`);
         // One sample at a time, through the same engine (and so the same workers and steps) as the mapper.
         if (topic !== undefined) await engine.dispatch(message(topic, payload ?? ''));

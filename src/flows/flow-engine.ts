@@ -1,4 +1,5 @@
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
+import { compileStepModule } from './compile-script';
 import { basename } from 'node:path';
 import { topicMatches } from '../bus/topic-filter';
 import type { Clock } from '../core/clock';
@@ -55,8 +56,8 @@ export class FlowEngine {
   }
 
   /** Loads (or reloads) the directory: new and changed flows start, removed ones stop. */
-  async sync(only?: (def: FlowDefinition) => boolean): Promise<void> {
-    const paths = flowFiles(this.deps.flowsDir);
+  async sync(only?: (path: string) => boolean): Promise<void> {
+    const paths = flowFiles(this.deps.flowsDir).filter((p) => only === undefined || only(p));
     for (const [path, running] of [...this.flows]) {
       if (!paths.includes(path)) {
         this.flows.delete(path);
@@ -72,30 +73,56 @@ export class FlowEngine {
         this.reportLoadError(path, err);
         continue;
       }
-      if (only && !only(loaded.definition)) continue;
       const previous = this.flows.get(path);
       if (previous?.loaded.digest === loaded.digest) continue;
-      const scriptStores = previous ? ((await previous.worker.scriptStores()).scriptStores ?? {}) : {};
-      const stats: FlowStats = previous?.stats ?? { input: 0, output: 0, error: 0 };
-      const def = loaded.definition;
-      const worker: FlowWorker = new FlowWorker(
-        () => ({ flow: def, scripts: loaded.scripts, callTimeoutMs: this.limits.callTimeoutMs, mapperStore: [...this.mapperStore], scriptStores, now: this.deps.clock.now().getTime() }),
-        this.limits,
-        (reason) => this.deps.logger.warn({ flow: def.name }, `flow worker restarted: ${reason}`),
-        (reply) => this.route(def, stats, worker, reply),
-      );
-      let startup: WorkerReply;
-      try {
-        startup = await worker.start();
-      } catch (err) {
-        this.reportLoadError(path, err);
-        continue;
-      }
-      if (previous) await previous.worker.stop();
-      this.flows.set(path, { loaded, filters: mqttFilters(def), worker, stats });
-      this.deps.logger.info({ flow: def.name }, previous ? 'flow reloaded' : 'flow loaded');
-      this.route(def, stats, worker, startup);
+      await this.startFlow(path, loaded, previous);
     }
+  }
+
+  /**
+   * One step script alone as a flow taking every topic, as thin-edge's `tedge flows test --flow step.js`:
+   * the flow cannot know its output topics, so no loop is assumed.
+   */
+  async loadScriptAsFlow(path: string): Promise<void> {
+    const definition: FlowDefinition = {
+      name: basename(path),
+      path,
+      inputs: [{ kind: 'mqtt', topics: ['#'] }],
+      steps: [{ kind: 'script', path, config: {}, intervalMs: 1000 }],
+      output: { kind: 'mqtt' },
+      errors: { kind: 'mqtt', topic: errorsTopic(this.deps.topicRoot) },
+    };
+    let scripts: Record<string, string>;
+    try {
+      scripts = { [path]: compileStepModule(readFileSync(path, 'utf8'), path) };
+    } catch (err) {
+      this.reportLoadError(path, err);
+      return;
+    }
+    await this.startFlow(path, { definition, scripts, digest: '' }, undefined);
+  }
+
+  private async startFlow(path: string, loaded: LoadedFlow, previous: RunningFlow | undefined): Promise<void> {
+    const scriptStores = previous ? ((await previous.worker.scriptStores()).scriptStores ?? {}) : {};
+    const stats: FlowStats = previous?.stats ?? { input: 0, output: 0, error: 0 };
+    const def = loaded.definition;
+    const worker: FlowWorker = new FlowWorker(
+      () => ({ flow: def, scripts: loaded.scripts, callTimeoutMs: this.limits.callTimeoutMs, mapperStore: [...this.mapperStore], scriptStores, now: this.deps.clock.now().getTime() }),
+      this.limits,
+      (reason) => this.deps.logger.warn({ flow: def.name }, `flow worker restarted: ${reason}`),
+      (reply) => this.route(def, stats, worker, reply),
+    );
+    let startup: WorkerReply;
+    try {
+      startup = await worker.start();
+    } catch (err) {
+      this.reportLoadError(path, err);
+      return;
+    }
+    if (previous) await previous.worker.stop();
+    this.flows.set(path, { loaded, filters: mqttFilters(def), worker, stats });
+    this.deps.logger.info({ flow: def.name }, previous ? 'flow reloaded' : 'flow loaded');
+    this.route(def, stats, worker, startup);
   }
 
   definitions(): FlowDefinition[] {

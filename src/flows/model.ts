@@ -151,6 +151,9 @@ export function parseFlow(doc: Record<string, unknown>, path: string, name: stri
         if (loop !== undefined) throw new Error(`Flow '${name}' defines an infinite loop: the output topic '${output.topic}' matches input filter '${loop}'`);
       }
     }
+    if (output.kind === 'file' && doc['expect_loop'] !== true && inputs.some((i) => i.kind === 'file' && i.path === output.path)) {
+      throw new Error(`Flow '${name}' defines an infinite loop: the output file '${output.path}' is the same as the input file`);
+    }
     const meta = {
       ...(typeof doc['version'] === 'string' ? { version: doc['version'] } : {}),
       ...(typeof doc['description'] === 'string' ? { description: doc['description'] } : {}),

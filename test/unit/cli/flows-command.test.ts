@@ -77,6 +77,12 @@ export function onInterval() { return n === 0 ? null : { topic: 'sensor/avg', pa
     assert.equal(run.out, '[sensor/avg] 3\n');
   });
 
+  it('test --flow <script> runs one step alone on every topic', async () => {
+    const run = await testWithStdin(dir, ['--flow', join(flows, 'avg.js'), '--final-on-interval'], '[any/topic] 4\n[other] 8\n');
+    assert.equal(run.code, 0, run.err);
+    assert.equal(run.out, '[sensor/avg] 6\n');
+  });
+
   it('a broken flow makes list fail, naming it', async () => {
     const broken = join(flows, 'broken.toml');
     writeFileSync(broken, 'input.mqtt.topics = 1\n');

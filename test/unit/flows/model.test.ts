@@ -89,6 +89,7 @@ path = "/var/run/tedge/flows.log"`);
     ['no input', 'steps = []', /must define at least one input/],
     ['a bad filter', 'input.mqtt.topics = ["a/#/b"]', /Not a valid MQTT topic filter: a\/#\/b/],
     ['a loop', 'input.mqtt.topics = ["a/#"]\noutput.mqtt.topic = "a/b"', /infinite loop: the output topic 'a\/b' matches input filter 'a\/#'/],
+    ['a file loop', 'input.file.path = "/x.log"\noutput.file.path = "/x.log"', /infinite loop: the output file '\/x\.log' is the same as the input file/],
     ['a step without kind', 'input.mqtt.topics = ["a"]\nsteps = [{ config = {} }]', /steps\[0\]: a step needs 'builtin' or 'script'/],
     ['a script of another language', 'input.mqtt.topics = ["a"]\nsteps = [{ script = "x.py" }]', /a \.js, \.mjs or \.ts file/],
     ['a bad interval', 'input.mqtt.topics = ["a"]\nsteps = [{ builtin = "x", interval = "soon" }]', /not a valid interval 'soon'/],
