@@ -152,12 +152,14 @@ describe('tedge diag collect', () => {
 });
 
 describe('tedge-mosquitto.conf', () => {
-  it('the local listener, and the external one with TLS and client certificates when configured', () => {
-    const local = renderTedgeMosquittoConf(TedgeConfig.load(dir, {}));
-    assert.match(local, /^per_listener_settings true\n/);
-    assert.match(local, /\nlistener 1883 127\.0\.0\.1\nallow_anonymous true\nrequire_certificate false\n$/);
+  it('with the default keys: the file the .deb ships, byte for byte', () => {
+    assert.equal(renderTedgeMosquittoConf(TedgeConfig.load(dir, {})), readFileSync(join(__dirname, '..', '..', '..', '..', 'packaging', 'config', 'tedge-mosquitto.conf'), 'utf8'));
+  });
+
+  it("with mqtt.external.*: thin-edge's second listener, TLS, client certificates required", () => {
     const external = renderTedgeMosquittoConf(
       TedgeConfig.load(dir, {
+        TEDGE_MQTT_BIND_PORT: '1884',
         TEDGE_MQTT_EXTERNAL_BIND_PORT: '8883',
         TEDGE_MQTT_EXTERNAL_BIND_ADDRESS: '0.0.0.0',
         TEDGE_MQTT_EXTERNAL_CA_PATH: '/etc/ssl/certs',
@@ -165,7 +167,8 @@ describe('tedge-mosquitto.conf', () => {
         TEDGE_MQTT_EXTERNAL_KEY_FILE: '/etc/tedge/device-certs/tedge-private-key.pem',
       }),
     );
-    assert.match(external, /\nlistener 8883 0\.0\.0\.0\nallow_anonymous false\nrequire_certificate true\ncapath \/etc\/ssl\/certs\ncertfile \/etc\/tedge\/device-certs\/tedge-certificate\.pem\nkeyfile \/etc\/tedge\/device-certs\/tedge-private-key\.pem\n$/);
+    assert.match(external, /\nper_listener_settings true\nlistener 1884 127\.0\.0\.1\nallow_anonymous true\nlistener 8883 0\.0\.0\.0\nallow_anonymous false\nrequire_certificate true\ncapath \/etc\/ssl\/certs\ncertfile \/etc\/tedge\/device-certs\/tedge-certificate\.pem\nkeyfile \/etc\/tedge\/device-certs\/tedge-private-key\.pem\n/);
+    assert.match(external, /\nmax_queued_messages 100000\nmax_queued_bytes 67108864\n$/);
   });
 });
 
