@@ -21,6 +21,22 @@ const tick = async (n = 5): Promise<void> => {
   for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
 };
 
+/** The executor over one workflow handler, its state and logs under `dir`, started on `bus`. */
+async function startExecutor(bus: MemoryBus, wrapper: OperationHandler, dir: string): Promise<CommandExecutor> {
+  const executor = new CommandExecutor({
+    bus,
+    handlers: [wrapper],
+    environment: { device: DEVICE, configDir: dir, config: { string: () => dir, text: () => undefined, number: () => 0, boolean: () => false, list: () => [] }, reportError: () => {} },
+    store: new CommandStore(join(dir, 'workflows')),
+    logs: new CommandLogs(join(dir, 'logs'), 5, fixedClock(new Date('2026-01-01T00:00:00Z'))),
+    logger: silentLogger(),
+    options: { topicRoot: 'te', device: DEVICE, filters: ['te/+/+/+/+/cmd/+/+'], stopDeadlineMs: 100 },
+  });
+  bus.onMessage((m) => executor.handle(m, () => {}));
+  await executor.start();
+  return executor;
+}
+
 describe('command transitions of a workflow (the handler owns its states)', () => {
   it('init is persisted as it is and the handler runs; nothing is published until it advances', () => {
     const step = transition(undefined, { kind: 'request', payload: { status: 'init', x: 1 }, workflow: true });
@@ -80,17 +96,7 @@ executing = { action = "await-operation-completion", on_success = "successful" }
     );
     assert.ok(parsed.ok);
     wrapper.setWorkflow(parsed.workflow);
-    executor = new CommandExecutor({
-      bus,
-      handlers: [wrapper],
-      environment: { device: DEVICE, configDir: dir, config: { string: () => dir, text: () => undefined, number: () => 0, boolean: () => false, list: () => [] }, reportError: () => {} },
-      store: new CommandStore(join(dir, 'workflows')),
-      logs: new CommandLogs(join(dir, 'logs'), 5, fixedClock(new Date('2026-01-01T00:00:00Z'))),
-      logger: silentLogger(),
-      options: { topicRoot: 'te', device: DEVICE, filters: ['te/+/+/+/+/cmd/+/+'], stopDeadlineMs: 100 },
-    });
-    bus.onMessage((m) => executor.handle(m, () => {}));
-    await executor.start();
+    executor = await startExecutor(bus, wrapper, dir);
   });
 
   afterEach(async () => {
@@ -163,17 +169,7 @@ on_error = "failed"
     );
     assert.ok(parsed.ok, parsed.ok ? '' : parsed.errors.join('; '));
     wrapper.setWorkflow(parsed.workflow);
-    executor = new CommandExecutor({
-      bus,
-      handlers: [wrapper],
-      environment: { device: DEVICE, configDir: dir, config: { string: () => dir, text: () => undefined, number: () => 0, boolean: () => false, list: () => [] }, reportError: () => {} },
-      store: new CommandStore(join(dir, 'workflows')),
-      logs: new CommandLogs(join(dir, 'logs'), 5, fixedClock(new Date('2026-01-01T00:00:00Z'))),
-      logger: silentLogger(),
-      options: { topicRoot: 'te', device: DEVICE, filters: ['te/+/+/+/+/cmd/+/+'], stopDeadlineMs: 100 },
-    });
-    bus.onMessage((m) => executor.handle(m, () => {}));
-    await executor.start();
+    executor = await startExecutor(bus, wrapper, dir);
   });
 
   afterEach(async () => {
