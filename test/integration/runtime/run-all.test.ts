@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -55,6 +55,20 @@ describe('tedge run all on a real mosquitto', () => {
     await probe.publish('te/device/main///m/environment', '{"temperature":21.5,"time":"2021-04-30T17:03:14Z"}');
     const out = await probe.waitForText(MEASUREMENTS, (t) => t.includes('21.5'));
     assert.equal(out, '{"type":"environment","time":"2021-04-30T17:03:14Z","temperature":{"temperature":{"value":21.5}}}');
+  });
+
+  it('takes each component\'s level from system.toml, and SIGHUP reads it again for every component', async () => {
+    writeFileSync(join(configDir, 'system.toml'), '[log]\ntedge-agent = "debug"\ntedge-mapper = "warn"\n');
+    daemon.process.kill('SIGHUP');
+    await daemon.waitForOutput(/ INFO tedge-agent: SIGHUP: log level is now debug \(from system\.toml\)/);
+    await daemon.waitForOutput(/ INFO tedge-run-all: SIGHUP: log level is now info \(from system\.toml\)/);
+    // The mapper now logs at warn: its own reload line (info) is not printed, and the process is still up.
+    await new Promise((r) => setTimeout(r, 300));
+    assert.doesNotMatch(daemon.output, /tedge-mapper-c8y: SIGHUP/);
+    assert.equal(daemon.exited, false);
+    writeFileSync(join(configDir, 'system.toml'), '');
+    daemon.process.kill('SIGHUP');
+    await daemon.waitForOutput(/ INFO tedge-mapper-c8y: SIGHUP: log level is now info/);
   });
 
   it('restarts the mappers on SIGUSR1, leaving the agent alone, and goes on converting', async () => {
