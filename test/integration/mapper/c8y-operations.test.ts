@@ -85,6 +85,8 @@ describe('tedge-mapper c8y operations: cloud → mapper → agent → cloud', { 
       TEDGE_RUN_PATH: join(dir, 'run'),
       TEDGE_TMP_PATH: join(dir, 'tmp'),
       TEDGE_SUDO_ENABLE: 'false',
+      // A file transfer service that takes at most 64 KiB: a larger tenant binary cannot be handed to the agent.
+      TEDGE_HTTP_FILE_TRANSFER_MAX_BYTES: String(64 * 1024),
     };
     // The mapper finds the agent's operation logs under the same logs.path.
     dev.env['TEDGE_LOGS_PATH'] = agentEnv['TEDGE_LOGS_PATH'] ?? '';
@@ -204,6 +206,11 @@ describe('tedge-mapper c8y operations: cloud → mapper → agent → cloud', { 
     const missing = await finished(await dev.sim.createOperation({ c8y_DownloadConfigFile: { type: 'app-conf', url: `${dev.sim.httpBaseUrl}/inventory/binaries/999999` } }, DEVICE));
     assert.equal(missing.status, 'FAILED');
     assert.match(missing.failureReason ?? '', /Failed to download/);
+    const big = dev.sim.http.addBinary(Buffer.alloc(200 * 1024, 'x'));
+    const tooLarge = await finished(await dev.sim.createOperation({ c8y_DownloadConfigFile: { type: 'app-conf', url: `${dev.sim.httpBaseUrl}/inventory/binaries/${big}` } }, DEVICE));
+    assert.equal(tooLarge.status, 'FAILED');
+    assert.match(tooLarge.failureReason ?? '', /413|limit/);
+    assert.equal(readFileSync(join(dev.configDir, 'app.conf'), 'utf8'), 'speed = 9\n', 'the configuration is untouched');
   });
 
   it('a bad operation ends FAILED with a reason the cloud sees', async () => {
