@@ -28,7 +28,7 @@ TEDGE_DIST_DIR ?= "${TEDGE_TS_REPO}/dist/packages"
 FILESEXTRAPATHS:prepend := "${TEDGE_DIST_DIR}:${TEDGE_TS_REPO}/packaging/systemd:${TEDGE_TS_REPO}/packaging/config:${TEDGE_TS_REPO}/packaging/deb:"
 
 TEDGE_UNITS = "tedge-run-all.service tedge-agent.service tedge-mapper-c8y.service tedge-mapper-az.service \
-               tedge-mapper-aws.service tedge-mapper-collectd.service"
+               tedge-mapper-aws.service tedge-mapper-collectd.service tedge-watchdog.service"
 
 SRC_URI = "file://tedge-${TEDGE_SEA_ARCH} \
            file://tedge-run-all.service \
@@ -37,6 +37,7 @@ SRC_URI = "file://tedge-${TEDGE_SEA_ARCH} \
            file://tedge-mapper-az.service \
            file://tedge-mapper-aws.service \
            file://tedge-mapper-collectd.service \
+           file://tedge-watchdog.service \
            file://tedge.ini \
            file://tedge-mosquitto.conf \
            file://sudoers \
@@ -62,6 +63,7 @@ do_install() {
     install -m 0755 ${S}/tedge-${TEDGE_SEA_ARCH} ${D}${bindir}/tedge
     ln -sf tedge ${D}${bindir}/tedge-agent
     ln -sf tedge ${D}${bindir}/tedge-mapper
+    ln -sf tedge ${D}${bindir}/tedge-watchdog
 
     install -d ${D}${systemd_system_unitdir}
     for unit in ${TEDGE_UNITS}; do
