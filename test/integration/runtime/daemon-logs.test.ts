@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { Daemon } from '../../helpers/daemon';
 import { MapperUnderTest } from '../../helpers/mapper-under-test';
 
 const HEALTH = 'te/device/main/service/tedge-mapper-collectd/status/health';
@@ -25,6 +26,21 @@ describe('daemon logs', { timeout: 60_000 }, () => {
     await t.mapper.waitForOutput(/ WARN tedge-mapper-collectd: lost the connection to the local MQTT broker at 127\.0\.0\.1:\d+: reconnecting/, 15_000);
     await t.broker.startAgain();
     await t.mapper.waitForOutput(/ INFO tedge-mapper-collectd: reconnected to the local MQTT broker at 127\.0\.0\.1:\d+ after \d+ s/, 15_000);
+  });
+
+  it('are JSON with --log-format json (and with logs.format json)', async () => {
+    for (const [args, extra] of [[['--log-format', 'json'], {}], [[], { TEDGE_LOGS_FORMAT: 'json' }]] as const) {
+      const d = Daemon.start('tedge-mapper', [...args, 'collectd'], { ...t.env, ...extra });
+      try {
+        await d.waitForOutput(/"msg":"connected to the local MQTT broker"/);
+        const line = d.output.split('\n').find((l) => l.includes('connected to the local MQTT broker')) ?? '';
+        const record = JSON.parse(line) as Record<string, unknown>;
+        assert.equal(record['level'], 30);
+        assert.equal(record['name'], 'tedge-mapper-collectd');
+      } finally {
+        await d.stop();
+      }
+    }
   });
 
   it('SIGHUP reads the level of system.toml again', async () => {
