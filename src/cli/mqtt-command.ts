@@ -69,6 +69,7 @@ export function registerMqttCommand(program: Command, context: () => CommandCont
       const bytes = opts.base64 === true ? decodeBase64(payload) : payload;
       const ctx = context();
       const bus = await connect(ctx, 'pub', opts);
+      if (bus === undefined) return;
       try {
         const times = opts.repeat ?? 1;
         for (let i = 0; times === 0 || i < times; i++) {
@@ -95,6 +96,7 @@ export function registerMqttCommand(program: Command, context: () => CommandCont
       if (!isValidFilter(filter)) throw new TedgeError('INVALID_TOPIC', `invalid topic filter '${filter}': '+' and '#' must fill a whole level, and '#' must be last`);
       const ctx = context();
       const bus = await connect(ctx, 'sub', opts);
+      if (bus === undefined) return;
       try {
         await receive(bus, filter, opts, ctx);
       } finally {
@@ -141,9 +143,10 @@ async function receive(bus: MqttBus, filter: string, opts: SubOptions, ctx: Comm
   }
 }
 
-function connect(ctx: CommandContext, role: 'pub' | 'sub', opts: ConnectionOptions): Promise<MqttBus> {
+/** Undefined when Ctrl-C came while connecting (with `--connection-timeout 0` that may be the only way out): not an error. */
+async function connect(ctx: CommandContext, role: 'pub' | 'sub', opts: ConnectionOptions): Promise<MqttBus | undefined> {
   const config = ctx.config();
-  return MqttBus.connect({
+  const connecting = MqttBus.connect({
     ...localBrokerOptions(config),
     clientId: `tedge-${role}-${process.pid}`,
     cleanSession: true,
@@ -151,6 +154,12 @@ function connect(ctx: CommandContext, role: 'pub' | 'sub', opts: ConnectionOptio
     ...(opts.connectionTimeout > 0 ? { connectTimeoutMs: opts.connectionTimeout } : {}),
     ...(ctx.signal !== undefined ? { signal: ctx.signal } : {}),
   });
+  try {
+    return await connecting;
+  } catch (err) {
+    if (ctx.signal?.aborted === true) return undefined;
+    throw err;
+  }
 }
 
 /** Waits `ms`; false when Ctrl-C came first. */

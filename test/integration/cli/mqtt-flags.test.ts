@@ -98,6 +98,13 @@ describe('tedge mqtt flags (real mosquitto)', { timeout: 60_000 }, () => {
     }
   });
 
+  it('Ctrl-C while waiting for ever for the broker ends with 0 and no error', async () => {
+    const sub = Daemon.start('tedge', ['mqtt', 'sub', '--connection-timeout', '0', 'flags/never'], { ...env, TEDGE_MQTT_CLIENT_PORT: String(await freePort()) });
+    await new Promise((r) => setTimeout(r, 800));
+    assert.equal(await sub.stop('SIGINT'), 0);
+    assert.equal(sub.output, '');
+  });
+
   const usage: Array<[string, string[], RegExp]> = [
     ['an unknown option', ['mqtt', 'pub', '--nope', 't', 'x'], /unknown option '--nope'/],
     ['a count that is not a number', ['mqtt', 'sub', '-C', 'many', 't'], /-C, --count/],
