@@ -205,6 +205,15 @@ describe('tedge-mapper c8y: Cumulocity HTTP (proxy, JWT, uploads, oversized even
     assert.equal(stored.code, 0, stored.err);
     const binId = (JSON.parse(stored.out) as { id: string }).id;
     assert.equal(dev.sim.http.binaries.get(binId)?.content.length, 3 * 1024 * 1024);
+    // Streamed, not held: 64 MiB through the proxy leaves the mapper's peak resident memory far below that.
+    const huge = join(dev.configDir, 'huge.bin');
+    writeFileSync(huge, Buffer.alloc(64 * 1024 * 1024, 9));
+    const peakBefore = peakRssKiB(dev.mapper?.process.pid);
+    const streamed = await run(['http', 'post', '/c8y/inventory/binaries', '--file', huge, '--content-type', 'application/octet-stream']);
+    assert.equal(streamed.code, 0, streamed.err);
+    assert.equal(dev.sim.http.binaries.get((JSON.parse(streamed.out) as { id: string }).id)?.content.length, 64 * 1024 * 1024);
+    const grew = peakRssKiB(dev.mapper?.process.pid) - peakBefore;
+    assert.ok(grew < 40 * 1024, `the mapper's peak RSS grew by ${grew} KiB for a 64 MiB body`);
     // Binary answers reach stdout byte for byte.
     const bytes = Buffer.from([0, 255, 128, 10, 200]);
     const raw = dev.sim.http.addBinary(bytes);
@@ -246,3 +255,9 @@ describe('tedge-mapper c8y: Cumulocity HTTP (proxy, JWT, uploads, oversized even
     assert.equal(dev.sim.http.eventFile(eventId), 'key = value\n');
   });
 });
+
+/** VmHWM of a process: its peak resident memory so far. */
+function peakRssKiB(pid: number | undefined): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid ?? 'self'}/status`, 'utf8'));
+  return Number(m?.[1] ?? 0);
+}
