@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { BusProbe } from '../../helpers/bus-probe';
+import { runTedgeIn } from '../../helpers/cli-run';
 import { Daemon, runCli } from '../../helpers/daemon';
 import { freePort, Mosquitto } from '../../helpers/mosquitto';
 
@@ -112,11 +113,12 @@ describe('tedge mqtt flags (real mosquitto)', { timeout: 60_000 }, () => {
     ['a missing argument', ['mqtt', 'pub', 't'], /missing required argument 'payload'/],
   ];
   for (const [name, args, pattern] of usage) {
+    // In-process (as bin runs it): a process per case would only add start-up time.
     it(`a usage error (${name}) exits 2 and prints one line`, async () => {
-      const run = await runCli('tedge', args, env);
+      const run = await runTedgeIn(configDir, args);
       assert.equal(run.code, 2);
-      assert.equal(run.stderr.trimEnd().split('\n').length, 1, run.stderr);
-      assert.match(run.stderr, pattern);
+      assert.equal(run.err.trimEnd().split('\n').length, 1, run.err);
+      assert.match(run.err, pattern);
     });
   }
 
