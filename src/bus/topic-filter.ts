@@ -15,6 +15,28 @@ export function topicMatches(filter: string, topic: string): boolean {
   return f.length === t.length;
 }
 
+/**
+ * `topicMatches` against several filters, split once: for routing tables that see every message
+ * (a flow engine matching each input against each flow's filters).
+ */
+export function filtersMatcher(filters: readonly string[]): (topic: string) => boolean {
+  const split = filters.map((f) => ({ parts: f.split('/'), wildFirst: f.startsWith('+') || f.startsWith('#') }));
+  return (topic) => {
+    const t = topic.split('/');
+    const dollar = topic.startsWith('$');
+    return split.some(({ parts, wildFirst }) => {
+      if (dollar && wildFirst) return false;
+      for (let i = 0; i < parts.length; i++) {
+        const part = parts[i];
+        if (part === '#') return true;
+        if (i >= t.length) return false;
+        if (part !== '+' && part !== t[i]) return false;
+      }
+      return parts.length === t.length;
+    });
+  };
+}
+
 /** True for a syntactically valid filter: `#` only last and alone in its level, `+` alone in its level. */
 export function isValidFilter(filter: string): boolean {
   if (filter.length === 0) return false;

@@ -52,23 +52,36 @@ export class FlowChain {
   }
 
   handle(req: WorkerRequest): WorkerReply {
-    if (req.kind === 'script-stores') {
-      const stores: Record<string, [string, string][]> = {};
-      for (const [label, store] of this.scripts) stores[label] = store.keys().map((k) => [k, store.get(k) as string]);
-      return { ...this.reply(req.id, [], []), scriptStores: stores };
-    }
-    for (const [k, v] of req.mapperUpdates) this.mapper.set(k, v, true);
+    if (req.kind === 'script-stores') return this.scriptStores(req.id);
+    if (req.kind === 'messages') return this.messages(req.id, unpackMessages(req.messages), req.mapperUpdates);
+    return this.tick(req.id, req.now, req.final, req.mapperUpdates);
+  }
+
+  messages(id: number, messages: readonly FlowMessage[], mapperUpdates: readonly [string, string | null][]): WorkerReply {
+    for (const [k, v] of mapperUpdates) this.mapper.set(k, v, true);
     const failures: StepFailure[] = [];
-    if (req.kind === 'messages') return this.reply(req.id, this.runFrom(0, unpackMessages(req.messages), failures), failures);
+    return this.reply(id, this.runFrom(0, messages, failures), failures);
+  }
+
+  /** onInterval of the steps that are due, or of all when `final`. */
+  tick(id: number, now: number, final: boolean, mapperUpdates: readonly [string, string | null][]): WorkerReply {
+    for (const [k, v] of mapperUpdates) this.mapper.set(k, v, true);
+    const failures: StepFailure[] = [];
     const outputs: FlowMessage[] = [];
     this.steps.forEach((step, i) => {
-      if (!step.hasInterval || (!req.final && req.now - (this.lastInterval[i] ?? 0) < step.intervalMs)) return;
-      this.lastInterval[i] = req.now;
-      const o = step.onInterval(req.now);
+      if (!step.hasInterval || (!final && now - (this.lastInterval[i] ?? 0) < step.intervalMs)) return;
+      this.lastInterval[i] = now;
+      const o = step.onInterval(now);
       failures.push(...o.failures);
       outputs.push(...this.runFrom(i + 1, o.outputs, failures));
     });
-    return this.reply(req.id, outputs, failures);
+    return this.reply(id, outputs, failures);
+  }
+
+  scriptStores(id: number): WorkerReply {
+    const stores: Record<string, [string, string][]> = {};
+    for (const [label, store] of this.scripts) stores[label] = store.keys().map((k) => [k, store.get(k) as string]);
+    return { ...this.reply(id, [], []), scriptStores: stores };
   }
 
   private runFrom(first: number, messages: readonly FlowMessage[], failures: StepFailure[]): FlowMessage[] {

@@ -1,7 +1,7 @@
 import { appendFileSync, readFileSync } from 'node:fs';
 import { compileStepModule } from './compile-script';
 import { basename } from 'node:path';
-import { topicMatches } from '../bus/topic-filter';
+import { filtersMatcher, topicMatches } from '../bus/topic-filter';
 import type { Clock } from '../core/clock';
 import { errorMessage } from '../core/errors';
 import { type Message, formatLine, message } from '../core/message';
@@ -9,9 +9,10 @@ import { errorsTopic, serviceTopicId, topicFor } from '../core/topics';
 import type { Logger } from '../log/logger';
 import { type FlowMessage, type StepFailure, unpackMessages } from './flow-message';
 import { DEFAULT_LIMITS, FlowWorker, type IsolationLimits } from './flow-worker-host';
+import { InProcessFlow } from './in-process-flow';
 import { type LoadedFlow, flowFiles, loadFlow } from './flow-loader';
 import { type FlowDefinition, type FlowOutput, mqttFilters } from './model';
-import type { WorkerReply } from './worker-protocol';
+import type { WorkerInit, WorkerReply } from './worker-protocol';
 
 export interface FlowStats {
   input: number;
@@ -21,8 +22,8 @@ export interface FlowStats {
 
 interface RunningFlow {
   readonly loaded: LoadedFlow;
-  readonly filters: readonly string[];
-  readonly worker: FlowWorker;
+  readonly accepts: (topic: string) => boolean;
+  readonly worker: FlowWorker | InProcessFlow;
   readonly stats: FlowStats;
 }
 
@@ -106,12 +107,12 @@ export class FlowEngine {
     const scriptStores = previous ? ((await previous.worker.scriptStores()).scriptStores ?? {}) : {};
     const stats: FlowStats = previous?.stats ?? { input: 0, output: 0, error: 0 };
     const def = loaded.definition;
-    const worker: FlowWorker = new FlowWorker(
-      () => ({ flow: def, scripts: loaded.scripts, callTimeoutMs: this.limits.callTimeoutMs, mapperStore: [...this.mapperStore], scriptStores, now: this.deps.clock.now().getTime() }),
-      this.limits,
-      (reason) => this.deps.logger.warn({ flow: def.name }, `flow worker restarted: ${reason}`),
-      (reply) => this.route(def, stats, worker, reply),
-    );
+    const init = (): WorkerInit => ({ flow: def, scripts: loaded.scripts, callTimeoutMs: this.limits.callTimeoutMs, mapperStore: [...this.mapperStore], scriptStores, now: this.deps.clock.now().getTime() });
+    const route = (reply: WorkerReply): void => this.route(def, stats, worker, reply);
+    // User scripts run in a worker (memory limit, a thread to end); builtin-only flows are the mapper's own code.
+    const worker = def.steps.some((s) => s.kind === 'script')
+      ? new FlowWorker(init, this.limits, (reason) => this.deps.logger.warn({ flow: def.name }, `flow worker restarted: ${reason}`), route)
+      : new InProcessFlow(init, route);
     let startup: WorkerReply;
     try {
       startup = await worker.start();
@@ -120,7 +121,7 @@ export class FlowEngine {
       return;
     }
     if (previous) await previous.worker.stop();
-    this.flows.set(path, { loaded, filters: mqttFilters(def), worker, stats });
+    this.flows.set(path, { loaded, accepts: filtersMatcher(mqttFilters(def)), worker, stats });
     this.deps.logger.info({ flow: def.name }, previous ? 'flow reloaded' : 'flow loaded');
     this.route(def, stats, worker, startup);
   }
@@ -138,7 +139,7 @@ export class FlowEngine {
     const fm: FlowMessage = { topic: msg.topic, payload: msg.payload, time, ...(msg.qos !== undefined ? { qos: msg.qos } : {}), ...(msg.retain ? { retain: true } : {}) };
     let work: Promise<void>[] | Promise<void> | undefined;
     for (const f of this.flows.values()) {
-      if (!f.filters.some((filter) => topicMatches(filter, msg.topic))) continue;
+      if (!f.accepts(msg.topic)) continue;
       f.stats.input++;
       const done = f.worker.messages([fm]);
       work = work === undefined ? done : Array.isArray(work) ? [...work, done] : [work, done];
@@ -173,7 +174,7 @@ export class FlowEngine {
     this.flows.clear();
   }
 
-  private route(def: FlowDefinition, stats: FlowStats, from: FlowWorker, reply: WorkerReply): void {
+  private route(def: FlowDefinition, stats: FlowStats, from: FlowWorker | InProcessFlow, reply: WorkerReply): void {
     for (const line of reply.logs) this.deps.logger.info({ flow: def.name }, line);
     if (reply.mapperChanges.length > 0) {
       for (const [k, v] of reply.mapperChanges) v === null ? this.mapperStore.delete(k) : this.mapperStore.set(k, v);

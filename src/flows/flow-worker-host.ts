@@ -21,6 +21,7 @@ const YOUNG_GENERATION_MB = 8;
 
 /** Largest batch sent to the worker at once: big enough to amortise the thread hop, small enough to stay responsive. */
 const MAX_BATCH = 1000;
+const MAX_IN_FLIGHT = 2;
 
 /** A request waiting for the worker; messages stay unpacked until it is sent, so later arrivals can join it. */
 interface Job {
@@ -29,13 +30,15 @@ interface Job {
   readonly now: number;
   readonly final: boolean;
   readonly reply: Promise<WorkerReply>;
+  /** The same, for the many submitters of one batch (one promise per batch, not per message). */
+  readonly done: Promise<void>;
   resolve(reply: WorkerReply): void;
 }
 
 function job(kind: Job['kind'], messages: FlowMessage[] = [], now = 0, final = false): Job {
   let resolve: (r: WorkerReply) => void = () => {};
   const reply = new Promise<WorkerReply>((r) => (resolve = r));
-  return { kind, messages, now, final, reply, resolve: (r) => resolve(r) };
+  return { kind, messages, now, final, reply, done: reply.then(() => {}), resolve: (r) => resolve(r) };
 }
 
 /**
@@ -47,7 +50,8 @@ function job(kind: Job['kind'], messages: FlowMessage[] = [], now = 0, final = f
 export class FlowWorker {
   private worker: Worker | undefined;
   private readonly queue: Job[] = [];
-  private inFlight: Job | undefined;
+  /** Sent and not answered, oldest first: the worker answers in order. */
+  private readonly inFlight: Job[] = [];
   private nextId = 1;
   private watchdog: NodeJS.Timeout | undefined;
   private closed = false;
@@ -116,9 +120,11 @@ export class FlowWorker {
     const last = this.queue[this.queue.length - 1];
     if (last !== undefined && last.kind === 'messages' && last.messages.length + messages.length <= MAX_BATCH) {
       for (const m of messages) last.messages.push(m);
-      return last.reply.then(() => {});
+      return last.done;
     }
-    return this.enqueue(job('messages', [...messages])).then(() => {});
+    const j = job('messages', [...messages]);
+    this.enqueue(j);
+    return j.done;
   }
 
   tick(now: number, final = false): Promise<WorkerReply> {
@@ -138,8 +144,7 @@ export class FlowWorker {
       this.detach();
       await w.terminate();
     }
-    for (const p of [...(this.inFlight ? [this.inFlight] : []), ...this.queue.splice(0)]) p.resolve(EMPTY(0));
-    this.inFlight = undefined;
+    for (const p of [...this.inFlight.splice(0), ...this.queue.splice(0)]) p.resolve(EMPTY(0));
   }
 
   private enqueue(j: Job): Promise<WorkerReply> {
@@ -149,27 +154,35 @@ export class FlowWorker {
   }
 
   private pump(): void {
-    if (this.inFlight !== undefined || this.worker === undefined || this.closed) return;
-    const next = this.queue.shift();
-    if (next === undefined) return;
-    const id = this.nextId++;
-    const mapperUpdates = this.mapperUpdates;
-    this.mapperUpdates = [];
-    this.inFlight = next;
-    // The last line behind the vm timeout: a call that does not come back (it escaped the timeout) ends the thread.
-    const size = next.messages.length;
-    this.watchdog = setTimeout(() => this.kill('a step did not return within its time limit'), this.limits.callTimeoutMs * 2 * Math.max(1, Math.ceil(size / 100)) + 2000);
-    if (next.kind === 'messages') {
-      const packed = packMessages(next.messages);
-      this.worker.postMessage({ id, kind: 'messages', messages: packed, mapperUpdates } satisfies WorkerRequest, [packed.bytes.buffer as ArrayBuffer]);
-    } else if (next.kind === 'tick') this.worker.postMessage({ id, kind: 'tick', now: next.now, final: next.final, mapperUpdates } satisfies WorkerRequest);
-    else this.worker.postMessage({ id, kind: 'script-stores' } satisfies WorkerRequest);
+    // Two requests in flight: the mapper packs and routes one batch while the worker runs the other.
+    while (this.inFlight.length < MAX_IN_FLIGHT && this.worker !== undefined && !this.closed) {
+      const next = this.queue.shift();
+      if (next === undefined) return;
+      const id = this.nextId++;
+      const mapperUpdates = this.mapperUpdates;
+      this.mapperUpdates = [];
+      this.inFlight.push(next);
+      if (this.inFlight.length === 1) this.armWatchdog();
+      if (next.kind === 'messages') {
+        const packed = packMessages(next.messages);
+        this.worker.postMessage({ id, kind: 'messages', messages: packed, mapperUpdates } satisfies WorkerRequest, [packed.bytes.buffer as ArrayBuffer]);
+      } else if (next.kind === 'tick') this.worker.postMessage({ id, kind: 'tick', now: next.now, final: next.final, mapperUpdates } satisfies WorkerRequest);
+      else this.worker.postMessage({ id, kind: 'script-stores' } satisfies WorkerRequest);
+    }
+  }
+
+  /** The last line behind the vm timeout: the oldest request not answered in time (it escaped the timeout) ends the thread. */
+  private armWatchdog(): void {
+    if (this.watchdog) clearTimeout(this.watchdog);
+    const head = this.inFlight[0];
+    if (head === undefined) return;
+    const ms = this.limits.callTimeoutMs * 2 * Math.max(1, Math.ceil(head.messages.length / 100)) + 2000;
+    this.watchdog = setTimeout(() => this.kill('a step did not return within its time limit'), ms);
   }
 
   private onReply(reply: WorkerReply): void {
-    if (this.watchdog) clearTimeout(this.watchdog);
-    const done = this.inFlight;
-    this.inFlight = undefined;
+    const done = this.inFlight.shift();
+    this.armWatchdog();
     this.onReplyRouted(reply);
     done?.resolve(reply);
     this.pump();
@@ -189,8 +202,9 @@ export class FlowWorker {
     this.detach();
     this.worker = undefined;
     this.onDeath(reason);
-    const failed = this.inFlight;
-    this.inFlight = undefined;
+    // The worker died on the oldest request; those sent after it go again as they were.
+    const [failed, ...innocent] = this.inFlight.splice(0);
+    this.queue.unshift(...innocent);
     if (failed !== undefined) {
       if (failed.kind === 'messages' && failed.messages.length > 1) {
         // Retried one by one after the restart: only the message the worker dies on is lost.
