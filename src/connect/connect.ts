@@ -60,9 +60,13 @@ export async function connectCloud(cloud: Cloud, opts: ConnectOptions, deps: Con
   const builtIn = deps.config.boolean('mqtt.bridge.built_in');
   const steps = new StepReporter(deps.out);
   printSummary(`Connecting to ${CLOUD_NAMES[cloud]} with:`, endpoint, builtIn, deps);
+  // As thin-edge: only the built-in bridge tunnels MQTT through proxy.address; mosquitto's bridge connects directly.
+  if (!builtIn && deps.config.text('proxy.address') !== undefined) {
+    steps.warning('checking the proxy', 'proxy.address is set but the mosquitto bridge does not use it: its MQTT connection to the cloud goes directly (mqtt.bridge.built_in=true uses the proxy)');
+  }
 
   if (existsSync(endpoint.bridgeConfPath)) {
-    throw new TedgeError('CONNECT_ALREADY_CONNECTED', `already connected to ${CLOUD_NAMES[cloud]} (${endpoint.bridgeConfPath} exists); check it with: tedge connect ${cloud} --test, or run: tedge disconnect ${cloud}`);
+    throw new TedgeError('CONNECT_ALREADY_CONNECTED', `already connected to ${CLOUD_NAMES[cloud]} (${endpoint.bridgeConfPath} exists); check it with: tedge connect ${cliArgs(endpoint)} --test, or run: tedge disconnect ${cliArgs(endpoint)}`);
   }
 
   let refusedCandidate: TedgeError | undefined;
@@ -102,7 +106,7 @@ export async function testConnection(cloud: Cloud, deps: ConnectDeps): Promise<v
   const steps = new StepReporter(deps.out);
   printSummary(`Checking the connection to ${CLOUD_NAMES[cloud]} with:`, endpoint, deps.config.boolean('mqtt.bridge.built_in'), deps);
   if (!existsSync(endpoint.bridgeConfPath)) {
-    throw new TedgeError('CONNECT_NOT_CONNECTED', `not connected to ${CLOUD_NAMES[cloud]}: there is no ${endpoint.bridgeConfPath}; connect with: tedge connect ${cloud}`);
+    throw new TedgeError('CONNECT_NOT_CONNECTED', `not connected to ${CLOUD_NAMES[cloud]}: there is no ${endpoint.bridgeConfPath}; connect with: tedge connect ${cliArgs(endpoint)}`);
   }
   await validateStep(endpoint, steps, deps);
   const session = await steps.run(`connecting to ${endpointAddress(endpoint)}`, () => CloudSession.open(endpoint, endpoint.certPath, deps.checkTimeoutMs));
@@ -199,7 +203,12 @@ async function writeBridgeAndStartServices(endpoint: CloudEndpoint, builtIn: boo
     }
   } catch (error) {
     removeFile(endpoint.bridgeConfPath);
-    steps.line(`removed ${endpoint.bridgeConfPath}: run tedge connect ${endpoint.cloud} again once this is fixed`);
+    steps.line(`removed ${endpoint.bridgeConfPath}: run tedge connect ${cliArgs(endpoint)} again once this is fixed`);
     throw error;
   }
+}
+
+/** `c8y`, `c8y --profile second`: the arguments that name this connection in a hint. */
+function cliArgs(endpoint: CloudEndpoint): string {
+  return endpoint.profileName === undefined ? endpoint.cloud : `${endpoint.cloud} --profile ${endpoint.profileName}`;
 }

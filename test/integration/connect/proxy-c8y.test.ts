@@ -98,6 +98,13 @@ describe('proxy.address: the cloud reached through an HTTP CONNECT proxy', { tim
     assert.equal(run.err.includes('wrong'), false);
   });
 
+  it('with the mosquitto bridge, tedge connect warns that the proxy is not used (as thin-edge)', async () => {
+    // Already connected: the command stops after its summary, the warning already given.
+    const run = await device.tedge(['connect', 'c8y'], { TEDGE_MQTT_BRIDGE_BUILT_IN: 'false' });
+    assert.match(run.out, /proxy\.address is set but the mosquitto bridge does not use it/);
+    assert.doesNotMatch(run.out, /\tproxy:/);
+  });
+
   it('proxy.no_proxy naming the host: straight to the cloud', async () => {
     const before = proxy.tunnels.length;
     const direct = await device.tedge(['connect', 'c8y', '--test'], { TEDGE_PROXY_NO_PROXY: '127.0.0.1' });
