@@ -86,8 +86,9 @@ describe('tedge-mapper c8y on a real mosquitto', () => {
   });
 
   it('publishes health down through the last will when killed', async () => {
-    const killed = Daemon.start('tedge-mapper', ['c8y'], { ...env, TEDGE_C8Y_BRIDGE_TOPIC_PREFIX: 'c8y2' });
-    const topic = 'te/device/main/service/tedge-mapper-c8y2/status/health';
+    // A second mapper on the same broker is another connection: a profile, so its MQTT session and health topic are its own.
+    const killed = Daemon.start('tedge-mapper', ['c8y', '--profile', 'killed'], { ...env, TEDGE_C8Y_PROFILES_KILLED_BRIDGE_TOPIC_PREFIX: 'c8y2' });
+    const topic = 'te/device/main/service/tedge-mapper-c8y@killed/status/health';
     const watcher = await BusProbe.connect(broker.port, [topic]);
     try {
       await watcher.waitForText(topic, (t) => t.includes('"up"'));

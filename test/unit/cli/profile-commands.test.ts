@@ -68,6 +68,7 @@ describe('tedge ... --profile', () => {
     assert.ok(existsSync(join(dir, 'mosquitto-conf', 'c8y@second-bridge.conf')));
     assert.equal(existsSync(join(dir, 'mosquitto-conf', 'c8y-bridge.conf')), false);
     assert.deepEqual(calls().filter((c) => c.includes('mapper')), ['start tedge-mapper-c8y@second', 'enable tedge-mapper-c8y@second']);
+    assertOneErrorLine(await tedge(['connect', 'c8y', '--offline', '--profile', 'second']), /already connected .*c8y@second-bridge\.conf exists\); check it with: tedge connect c8y --profile second --test, or run: tedge disconnect c8y --profile second/);
     // The default connection is another connection.
     assert.equal((await tedge(['connect', 'c8y', '--offline'])).code, 0);
     const off = await tedge(['disconnect', 'c8y', '--profile', 'second']);
