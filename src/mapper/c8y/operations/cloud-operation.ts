@@ -1,6 +1,7 @@
 import { ConversionError } from '../../../core/errors';
 import { type JsonObject, type JsonValue, isJsonObject, parseJsonObject } from '../../../core/json';
 import { substitute } from './custom';
+import { InvalidOperationError } from './fields';
 import { MARKER_KEY, marker } from './custom-marker';
 import type { ExecHandler } from './operations-dir';
 import { BUILTIN_FRAGMENTS, type BuiltinOperation, c8yOperationName, enableKey } from './names';
@@ -70,8 +71,9 @@ export function commandBody(h: Exclude<Handler, { kind: 'exec' }>, op: CloudOper
   if (h.kind === 'builtin') return builtinRequest(h.op, op.json, h.fragment, ctx);
   const input: JsonValue = h.custom.input === undefined ? {} : substitute(h.custom.input, op.json);
   const body: JsonObject = { status: 'init' };
+  if (!isJsonObject(input)) throw new InvalidOperationError(`${h.custom.name}: [exec.workflow] input must give a JSON object, found ${JSON.stringify(input)}`);
   // The mapper creates the command, so it is `init` whatever the template says.
-  if (isJsonObject(input)) for (const [k, v] of Object.entries(input)) if (k !== 'status' && k !== MARKER_KEY) body[k] = v;
+  for (const [k, v] of Object.entries(input)) if (k !== 'status' && k !== MARKER_KEY) body[k] = v;
   // How to report it travels with the command (thin-edge's `c8y-mapper` fragment).
   body[MARKER_KEY] = marker(h.custom.onFragment, h.custom.output);
   return body;

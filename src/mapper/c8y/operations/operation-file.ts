@@ -17,8 +17,9 @@ export interface ExecSpec {
   readonly resultFormat: 'text' | 'csv';
   readonly timeoutSeconds: number;
   readonly skipStatusUpdate: boolean;
-  /** `[exec.workflow]`: the operation is delegated to the agent as `te/<id>/cmd/<operation>/…`. */
-  readonly workflow?: { readonly operation: string; readonly input?: JsonObject; readonly output?: JsonValue };
+  /** `[exec.workflow]`: the operation is delegated to the agent as `te/<id>/cmd/<operation>/…`. Its `input` may be
+   * any value (thin-edge's `input = "${.payload.c8y_OpenDoor}"`); filled in, it must be an object. */
+  readonly workflow?: { readonly operation: string; readonly input?: JsonValue; readonly output?: JsonValue };
 }
 
 /** One file of `<config-dir>/operations/c8y[/<xid>]/`: its name is the Cumulocity operation. */
@@ -55,9 +56,8 @@ function workflowSpec(v: unknown, file: string): ExecSpec['workflow'] {
   const w = v as Record<string, unknown>;
   const operation = w['operation'];
   if (typeof operation !== 'string' || operation === '') throw new ConversionError(`${file}: [exec.workflow] operation must be a string`);
-  const input = w['input'];
-  if (input !== undefined && !isJsonObject(input as JsonValue)) throw new ConversionError(`${file}: [exec.workflow] input must be a table`);
-  return { operation, ...(input !== undefined ? { input: input as JsonObject } : {}), ...(w['output'] !== undefined ? { output: w['output'] as JsonValue } : {}) };
+  const input = w['input'] as JsonValue | undefined;
+  return { operation, ...(input !== undefined ? { input } : {}), ...(w['output'] !== undefined ? { output: w['output'] as JsonValue } : {}) };
 }
 
 /**

@@ -16,8 +16,9 @@ export interface CustomOperation {
   readonly onFragment: string;
   /** thin-edge command the operation becomes: `te/<id>/cmd/<operation>/c8y-mapper-<opid>`. */
   readonly operation: string;
-  /** Extra command fields; strings may hold `${.payload.<path>}` taken from the Cumulocity operation. */
-  readonly input?: JsonObject;
+  /** Extra command fields; strings may hold `${.payload.<path>}` taken from the Cumulocity operation. A string
+   * that is only a reference (`"${.payload.c8y_OpenDoor}"`) gives the fields of that fragment. */
+  readonly input?: JsonValue;
   /** `[exec.workflow] output`: the excerpt of the final command payload reported with 506 (`"${.payload.result}"`). */
   readonly output?: JsonValue;
 }

@@ -34,10 +34,19 @@ on_fragment = "c8y_MyOp"
 operation = "my_op"
 input = { x = "\${.payload.c8y_MyOp.x}" }
 `;
+// thin-edge's own test template: the input is the whole fragment.
+const FRAGMENT_TEMPLATE = `[exec]
+topic = "c8y/devicecontrol/notifications"
+on_fragment = "c8y_OpenDoor"
+
+[exec.workflow]
+operation = "open_door"
+input = "\${.payload.c8y_OpenDoor}"
+`;
 
 const DIR: OperationsDirectory = {
   files: new Map([
-    [MAIN, [file('c8y_Command', COMMAND), file('c8y_Shell', JSON_COMMAND), file('c8y_MyOp.template', WORKFLOW_TEMPLATE), file('c8y_Static')]],
+    [MAIN, [file('c8y_Command', COMMAND), file('c8y_Shell', JSON_COMMAND), file('c8y_MyOp.template', WORKFLOW_TEMPLATE), file('c8y_OpenDoor.template', FRAGMENT_TEMPLATE), file('c8y_Static')]],
     [CHILD, [file('c8y_ChildOnly')]],
     ['test-device:device:nested', [file('c8y_NestedOnly')]],
   ]),
@@ -76,6 +85,18 @@ describe('c8y operations directory: 114 lists', () => {
       options: { directory: DIR },
       input: [cloudOp(MAIN, '8', { c8y_MyOp: { x: 42 } })],
       expected: ['[te/device/main///cmd/my_op/c8y-mapper-8] {"status":"init","x":42,"c8y-mapper":{"on_fragment":"c8y_MyOp","output":null}}'],
+    },
+    {
+      name: 'input = "${.payload.<fragment>}": the fragment\'s fields are the command\'s',
+      options: { directory: DIR },
+      input: [cloudOp(MAIN, '9', { c8y_OpenDoor: { delay: 1, user: 'bob' } })],
+      expected: ['[te/device/main///cmd/open_door/c8y-mapper-9] {"status":"init","delay":1,"user":"bob","c8y-mapper":{"on_fragment":"c8y_OpenDoor","output":null}}'],
+    },
+    {
+      name: 'an input that is no JSON object once filled in fails the operation',
+      options: { directory: DIR },
+      input: [cloudOp(MAIN, '10', { c8y_OpenDoor: 'now' })],
+      expected: ['[c8y/s/us] 504,10', '[c8y/s/us] 505,10,"c8y_OpenDoor: [exec.workflow] input must give a JSON object, found ""now"""'],
     },
   ]);
 
