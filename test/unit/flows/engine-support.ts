@@ -10,6 +10,7 @@ export class EngineUnderTest {
   readonly lines: string[] = [];
   readonly logs: string[] = [];
   readonly engine: FlowEngine;
+  readonly logger = createLogger({ name: 'test', level: 'info', format: 'json', write: (l) => void this.logs.push(l) });
   now = Date.UTC(2025, 0, 1);
 
   constructor(readonly dir = mkdtempSync(join(tmpdir(), 'flows-'))) {
@@ -19,7 +20,7 @@ export class EngineUnderTest {
       service: 'tedge-mapper-local',
       mapperParams: { url: 'example.net' },
       limits: { callTimeoutMs: 200, heapMb: 16, stackMb: 1 },
-      logger: createLogger({ name: 'test', level: 'info', format: 'json', write: (l) => void this.logs.push(l) }),
+      logger: this.logger,
       clock: { now: () => new Date(this.now) },
       publish: (m: Message) => void this.lines.push(formatLine(m)),
     });
