@@ -9,7 +9,7 @@
  * The executable's page cache is dropped before each run (posix_fadvise DONTNEED through `dd`), or the
  * first variant pays for reading it and the others do not.
  *
- * Knobs: BENCH_VARIANTS (comma-separated names, default all), BENCH_VARIANT_IDLE_SECONDS,
+ * Knobs: BENCH_VARIANTS (comma-separated names, default all), BENCH_VARIANT_IDLE_SECONDS, BENCH_EXECUTABLE,
  * BENCH_ENTITIES (10000), BENCH_ENTITY_RATE (2000 registrations/s).
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
@@ -116,7 +116,9 @@ export interface Measured {
 
 /** Starts one variant on its own broker; `during` runs once it is up (the entities mode registers there). */
 export async function measureVariant(variant: Variant, during?: (port: number, pid: number) => Promise<Record<string, unknown>>): Promise<Measured> {
-  const executable = variant.executable ?? join(PACKAGES, 'tedge-x86_64');
+  // BENCH_EXECUTABLE: a copy, so that a run beside another benchmark shares no page of the binary with it
+  // (shared pages are never paged out, which would hide what the page release does).
+  const executable = variant.executable ?? process.env['BENCH_EXECUTABLE'] ?? join(PACKAGES, 'tedge-x86_64');
   dropPageCache(executable);
   const broker = await Mosquitto.start();
   const configDir = mkdtempSync(join(tmpdir(), 'tedge-breakdown-'));
