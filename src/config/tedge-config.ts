@@ -6,6 +6,7 @@ import { TedgeError, errorMessage } from '../core/errors';
 import { type ConfigFile, locateConfigFile, readConfigFile, readMapperConfigs, writeConfigFile } from './config-file';
 import { CONFIG_KEYS, type ConfigKey, envName, isConfigKey } from './keys';
 import { type CloudScope, type ProfileCloud, isProfileableKey, parseProfiledKey, storedKeyOf } from './profiles';
+import { thinEdgeOnlyFeature } from './thin-edge-only-keys';
 import type { TomlTable } from './toml';
 import { type ConfigValue, formatValue, parseValue } from './value-types';
 
@@ -83,7 +84,7 @@ export class TedgeConfig {
       }
       // Unknown keys are kept out of the effective config but never deleted from the file by us.
       if (!isConfigKey(key) && parseProfiledKey(key) === undefined) {
-        if (!IGNORED_KEYS.has(key)) warnings.push(`${file.path}${entry.line > 0 ? `:${entry.line}` : ''}: unknown configuration key '${key}' (ignored; see: tedge config list --doc)`);
+        if (!IGNORED_KEYS.has(key)) warnings.push(`${file.path}${entry.line > 0 ? `:${entry.line}` : ''}: ${unknownKeyText(key)}`);
         unknown.set(key, entry.text);
         continue;
       }
@@ -93,7 +94,7 @@ export class TedgeConfig {
     for (const prefix of shadowed) warnings.push(`${file.path}: its ${prefix}* settings are ignored: ${mapperFiles.get(prefix) ?? ''} holds them (thin-edge 2.x mapper configuration)`);
     for (const [key, entry] of fromMappers) {
       if (!isConfigKey(key) && parseProfiledKey(key) === undefined) {
-        warnings.push(`${entry.path}: unknown configuration key '${key}' (ignored; see: tedge config list --doc)`);
+        warnings.push(`${entry.path}: ${unknownKeyText(key)}`);
         continue;
       }
       values.set(key, entry.text);
@@ -347,8 +348,16 @@ function typeOfStored(stored: string): (typeof CONFIG_KEYS)[ConfigKey]['type'] |
 }
 
 export function requireKey(key: string): ConfigKey {
-  if (!isConfigKey(key)) throw new TedgeError('CONFIG_UNKNOWN_KEY', `unknown configuration key: '${key}'; see: tedge config list --doc`);
-  return key;
+  if (isConfigKey(key)) return key;
+  const feature = thinEdgeOnlyFeature(key);
+  if (feature !== undefined) throw new TedgeError('CONFIG_UNKNOWN_KEY', `'${key}' is a thin-edge.io key of a feature tedge-ts does not have: ${feature}`);
+  throw new TedgeError('CONFIG_UNKNOWN_KEY', `unknown configuration key: '${key}'; see: tedge config list --doc`);
+}
+
+/** The warning for a key of the file that is not ours: a thin-edge feature we lack, or a key nobody knows. */
+function unknownKeyText(key: string): string {
+  const feature = thinEdgeOnlyFeature(key);
+  return feature === undefined ? `unknown configuration key '${key}' (ignored; see: tedge config list --doc)` : `'${key}' is ignored: tedge-ts does not have ${feature}`;
 }
 
 /** The config dir from --config-dir, then TEDGE_CONFIG_DIR, then /etc/tedge. */

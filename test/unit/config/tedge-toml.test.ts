@@ -76,11 +76,14 @@ describe("thin-edge.io's tedge.toml", () => {
     assert.equal((await runTedgeIn(dir, ['config', 'get', 'mqtt.bind.port'])).out, '1885\n');
   });
 
-  it('warns about a key it does not know, naming the file, and still reads the others', async () => {
+  it('warns about a thin-edge key of a feature we lack, naming the file and the feature, and still reads the others', async () => {
     const run = await runTedgeIn(dir, ['config', 'get', 'c8y.url']);
     assert.equal(run.code, 0);
     // Warnings are for daemons' logs; the CLI's get stays quiet. The key is reported by the loader.
-    assert.deepEqual(TedgeConfig.load(dir).warnings, [`${join(dir, 'tedge.toml')}: unknown configuration key 'device.cryptoki.mode' (ignored; see: tedge config list --doc)`]);
+    assert.deepEqual(TedgeConfig.load(dir).warnings, [`${join(dir, 'tedge.toml')}: 'device.cryptoki.mode' is ignored: tedge-ts does not have private keys in an HSM (PKCS#11)`]);
+    assertOneErrorLine(await runTedgeIn(dir, ['config', 'get', 'device.cryptoki.mode']), /'device\.cryptoki\.mode' is a thin-edge\.io key of a feature tedge-ts does not have: private keys in an HSM/);
+    assertOneErrorLine(await runTedgeIn(dir, ['config', 'set', 'c8y.smartrest.templates', 'a,b']), /feature tedge-ts does not have: custom SmartREST templates/);
+    assertOneErrorLine(await runTedgeIn(dir, ['config', 'get', 'c8y.nonsense']), /unknown configuration key: 'c8y\.nonsense'/);
   });
 
   it('refuses a directory holding both tedge.ini and tedge.toml, naming both, in one line', async () => {
