@@ -54,7 +54,7 @@ describe('yocto/meta-tedge-ts', () => {
 
   it('takes from SRC_URI only files that packaging produces or ships', () => {
     const files = [...variable(recipe, 'SRC_URI').matchAll(/file:\/\/(\S+)/g)].map((m) => m[1] ?? '');
-    const searchPath = ['packaging/systemd', 'packaging/config', 'packaging/deb'].map((d) => join(REPO_ROOT, d));
+    const searchPath = ['packaging', 'packaging/systemd', 'packaging/config', 'packaging/deb'].map((d) => join(REPO_ROOT, d));
     for (const file of files) {
       if (file === 'tedge-${TEDGE_SEA_ARCH}') continue; // dist/packages/tedge-<arch>, by scripts/package.sh
       assert.ok(
@@ -83,6 +83,7 @@ describe('yocto/meta-tedge-ts', () => {
       for (const d of ['packaging/systemd', 'packaging/config', 'packaging/deb']) {
         for (const f of readdirSync(join(REPO_ROOT, d))) copyFileSync(join(REPO_ROOT, d, f), join(src, f));
       }
+      copyFileSync(join(REPO_ROOT, 'packaging/runtime.env'), join(src, 'runtime.env'));
       calls = join(dir, 'calls.log');
       // BitBake expands ${D}, ${bindir}... before the shell runs; exported variables of the same names do the same here.
       // chown needs the tedge user, which useradd.bbclass provides under pseudo: recorded instead.
@@ -130,6 +131,12 @@ describe('yocto/meta-tedge-ts', () => {
       assert.equal(mode('etc/sudoers.d/tedge'), '440');
       assert.equal(mode('etc/sudoers.d'), '750');
       assert.equal(readFileSync(join(image, 'etc/sudoers.d/tedge'), 'utf8'), readFileSync(join(REPO_ROOT, 'packaging/deb/sudoers'), 'utf8'));
+    });
+
+    it('installs the runtime flags where every unit reads them (EnvironmentFile)', () => {
+      const unitPath = /^EnvironmentFile=(\S+)$/m.exec(readFileSync(join(REPO_ROOT, 'packaging/systemd/tedge-run-all.service'), 'utf8'))?.[1];
+      assert.equal(unitPath, '/usr/lib/tedge/runtime.env');
+      assert.equal(readFileSync(join(image, unitPath), 'utf8'), readFileSync(join(REPO_ROOT, 'packaging/runtime.env'), 'utf8'));
     });
 
     it('creates the state and log directories at boot (tmpfiles.d), owned by tedge', () => {

@@ -25,10 +25,11 @@ python () {
 
 # The single executables come from the checkout's dist/packages (npm run package), the rest from packaging/.
 TEDGE_DIST_DIR ?= "${TEDGE_TS_REPO}/dist/packages"
-FILESEXTRAPATHS:prepend := "${TEDGE_DIST_DIR}:${TEDGE_TS_REPO}/packaging/systemd:${TEDGE_TS_REPO}/packaging/config:${TEDGE_TS_REPO}/packaging/deb:"
+FILESEXTRAPATHS:prepend := "${TEDGE_DIST_DIR}:${TEDGE_TS_REPO}/packaging:${TEDGE_TS_REPO}/packaging/systemd:${TEDGE_TS_REPO}/packaging/config:${TEDGE_TS_REPO}/packaging/deb:"
 
 TEDGE_UNITS = "tedge-run-all.service tedge-agent.service tedge-mapper-c8y.service tedge-mapper-az.service \
-               tedge-mapper-aws.service tedge-mapper-collectd.service tedge-watchdog.service"
+               tedge-mapper-aws.service tedge-mapper-collectd.service tedge-watchdog.service \
+               tedge-mapper-c8y@.service tedge-mapper-az@.service tedge-mapper-aws@.service"
 
 SRC_URI = "file://tedge-${TEDGE_SEA_ARCH} \
            file://tedge-run-all.service \
@@ -38,6 +39,10 @@ SRC_URI = "file://tedge-${TEDGE_SEA_ARCH} \
            file://tedge-mapper-aws.service \
            file://tedge-mapper-collectd.service \
            file://tedge-watchdog.service \
+           file://tedge-mapper-c8y@.service \
+           file://tedge-mapper-az@.service \
+           file://tedge-mapper-aws@.service \
+           file://runtime.env \
            file://tedge.ini \
            file://tedge-mosquitto.conf \
            file://sudoers \
@@ -70,6 +75,10 @@ do_install() {
         install -m 0644 ${S}/$unit ${D}${systemd_system_unitdir}/$unit
     done
 
+    # The runtime flags every unit reads (EnvironmentFile), as the .deb installs them.
+    install -d ${D}${nonarch_libdir}/tedge
+    install -m 0644 ${S}/runtime.env ${D}${nonarch_libdir}/tedge/runtime.env
+
     install -d ${D}${sysconfdir}/tedge/mosquitto-conf
     install -m 0644 ${S}/tedge.ini ${D}${sysconfdir}/tedge/tedge.ini
     install -m 0644 ${S}/tedge-mosquitto.conf ${D}${sysconfdir}/tedge/mosquitto-conf/tedge-mosquitto.conf
@@ -96,7 +105,7 @@ pkg_postinst:${PN}() {
     fi
 }
 
-FILES:${PN} += "${systemd_system_unitdir} ${sysconfdir}/tedge ${sysconfdir}/sudoers.d ${nonarch_libdir}/tmpfiles.d"
+FILES:${PN} += "${systemd_system_unitdir} ${sysconfdir}/tedge ${sysconfdir}/sudoers.d ${nonarch_libdir}/tmpfiles.d ${nonarch_libdir}/tedge"
 CONFFILES:${PN} = "${sysconfdir}/tedge/tedge.ini ${sysconfdir}/tedge/mosquitto-conf/tedge-mosquitto.conf ${sysconfdir}/sudoers.d/tedge"
 
 RDEPENDS:${PN} = "mosquitto libstdc++ libgcc"
