@@ -8,7 +8,7 @@ import { createLogger } from '../log/logger';
 import type { FlowDefinition } from '../flows/model';
 import { mqttFilters } from '../flows/model';
 import { FlowEngine } from '../flows/flow-engine';
-import { flowsDirOf, isolationLimits } from '../flows/local-mapper';
+import { flowsDirOf, isolationLimits, mapperParamsOf } from '../flows/local-mapper';
 import { systemClock } from '../runtime/system-clock';
 import type { CommandContext } from './context';
 
@@ -33,7 +33,7 @@ function engineFor(ctx: CommandContext, opts: MapperOptions, print: (m: Message)
   const mapper = checkMapper(opts.mapper);
   const dir = opts.flowsDir ?? flowsDirOf(config, mapper);
   const logger = createLogger({ name: 'tedge-flows', level: 'error', write: (line) => ctx.err(line) });
-  const engine = new FlowEngine({ flowsDir: dir, topicRoot: config.string('mqtt.topic_root'), service: `tedge-mapper-${mapper}`, mapperParams: {}, limits: isolationLimits(config), logger, clock: systemClock, publish: print });
+  const engine = new FlowEngine({ flowsDir: dir, topicRoot: config.string('mqtt.topic_root'), service: `tedge-mapper-${mapper}`, mapperParams: mapperParamsOf(config, mapper), limits: isolationLimits(config), logger, clock: systemClock, publish: print });
   return { engine, dir };
 }
 

@@ -1,4 +1,7 @@
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import { parseToml } from '../config/toml';
+import { TedgeError } from '../core/errors';
 import { MqttBus } from '../bus/mqtt-bus';
 import { durationMs } from '../config/value-types';
 import type { TedgeConfig } from '../config/tedge-config';
@@ -25,13 +28,37 @@ export function isolationLimits(config: TedgeConfig): IsolationLimits {
   };
 }
 
+/** A user-defined mapper's name (thin-edge): `[a-z][a-z0-9-]*`, not `bridge-*` (reserved). */
+export function isUserMapperName(name: string): boolean {
+  return /^[a-z][a-z0-9-]*$/.test(name) && !name.startsWith('bridge-');
+}
+
+/**
+ * `<config-dir>/mappers/<mapper>/mapper.toml` as the values of `${mapper.*}`; relative paths of the
+ * documented path keys resolved against the mapper directory. Empty when there is no such file.
+ */
+export function mapperParamsOf(config: TedgeConfig, mapper: string): Record<string, unknown> {
+  const dir = join(config.configDir, 'mappers', mapper);
+  const file = join(dir, 'mapper.toml');
+  if (!existsSync(file)) return {};
+  const doc = parseToml(readFileSync(file, 'utf8'), file);
+  const resolvePath = (v: unknown): unknown => (typeof v === 'string' && !isAbsolute(v) ? join(dir, v) : v);
+  const device = doc['device'];
+  if (device !== null && typeof device === 'object' && !Array.isArray(device)) {
+    const d = device as Record<string, unknown>;
+    for (const key of ['cert_path', 'key_path', 'root_cert_path']) if (d[key] !== undefined) d[key] = resolvePath(d[key]);
+  }
+  if (doc['credentials_path'] !== undefined) doc['credentials_path'] = resolvePath(doc['credentials_path']);
+  return doc;
+}
+
 /** The engine of a mapper's flows, as the running mapper and `tedge flows test` both build it. */
 export function buildFlowEngine(config: TedgeConfig, logger: Logger, mapper: string, publish: FlowEngineDeps['publish']): FlowEngine {
   return new FlowEngine({
     flowsDir: flowsDirOf(config, mapper),
     topicRoot: config.string('mqtt.topic_root'),
     service: `tedge-mapper-${mapper}`,
-    mapperParams: {},
+    mapperParams: mapperParamsOf(config, mapper),
     limits: isolationLimits(config),
     logger,
     clock: systemClock,
@@ -40,11 +67,19 @@ export function buildFlowEngine(config: TedgeConfig, logger: Logger, mapper: str
 }
 
 /**
- * Composition root of `tedge-mapper local`: thin-edge 2.x's mapper without a cloud, running the flows
- * of `<config-dir>/mappers/local/flows` on the local bus. Health `up` retained with a `down` last will.
+ * Composition root of `tedge-mapper local` and of user-defined mappers (`tedge-mapper <name>`): the flows
+ * of `<config-dir>/mappers/<name>/flows` on the local bus, `${mapper.*}` from its mapper.toml. Health `up`
+ * retained with a `down` last will. A user mapper's cloud connection (mapper.toml `url`, bridge/ rules)
+ * is not built yet: such a mapper says so and runs its flows only.
  */
-export async function buildLocalMapper(config: TedgeConfig, logger: Logger, stop: AbortSignal): Promise<Lifecycle> {
-  const service = 'tedge-mapper-local';
+export async function buildLocalMapper(config: TedgeConfig, logger: Logger, stop: AbortSignal, name = 'local'): Promise<Lifecycle> {
+  const service = `tedge-mapper-${name}`;
+  const mapperDir = join(config.configDir, 'mappers', name);
+  if (name !== 'local' && !existsSync(join(mapperDir, 'mapper.toml')) && !existsSync(join(mapperDir, 'flows'))) {
+    throw new TedgeError('CONFIG_FILE', `no mapper '${name}': ${mapperDir} has neither mapper.toml nor flows/`);
+  }
+  const params = mapperParamsOf(config, name);
+  if (typeof params['url'] === 'string') logger.warn({ url: params['url'] }, `the cloud connection of user-defined mappers is not implemented yet: ${service} runs its flows on the local bus only`);
   const topicRoot = config.string('mqtt.topic_root');
   const healthOpts = {
     root: topicRoot,
@@ -65,12 +100,12 @@ export async function buildLocalMapper(config: TedgeConfig, logger: Logger, stop
   const publish = (m: Parameters<FlowEngineDeps['publish']>[0]): void => {
     void bus.publish(m).catch((err: unknown) => log.error({ err, topic: m.topic }, 'publish failed'));
   };
-  const engine = buildFlowEngine(config, log, 'local', publish);
+  const engine = buildFlowEngine(config, log, name, publish);
   const health = new HealthReporter(bus, systemClock, healthOpts, process.pid);
   const flows = new FlowsService({
     bus,
     engine,
-    flowsDir: flowsDirOf(config, 'local'),
+    flowsDir: flowsDirOf(config, name),
     logger: log,
     statsIntervalMs: durationMs(config.string('flows.stats.interval')),
     health: { filters: health.checkFilters(), handle: (topic) => health.handle(topic) },

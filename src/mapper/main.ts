@@ -9,7 +9,7 @@ import { buildAwsMapper } from './aws/main';
 import { buildAzMapper } from './az/main';
 import { buildC8yMapper } from './c8y/main';
 import { buildCollectdMapper } from './collectd/main';
-import { buildLocalMapper } from '../flows/local-mapper';
+import { buildLocalMapper, isUserMapperName } from '../flows/local-mapper';
 
 const CLOUDS = ['c8y', 'az', 'aws', 'collectd', 'local'] as const;
 type MapperName = (typeof CLOUDS)[number];
@@ -64,12 +64,14 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   // Listened to before anything connects: a stop while waiting for the broker ends the wait.
   const stop = terminationSignal(process);
   try {
-    if (!isMapperName(cloud)) throw new TedgeError('USAGE', `unsupported cloud '${cloud}': supported are ${CLOUDS.join(', ')}`);
+    const userMapper = !isMapperName(cloud) && cloud !== undefined && isUserMapperName(cloud);
+    if (!isMapperName(cloud) && !userMapper) throw new TedgeError('USAGE', `unsupported cloud '${cloud}': supported are ${CLOUDS.join(', ')}, or a user-defined mapper of <config-dir>/mappers/`);
     // The one place a profile enters: the mapper, its bridge and its HTTP side read `<cloud>.*` through this view.
     const loaded = TedgeConfig.load(configDir, env);
     const config = scope === undefined ? loaded : loaded.forCloud(scope.cloud, scope.profile);
     for (const warning of config.warnings) logger.warn(warning);
-    const lifecycle = await BUILDERS[cloud](config, logger, stop);
+    // Any other name is a user-defined mapper (thin-edge 2.x): its flows under <config-dir>/mappers/<name>/.
+    const lifecycle = isMapperName(cloud) ? await BUILDERS[cloud](config, logger, stop) : await buildLocalMapper(config, logger, stop, cloud as string);
     await lifecycle.run(stop, process);
     return 0;
   } catch (err) {
