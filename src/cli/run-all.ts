@@ -1,4 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
+import { type CloudScope, PROFILE_CLOUDS, mapperServiceName } from '../config/profiles';
 import { TedgeConfig, resolveConfigDir } from '../config/tedge-config';
 import { errorMessage } from '../core/errors';
 import { daemonLogging, reloadOnHangup } from '../log/daemon-logging';
@@ -17,6 +18,8 @@ export type MapperName = (typeof MAPPERS)[number];
 export interface RunAllPlan {
   readonly agent: boolean;
   readonly mappers: readonly MapperName[];
+  /** Cloud profiles with their url set: each its own mapper, `tedge-mapper-<cloud>@<name>` (not with --mappers). */
+  readonly profiles: readonly CloudScope[];
   /** One line per decision, logged at start so that "why is az not running?" has an answer. */
   readonly reasons: readonly string[];
 }
@@ -27,7 +30,8 @@ export interface RunAllPlan {
  * - c8y when `c8y.url` is set, or when no cloud URL at all is set but `device.id` is: a device not yet
  *   connected to any cloud still gets its telemetry mapped (what `tedge-mapper c8y` alone would do);
  * - az when `az.url` is set, aws when `aws.url` is set;
- * - collectd only when listed in --mappers: thin-edge.io has no key for it (its unit is enabled or not).
+ * - collectd only when listed in --mappers: thin-edge.io has no key for it (its unit is enabled or not);
+ * - each cloud profile whose url is set (`c8y.profiles.<name>.url`), as `tedge-mapper c8y --profile <name>`.
  * Each mapper hosts its cloud's built-in bridge, so the bridges come with their mappers.
  */
 export function planComponents(config: TedgeConfig, flags: { readonly agent: boolean; readonly mappers?: readonly string[] }): RunAllPlan {
@@ -37,7 +41,7 @@ export function planComponents(config: TedgeConfig, flags: { readonly agent: boo
     if (unknown.length > 0) throw new CommanderError(2, 'tedge.unknownMapper', `error: unknown mapper(s) ${unknown.join(', ')}: known are ${MAPPERS.join(', ')}`);
     const mappers = MAPPERS.filter((m) => flags.mappers?.includes(m));
     reasons.push(`mappers from --mappers: ${mappers.join(', ') || 'none'}`);
-    return { agent: flags.agent, mappers, reasons };
+    return { agent: flags.agent, mappers, profiles: [], reasons };
   }
   const has = (key: 'c8y.url' | 'az.url' | 'aws.url' | 'device.id'): boolean => (config.text(key) ?? '') !== '';
   const mappers: MapperName[] = [];
@@ -54,8 +58,16 @@ export function planComponents(config: TedgeConfig, flags: { readonly agent: boo
       reasons.push(`${cloud}: ${cloud}.url is set`);
     }
   }
-  if (mappers.length === 0) reasons.push('no mapper: no cloud url and no device.id is set');
-  return { agent: flags.agent, mappers, reasons };
+  const profiles: CloudScope[] = [];
+  for (const cloud of PROFILE_CLOUDS) {
+    for (const profile of config.profiles(cloud)) {
+      if ((config.forCloud(cloud, profile).text(`${cloud}.url`) ?? '') === '') continue;
+      profiles.push({ cloud, profile });
+      reasons.push(`${cloud}@${profile}: ${cloud}.profiles.${profile}.url is set`);
+    }
+  }
+  if (mappers.length === 0 && profiles.length === 0) reasons.push('no mapper: no cloud url and no device.id is set');
+  return { agent: flags.agent, mappers, profiles, reasons };
 }
 
 interface RunAllFlags {
@@ -156,6 +168,9 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, proc: NodeJS.
   if (plan.agent) components.push(mainComponent({ name: 'tedge-agent', kind: 'agent', load: loadAgent, argv: common, env: componentEnv, signals }));
   for (const cloud of plan.mappers) {
     components.push(mainComponent({ name: `tedge-mapper-${cloud}`, kind: 'mapper', load: loadMapper, argv: [...common, cloud], env: componentEnv, signals }));
+  }
+  for (const scope of plan.profiles) {
+    components.push(mainComponent({ name: mapperServiceName(scope), kind: 'mapper', load: loadMapper, argv: [...common, scope.cloud, '--profile', scope.profile ?? ''], env: componentEnv, signals }));
   }
   logger.info({ components: components.map((c) => c.name), reasons: plan.reasons }, 'starting');
   if (components.length === 0) {

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { payloadText } from '../../../src/core/message';
 import { BusProbe } from '../../helpers/bus-probe';
 import { CloudSimulator } from '../../helpers/cloud-sim';
 import { Daemon } from '../../helpers/daemon';
@@ -107,5 +108,17 @@ describe('tedge-mapper c8y --profile: two tenants, two mappers, one device', { t
     }
     await new Promise((r) => setTimeout(r, 500));
     for (const sim of [first, second]) assert.equal(sim.messages('measurement/measurements/create').filter((p) => p.includes('21.5')).length, 1);
+  });
+
+  it('tedge run all runs the profile mapper too, in its one process, under the same names', async () => {
+    for (const m of mappers) await m.stop();
+    const since = probe.received.length;
+    const all = Daemon.start('tedge', ['run', 'all', '--no-agent'], { TEDGE_CONFIG_DIR: dir });
+    mappers.push(all);
+    const upAgain = (service: string): Promise<string> =>
+      probe.waitFor(() => probe.received.slice(since).some((r) => r.topic === HEALTH(service) && payloadText(r).includes(`"pid":${all.process.pid}`) && payloadText(r).includes('"up"')), `${service} up in tedge run all`, 30_000).then(() => service);
+    await Promise.all(['tedge-mapper-c8y', 'tedge-mapper-c8y@second', 'tedge-mapper-bridge-c8y-second'].map(upAgain));
+    await probe.publish('c8y-second/s/us', '400,second_again,"through tedge run all"');
+    await second.waitFor((r) => r.some((m) => m.payload.includes('second_again')), 'the second tenant message through tedge run all');
   });
 });
