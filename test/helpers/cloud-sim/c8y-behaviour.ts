@@ -1,3 +1,4 @@
+import { csvFields } from '../../../src/mapper/c8y/operations/smartrest-requests';
 /** One message between the simulated Cumulocity and the device, from the cloud's point of view. */
 export interface SimMessage {
   readonly topic: string;
@@ -57,12 +58,17 @@ export class C8yBehaviour {
     }
     if (msg.topic !== 's/us' && !msg.topic.startsWith('s/us/')) return [];
     const out: SimMessage[] = [];
-    for (const line of msg.payload.split('\n')) out.push(...this.smartrest(line.trim()));
+    for (const record of smartrestRecords(msg.payload)) out.push(...this.smartrest(record));
     return out;
   }
 
-  private smartrest(line: string): SimMessage[] {
-    const fields = line.split(',');
+  private smartrest(record: string): SimMessage[] {
+    let fields: string[];
+    try {
+      fields = csvFields(record);
+    } catch {
+      return []; // Cumulocity answers a malformed record with an error the device ignores.
+    }
     switch (fields[0]) {
       case '100':
         this.devices.push({ id: fields[1] ?? '', type: fields[2] ?? 'thin-edge.io' });
@@ -132,4 +138,20 @@ export class C8yBehaviour {
 
 function notification(body: Record<string, unknown>): SimMessage {
   return { topic: 'devicecontrol/notifications', payload: JSON.stringify(body) };
+}
+
+/** The records of a SmartREST message: lines, except that a newline inside a quoted field belongs to the field. */
+function smartrestRecords(payload: string): string[] {
+  const records: string[] = [];
+  let quoted = false;
+  let start = 0;
+  for (let i = 0; i <= payload.length; i++) {
+    if (payload[i] === '"') quoted = !quoted;
+    else if (i === payload.length || (payload[i] === '\n' && !quoted)) {
+      const record = payload.slice(start, i).trim();
+      if (record !== '') records.push(record);
+      start = i + 1;
+    }
+  }
+  return records;
 }

@@ -143,7 +143,7 @@ describe('tedge-mapper c8y operations: cloud → mapper → agent → cloud', { 
     const id = await dev.sim.createOperation({ c8y_Echo: { text: 'hello; rm -rf /' } }, DEVICE);
     const op = await finished(id);
     assert.equal(op.status, 'SUCCESSFUL', op.failureReason);
-    assert.equal(op.result, 'hello; rm -rf /');
+    assert.equal(op.result, 'hello; rm -rf /\n');
   });
 
   it('a custom operation command running when the mapper stops is failed: at the stop, or after a kill -9 at the next start', async () => {

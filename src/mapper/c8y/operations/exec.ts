@@ -46,8 +46,12 @@ export function execRequest(name: string, spec: ExecSpec, argv: string[], ref: O
 
 /** Control characters other than tab and newline cannot travel in a SmartREST field. */
 function sanitize(text: string): string {
+  return truncateUtf8(withoutControls(text).trim(), MAX_REASON_BYTES);
+}
+
+function withoutControls(text: string): string {
   // eslint-disable-next-line no-control-regex
-  return truncateUtf8(text.replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '').trim(), MAX_REASON_BYTES);
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '');
 }
 
 /** The line before the command runs: 504/501, unless the command reports its status itself. */
@@ -68,7 +72,8 @@ export function execEndLines(req: ExecRequest, outcome: ExecOutcome): string[] {
   }
   const stdout = sanitize(outcome.stdout);
   if (stdout === '') return [successfulLine(req.ref)];
-  if (req.resultFormat === 'text') return [successfulLine(req.ref, stdout)];
+  // A text result is stdout as the command wrote it, final newline included, as thin-edge reports it.
+  if (req.resultFormat === 'text') return [successfulLine(req.ref, truncateUtf8(withoutControls(outcome.stdout), MAX_REASON_BYTES))];
   // CSV is already SmartREST fields: appended as written, not quoted again.
   return [`${successfulLine(req.ref)},${stdout.replace(/\n/g, ',')}`];
 }

@@ -146,7 +146,8 @@ describe('c8y operations directory: custom commands', () => {
   const req = (over: Partial<ExecRequest> = {}): ExecRequest => ({ name: 'c8y_Command', argv: ['cmd'], timeoutMs: 1000, resultFormat: 'text', skipStatusUpdate: false, ref: { by: 'id', opid: '9' }, smartrestTopic: 'c8y/s/us', ...over });
   it('statuses: 504 first, then 506 with stdout as one field, or the CSV fields as written', () => {
     assert.deepEqual(execStartLines(req()), ['504,9']);
-    assert.deepEqual(execEndLines(req(), { exitCode: 0, stdout: 'a, b\n', stderr: '' }), ['506,9,"a, b"']);
+    assert.deepEqual(execEndLines(req(), { exitCode: 0, stdout: 'a, b\n', stderr: '' }), ['506,9,"a, b\n"']);
+    assert.deepEqual(execEndLines(req({ ref: { by: 'name', name: 'c8y_Command' } }), { exitCode: 0, stdout: 'Executed successfully\n', stderr: '' }), ['503,c8y_Command,"Executed successfully\n"']);
     assert.deepEqual(execEndLines(req({ resultFormat: 'csv' }), { exitCode: 0, stdout: 'a,b\n', stderr: '' }), ['506,9,a,b']);
     assert.deepEqual(execEndLines(req(), { exitCode: 0, stdout: '', stderr: '' }), ['506,9']);
   });
