@@ -50,6 +50,8 @@ export interface FlowEngineDeps {
 export class FlowEngine {
   private readonly flows = new Map<string, RunningFlow>();
   private readonly mapperStore = new Map<string, string>();
+  /** The load error last reported per file: a reload for another file's change does not report it again. */
+  private readonly reported = new Map<string, string>();
   private readonly limits: IsolationLimits;
 
   constructor(private readonly deps: FlowEngineDeps) {
@@ -62,6 +64,7 @@ export class FlowEngine {
     for (const [path, running] of [...this.flows]) {
       if (!paths.includes(path)) {
         this.flows.delete(path);
+        this.reported.delete(path);
         await running.worker.stop();
         this.deps.logger.info({ flow: running.loaded.definition.name }, 'flow removed');
       }
@@ -122,6 +125,7 @@ export class FlowEngine {
     }
     if (previous) await previous.worker.stop();
     this.flows.set(path, { loaded, accepts: filtersMatcher(mqttFilters(def)), worker, stats });
+    this.reported.delete(path);
     this.deps.logger.info({ flow: def.name }, previous ? 'flow reloaded' : 'flow loaded');
     this.route(def, stats, worker, startup);
   }
@@ -220,6 +224,8 @@ export class FlowEngine {
   private reportLoadError(path: string, err: unknown): void {
     const keeps = this.flows.has(path) ? ' (its previous version keeps running)' : '';
     const text = `Flow ${path} cannot be loaded${keeps}: ${errorMessage(err)}`;
+    if (this.reported.get(path) === text) return;
+    this.reported.set(path, text);
     this.deps.logger.error({ path }, text);
     this.deps.publish(message(errorsTopic(this.deps.topicRoot), text, { qos: 1 }));
   }
