@@ -1,5 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { writeFileAtomic } from '../certs/files';
+import { scopeLabel } from '../config/profiles';
 import type { TedgeConfig } from '../config/tedge-config';
 import { CLOUDS, bridgeConfPath, resolveEndpoint } from './cloud-endpoint';
 import { BUILT_IN_BRIDGE_CONF, mosquittoBridge, renderMosquittoBridgeConf } from './mosquitto-bridge-conf';
@@ -26,19 +27,20 @@ function isDirectory(path: string): boolean {
 export async function refreshBridges(deps: RefreshDeps): Promise<{ readonly refreshed: readonly string[] }> {
   const { config } = deps;
   const steps = new StepReporter(deps.out);
-  const connected = CLOUDS.filter((cloud) => existsSync(bridgeConfPath(config.configDir, cloud)));
+  // Every connection: each cloud's default one and its profiles (c8y@<name>-bridge.conf).
+  const connected = CLOUDS.flatMap((cloud) => [undefined, ...config.profiles(cloud)].map((profile) => ({ cloud, profile }))).filter((s) => existsSync(bridgeConfPath(config.configDir, s.cloud, s.profile)));
   const builtIn = config.boolean('mqtt.bridge.built_in');
   if (connected.length === 0 && !builtIn) {
     steps.line('No bridges to refresh.');
     return { refreshed: [] };
   }
   if (config.boolean('mqtt.bind.enabled')) await steps.run('writing the local broker configuration', () => writeTedgeMosquittoConf(config), (path) => path);
-  for (const cloud of connected) {
-    const endpoint = resolveEndpoint(config, cloud);
+  for (const scope of connected) {
+    const endpoint = resolveEndpoint(config.forCloud(scope.cloud, scope.profile), scope.cloud);
     const text = builtIn ? BUILT_IN_BRIDGE_CONF : renderMosquittoBridgeConf(mosquittoBridge(endpoint, { rootCertIsDirectory: isDirectory(endpoint.rootCertPath) }));
-    await steps.run(`refreshing the bridge to ${cloud}: ${endpoint.bridgeConfPath}`, () => writeFileAtomic(endpoint.bridgeConfPath, text, 0o644), () => (builtIn ? 'built-in bridge' : 'mosquitto bridge'));
+    await steps.run(`refreshing the bridge to ${scopeLabel(scope)}: ${endpoint.bridgeConfPath}`, () => writeFileAtomic(endpoint.bridgeConfPath, text, 0o644), () => (builtIn ? 'built-in bridge' : 'mosquitto bridge'));
   }
   if (await deps.services.isAvailable()) await steps.run('restarting mosquitto', () => deps.services.run('restart', 'mosquitto'));
   else steps.skipped('restarting mosquitto', `${deps.services.name} is not available here; restart mosquitto yourself`);
-  return { refreshed: connected };
+  return { refreshed: connected.map(scopeLabel) };
 }

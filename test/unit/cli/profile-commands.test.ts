@@ -89,6 +89,15 @@ describe('tedge ... --profile', () => {
     assert.match(conf, /^notification_topic te\/device\/main\/service\/mosquitto-c8y-second-bridge\/status\/health$/m);
   });
 
+  it('refresh-bridges rewrites the bridge file of a connected profile too', async () => {
+    assert.equal((await tedge(['connect', 'c8y', '--offline', '--profile', 'second'])).code, 0);
+    assert.equal((await tedge(['config', 'set', 'mqtt.bridge.built_in', 'false'])).code, 0);
+    const run = await tedge(['refresh-bridges']);
+    assert.equal(run.code, 0, run.err);
+    assert.match(run.out, /refreshing the bridge to c8y@second: .*c8y@second-bridge\.conf\.\.\. ok \(mosquitto bridge\)/);
+    assert.match(readFileSync(join(dir, 'mosquitto-conf', 'c8y@second-bridge.conf'), 'utf8'), /^connection edge_to_c8y@second$/m);
+  });
+
   it('refuses a profile whose bridge prefix is that of another connection, naming it', async () => {
     assert.equal((await tedge(['config', 'unset', 'c8y.bridge.topic_prefix', '--profile', 'second'])).code, 0);
     assertOneErrorLine(await tedge(['connect', 'c8y', '--offline', '--profile', 'second']), /the bridge topic prefix 'c8y' is also that of the default c8y connection \(c8y\.bridge\.topic_prefix\)/);
