@@ -3,9 +3,11 @@
  * Filters starting with a wildcard do not match `$`-topics [MQTT-4.7.2-1].
  */
 export function topicMatches(filter: string, topic: string): boolean {
-  if (topic.startsWith('$') && (filter.startsWith('+') || filter.startsWith('#'))) return false;
-  const f = filter.split('/');
-  const t = topic.split('/');
+  return levelsMatch(filter.split('/'), filter.startsWith('+') || filter.startsWith('#'), topic.split('/'), topic.startsWith('$'));
+}
+
+function levelsMatch(f: readonly string[], wildFirst: boolean, t: readonly string[], dollarTopic: boolean): boolean {
+  if (dollarTopic && wildFirst) return false;
   for (let i = 0; i < f.length; i++) {
     const part = f[i];
     if (part === '#') return true;
@@ -24,16 +26,7 @@ export function filtersMatcher(filters: readonly string[]): (topic: string) => b
   return (topic) => {
     const t = topic.split('/');
     const dollar = topic.startsWith('$');
-    return split.some(({ parts, wildFirst }) => {
-      if (dollar && wildFirst) return false;
-      for (let i = 0; i < parts.length; i++) {
-        const part = parts[i];
-        if (part === '#') return true;
-        if (i >= t.length) return false;
-        if (part !== '+' && part !== t[i]) return false;
-      }
-      return parts.length === t.length;
-    });
+    return split.some(({ parts, wildFirst }) => levelsMatch(parts, wildFirst, t, dollar));
   };
 }
 

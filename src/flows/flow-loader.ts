@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { type Stats, existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseToml } from '../config/toml';
 import { compileStepModule } from './compile-script';
@@ -13,29 +13,33 @@ export interface LoadedFlow {
   readonly digest: string;
 }
 
+/** Every entry below `dir`, depth first in name order, with its stat; entries that vanish meanwhile are skipped. */
+function walk(dir: string, visit: (path: string, st: Stats) => void): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir).sort();
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const p = join(dir, name);
+    let st: Stats;
+    try {
+      st = statSync(p);
+    } catch {
+      continue;
+    }
+    visit(p, st);
+    if (st.isDirectory()) walk(p, visit);
+  }
+}
+
 /** Every flow file under `dir` (recursively), sorted; params files excluded. */
 export function flowFiles(dir: string): string[] {
   const out: string[] = [];
-  const walk = (d: string): void => {
-    let names: string[];
-    try {
-      names = readdirSync(d).sort();
-    } catch {
-      return;
-    }
-    for (const name of names) {
-      const p = join(d, name);
-      let st;
-      try {
-        st = statSync(p);
-      } catch {
-        continue;
-      }
-      if (st.isDirectory()) walk(p);
-      else if (flowName(dir, p) !== undefined) out.push(p);
-    }
-  };
-  walk(dir);
+  walk(dir, (p, st) => {
+    if (st.isFile() && flowName(dir, p) !== undefined) out.push(p);
+  });
   return out;
 }
 
@@ -66,24 +70,6 @@ export function loadFlow(flowsDir: string, path: string, mapperParams: Record<st
 /** What changes when any file under the flows directory changes (hot reload's trigger). */
 export function treeFingerprint(dir: string): string {
   const parts: string[] = [];
-  const walk = (d: string): void => {
-    let names: string[];
-    try {
-      names = readdirSync(d).sort();
-    } catch {
-      return;
-    }
-    for (const name of names) {
-      const p = join(d, name);
-      try {
-        const st = statSync(p);
-        parts.push(`${p}:${st.size}:${st.mtimeMs}`);
-        if (st.isDirectory()) walk(p);
-      } catch {
-        parts.push(`${p}:gone`);
-      }
-    }
-  };
-  walk(dir);
+  walk(dir, (p, st) => parts.push(`${p}:${st.size}:${st.mtimeMs}`));
   return parts.join('|');
 }
