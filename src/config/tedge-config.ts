@@ -1,6 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { commonNameOf } from '../certs/subject';
 import { TedgeError, errorMessage } from '../core/errors';
 import { type ConfigFile, locateConfigFile, readConfigFile, readMapperConfigs, writeConfigFile } from './config-file';
@@ -61,7 +61,9 @@ export class TedgeConfig {
    * Reads `<configDir>/tedge.ini`, or thin-edge's tedge.toml when only that exists (missing = all
    * defaults; both = an error naming both); env values are validated on read.
    */
-  static load(configDir: string, env: Readonly<Record<string, string | undefined>> = {}): TedgeConfig {
+  static load(dir: string, env: Readonly<Record<string, string | undefined>> = {}): TedgeConfig {
+    // Absolute, as the paths derived from it must be (path keys are absolute, as thin-edge's): `--config-dir ./cfg` works.
+    const configDir = resolve(dir);
     const file = locateConfigFile(configDir);
     const contents = readConfigFile(file);
     const values = new Map<string, string>();
