@@ -18,16 +18,22 @@ export interface ConfigFile {
 /**
  * The file that holds the configuration: tedge.ini, or tedge.toml when only that one exists (a device
  * taken over from thin-edge.io). Both present is refused, naming both: two files that may disagree
- * must not be merged by a rule the user cannot see. Neither: tedge.ini, created on the first set.
+ * must not be merged by a rule the user cannot see (a tedge.ini without any key does not count).
+ * Neither: tedge.ini, created on the first set.
  */
 export function locateConfigFile(configDir: string): ConfigFile {
   const ini = join(configDir, INI_FILE_NAME);
   const toml = join(configDir, TOML_FILE_NAME);
   const hasToml = existsSync(toml);
-  if (hasToml && existsSync(ini)) {
+  // The package's tedge.ini holds only comments: installed on a device that has thin-edge's tedge.toml, it must not hide it.
+  if (hasToml && existsSync(ini) && holdsValues(ini)) {
     throw new TedgeError('CONFIG_FILE', `both ${ini} and ${toml} exist: remove one (tedge config convert-toml moves ${TOML_FILE_NAME} into ${INI_FILE_NAME} when ${INI_FILE_NAME} is absent)`);
   }
   return hasToml ? { kind: 'toml', path: toml } : { kind: 'ini', path: ini };
+}
+
+function holdsValues(iniPath: string): boolean {
+  return parseIniFile(iniPath, readFileSync(iniPath, 'utf8')).size > 0;
 }
 
 /** A file's values as dotted keys; `document` is the parsed TOML, kept so that writing it back keeps what we do not know. */
@@ -144,7 +150,7 @@ export function convertTomlToIni(configDir: string): { readonly from: string; re
   const toml = join(configDir, TOML_FILE_NAME);
   const ini = join(configDir, INI_FILE_NAME);
   if (!existsSync(toml)) throw new TedgeError('CONFIG_FILE', `there is no ${toml} to convert`);
-  if (existsSync(ini)) throw new TedgeError('CONFIG_FILE', `${ini} exists already: remove it or ${toml} first (nothing was changed)`);
+  if (existsSync(ini) && holdsValues(ini)) throw new TedgeError('CONFIG_FILE', `${ini} exists already: remove it or ${toml} first (nothing was changed)`);
   const { values } = readConfigFile({ kind: 'toml', path: toml });
   const texts = new Map([...values].map(([k, v]) => [k, v.text]));
   writeConfigFile({ kind: 'ini', path: ini }, texts, new Map(), () => undefined);

@@ -94,6 +94,14 @@ describe("thin-edge.io's tedge.toml", () => {
     assertOneErrorLine(run, new RegExp(`both ${join(dir, 'tedge.ini')} and ${join(dir, 'tedge.toml')} exist`));
   });
 
+  it("a tedge.ini holding only comments (the package's) does not hide tedge.toml, and convert-toml replaces it", async () => {
+    writeFileSync(join(dir, 'tedge.ini'), '; tedge-ts configuration\n; Set values with `tedge config set KEY VALUE`\n');
+    assert.equal((await runTedgeIn(dir, ['config', 'get', 'c8y.url'])).out, 'example.cumulocity.com\n');
+    assert.equal((await runTedgeIn(dir, ['config', 'convert-toml'])).code, 0);
+    assert.equal((await runTedgeIn(dir, ['config', 'get', 'c8y.url'])).out, 'example.cumulocity.com\n');
+    assert.equal(existsSync(join(dir, 'tedge.toml')), false);
+  });
+
   it('convert-toml writes tedge.ini with the same values and renames tedge.toml', async () => {
     const before = (await runTedgeIn(dir, ['config', 'list'])).out;
     const run = await runTedgeIn(dir, ['config', 'convert-toml']);
