@@ -6,6 +6,8 @@ import { parseMeasurement } from '../core/measurement';
 import { type EntityTopicId, parseTopic } from '../core/topics';
 import { awsTopic } from '../mapper/aws/topic';
 import { toC8yAlarm } from '../mapper/c8y/alarms';
+import { healthStatus } from '../mapper/c8y/health';
+import { smartrestLine } from '../mapper/c8y/smartrest';
 import { EarlyMessages } from '../mapper/c8y/early-messages';
 import { toC8yEvent } from '../mapper/c8y/events';
 import { toC8yMeasurement } from '../mapper/c8y/measurements';
@@ -183,6 +185,29 @@ const BUILTINS: Record<string, (setup: BuiltinSetup) => Transform> = {
       const smartrestTopic = src.isMain || src.externalId === undefined ? `${prefix}/s/us` : `${prefix}/s/us/${src.externalId}`;
       const out = toC8yAlarm(parseAlarm(payloadText(msg)), { prefix, topicType: parsed.channel.type, smartrestTopic, now: new Date(msg.time), ...externalSourceOf(src) });
       return [fromMessage(out, msg.time)];
+    };
+  },
+  'into-c8y-health-status': ({ config, stores }) => {
+    const root = stringOf(config, 'topic_root', 'into-c8y-health-status', 'te');
+    const prefix = stringOf(config, 'c8y_prefix', 'into-c8y-health-status', 'c8y');
+    const defaultType = stringOf(config, 'service_type', 'into-c8y-health-status', 'service');
+    const registrationOf = (entity: string): Record<string, unknown> | undefined => {
+      const text = stores.mapper.get(entity);
+      const json = text === undefined ? undefined : parseJson(text);
+      return isJsonObject(json) ? json : undefined;
+    };
+    // The c8y mapper's health mapping (src/mapper/c8y/health.ts): a service's status → 102 on its parent's topic.
+    return (msg) => {
+      const parsed = parseTopic(msg.topic, root);
+      if (parsed === undefined || parsed.channel.kind !== 'health') return [msg];
+      const reg = registrationOf(parsed.entity);
+      if (reg === undefined || reg['@type'] !== 'service' || typeof reg['@id'] !== 'string') return [];
+      const parent = typeof reg['@parent'] === 'string' ? reg['@parent'] : 'device/main//';
+      const parentId = registrationOf(parent)?.['@id'];
+      const topic = parent === 'device/main//' || typeof parentId !== 'string' ? `${prefix}/s/us` : `${prefix}/s/us/${parentId}`;
+      const name = typeof reg['name'] === 'string' ? reg['name'] : (parsed.entity.split('/')[3] || reg['@id']);
+      const type = typeof reg['type'] === 'string' ? reg['type'] : defaultType;
+      return [{ topic, payload: encoder.encode(smartrestLine(102, reg['@id'], type, name, healthStatus(payloadText(msg)))), time: msg.time }];
     };
   },
   'cache-early-messages': ({ config, stores }) => {

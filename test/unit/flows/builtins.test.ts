@@ -69,6 +69,23 @@ describe('builtin steps', () => {
     assert.deepEqual(step.onInterval(T).outputs.map((m) => `[${m.topic}] ${dec.decode(m.payload)}`), ['[te/device/c1///m/env] {"t":1}']);
   });
 
+  it('into-c8y-health-status: a registered service → 102 on its parent topic; others dropped', () => {
+    const mapper = new KvStore();
+    mapper.set('device/main/service/app', '{"@id":"dev:device:main:service:app","@type":"service"}');
+    mapper.set('device/child//', '{"@id":"dev:device:child","@type":"child-device"}');
+    mapper.set('device/child/service/db', '{"@id":"dev:device:child:service:db","@type":"service","@parent":"device/child//","type":"systemd","name":"postgres"}');
+    assert.deepEqual(run('into-c8y-health-status', {}, [
+      ['te/device/main/service/app/status/health', '{"status":"up"}'],
+      ['te/device/child/service/db/status/health', '0'],
+      ['te/device/main/service/unknown/status/health', '{"status":"up"}'],
+      ['te/device/main///m/x', '{}'],
+    ], mapper), [
+      '[c8y/s/us] 102,dev:device:main:service:app,service,app,up',
+      '[c8y/s/us/dev:device:child] 102,dev:device:child:service:db,systemd,postgres,down',
+      '[te/device/main///m/x] {}',
+    ]);
+  });
+
   it('refuses unknown builtins and bad config', () => {
     assert.throws(() => run('nope', {}, []), /unknown builtin step 'nope'/);
     assert.throws(() => run('set-topic', {}, []), /set-topic: config.topic must be a string/);
