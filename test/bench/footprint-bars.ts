@@ -46,14 +46,18 @@ async function main(): Promise<number> {
   const sea = join(packages, 'tedge-x86_64');
   const rssBar = bars.idleRssMiB['x86_64'];
   if (process.env['BARS_SKIP_RSS'] !== '1' && existsSync(sea) && rssBar !== undefined) {
-    process.env['BENCH_VARIANT_IDLE_SECONDS'] ??= '40';
-    const m = await measureVariant({
-      name: 'bars',
-      what: 'run all, runtime.env',
-      args: ['run', 'all', '--mappers', 'c8y,collectd'],
-      services: ['tedge-agent', 'tedge-mapper-c8y', 'tedge-mapper-collectd'],
-      env: runtimeEnvironment(),
-    });
+    const idleSeconds = Number(process.env['BARS_IDLE_SECONDS'] ?? 40);
+    const m = await measureVariant(
+      {
+        name: 'bars',
+        what: 'run all, runtime.env',
+        args: ['run', 'all', '--mappers', 'c8y,collectd'],
+        services: ['tedge-agent', 'tedge-mapper-c8y', 'tedge-mapper-collectd'],
+        env: runtimeEnvironment(),
+      },
+      undefined,
+      idleSeconds,
+    );
     verdicts.push(judge('tedge-x86_64 run all, idle RSS MiB', m.memory.rss / 1048576, rssBar, bars.tolerance));
   }
   if (verdicts.length === 0) {

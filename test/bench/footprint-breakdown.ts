@@ -115,7 +115,11 @@ export interface Measured {
 }
 
 /** Starts one variant on its own broker; `during` runs once it is up (the entities mode registers there). */
-export async function measureVariant(variant: Variant, during?: (port: number, pid: number) => Promise<Record<string, unknown>>): Promise<Measured> {
+export async function measureVariant(
+  variant: Variant,
+  during?: (port: number, pid: number) => Promise<Record<string, unknown>>,
+  idleSeconds = IDLE_SECONDS,
+): Promise<Measured> {
   // BENCH_EXECUTABLE: a copy, so that a run beside another benchmark shares no page of the binary with it
   // (shared pages are never paged out, which would hide what the page release does).
   const executable = variant.executable ?? process.env['BENCH_EXECUTABLE'] ?? join(PACKAGES, 'tedge-x86_64');
@@ -153,7 +157,7 @@ export async function measureVariant(variant: Variant, during?: (port: number, p
     if (variant.services.length === 0) await sleep(3000);
     const startupMs = Date.now() - t0;
     const extra = during ? await during(broker.port, pid) : undefined;
-    await sleep(IDLE_SECONDS * 1000);
+    await sleep(idleSeconds * 1000);
     if (child.exitCode !== null) throw new Error(`${variant.name}: exited with ${String(child.exitCode)}`);
     const m = memory(pid);
     const f = faults(pid);
