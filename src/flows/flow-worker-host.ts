@@ -98,6 +98,11 @@ export class FlowWorker {
       void worker.terminate();
       throw new Error(ready.error);
     }
+    if (this.closed) {
+      // Stopped while this (re)start was under way: the thread must not outlive its flow.
+      void worker.terminate();
+      return ready.startup;
+    }
     this.hasInterval = ready.hasInterval;
     this.worker = worker;
     this.detach = () => {
