@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { freePort } from './mosquitto';
+import { stablePort } from './mosquitto';
 
 /**
  * The environment of a `tedge-agent` whose whole device lives under `dir`: every path a daemon writes
@@ -16,6 +16,6 @@ export async function agentEnv(dir: string, brokerPort: number): Promise<Record<
     TEDGE_DATA_PATH: join(dir, 'data'),
     TEDGE_TMP_PATH: join(dir, 'tmp'),
     TEDGE_SUDO_ENABLE: 'false',
-    TEDGE_HTTP_BIND_PORT: String(await freePort()),
+    TEDGE_HTTP_BIND_PORT: String(await stablePort()), // bound again by every restart of the agent
   };
 }

@@ -17,6 +17,23 @@ export function freePort(): Promise<number> {
   });
 }
 
+/**
+ * A free port below the OS's ephemeral range (32768 up), for a daemon that binds it again after a restart:
+ * an ephemeral port freed by the first run can meanwhile be taken by any outgoing connection on the machine.
+ */
+export async function stablePort(): Promise<number> {
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const free = await new Promise<boolean>((resolve) => {
+      const server = createServer();
+      server.unref();
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
+}
+
 export function waitForPort(port: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   return new Promise((resolve, reject) => {
