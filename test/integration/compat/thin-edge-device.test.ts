@@ -28,6 +28,10 @@ describe('rehomeDevicePaths: only absolute /etc/tedge and /var paths move', () =
  * unchanged but for its absolute paths, run against the Cumulocity simulator by our agent and c8y mapper as two
  * daemons, and as `tedge run all`.
  * The environment only says what a test must: the brokers' ports and the simulator's CA, no sudo, free HTTP ports.
+ * Where the files come from (thin-edge.io's repository): the plugin TOMLs, `operations/command`, `c8y_Command`
+ * (on_message) and the customized `software_update.toml` from its docs (the steps' scripts under /etc/tedge instead
+ * of /usr/bin); `c8y_OpenDoor.template`, `open_door.toml`, `do_something.sh` from its RobotFramework tests;
+ * system.toml's [init] from configuration/contrib/system/systemd.
  */
 function deviceSuite(mode: 'tedge-agent and tedge-mapper c8y' | 'tedge run all'): void {
   describe(`a thin-edge.io device configuration directory, unchanged (${mode})`, { timeout: 60_000 }, () => {
