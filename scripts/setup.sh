@@ -36,6 +36,8 @@ if [ "${TEDGE_PACKAGING:-0}" = "1" ]; then
   command -v update-binfmts >/dev/null 2>&1 || need_apt+=(binfmt-support)
   command -v aarch64-linux-gnu-g++ >/dev/null 2>&1 || need_apt+=(g++-aarch64-linux-gnu)
   command -v arm-linux-gnueabihf-g++ >/dev/null 2>&1 || need_apt+=(g++-arm-linux-gnueabihf)
+  # icupkg and genrb cut the ICU data in the packaged node down to English (scripts/lib/icu-english-only.sh).
+  command -v icupkg >/dev/null 2>&1 && command -v genrb >/dev/null 2>&1 || need_apt+=(icu-devtools)
 fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"

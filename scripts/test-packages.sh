@@ -15,3 +15,6 @@ esac
 PACKAGE_ARCHS="$archs" PACKAGE_LINTIAN=1 npm run package
 debian_archs=$(for a in $archs; do case $a in x86_64) echo amd64;; aarch64) echo arm64;; armhf) echo armhf;; esac; done | xargs)
 TEDGE_SYSTEM_TESTS=1 TEDGE_SYSTEM_ARCHS="$debian_archs" node --test --test-concurrency=1 dist/test/system/
+# Footprint bars (packaging/footprint-bars.json): idle RSS of `tedge run all` (x86_64) and each .deb's size may not
+# regress by more than 10 %.
+bash scripts/check-footprint-bars.sh

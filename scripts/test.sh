@@ -8,8 +8,9 @@ cd "$(dirname "$0")/.."
 export TEDGE_FUZZ=1 TEDGE_NATIVE_REQUIRED=1 TEDGE_SETUP_RAUC=1
 bash scripts/setup.sh
 export PATH="$PATH:/usr/sbin"
-npm test
+# The suites run with the shipped executable's runtime flags (packaging/runtime.env), so what is tested is what runs.
+scripts/with-runtime-env.sh npm test
 # The fault-injection suite (test/faults): SIGTERM, kill -9, broker restarts, a refusing cloud, a full disk.
-npm run test:faults
+scripts/with-runtime-env.sh npm run test:faults
 npm run test:native
 npm run fuzz -- "${TEDGE_FUZZ_SECONDS:-20}"
