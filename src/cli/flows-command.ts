@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { topicMatches } from '../bus/topic-filter';
-import { TedgeError } from '../core/errors';
+import { TedgeError, errorMessage } from '../core/errors';
 import { type Message, formatLine, message, parseLine } from '../core/message';
 import { createLogger } from '../log/logger';
 import type { FlowDefinition } from '../flows/model';
@@ -10,11 +11,41 @@ import { mqttFilters } from '../flows/model';
 import { FlowEngine } from '../flows/flow-engine';
 import { flowsDirOf, isolationLimits, mapperParamsOf } from '../flows/local-mapper';
 import { systemClock } from '../runtime/system-clock';
+import { type Clock, fixedClock } from '../core/clock';
 import type { CommandContext } from './context';
 
 interface MapperOptions {
   mapper: string;
   flowsDir?: string;
+}
+
+interface TestOptions extends MapperOptions {
+  flow?: string;
+  finalOnInterval?: boolean;
+  context?: string;
+  processingTime?: string;
+  base64Input?: boolean;
+  base64Output?: boolean;
+}
+
+function processingClock(text: string | undefined): Clock {
+  if (text === undefined) return systemClock;
+  const at = new Date(text);
+  if (Number.isNaN(at.getTime())) throw new TedgeError('USAGE', `--processing-time: not an RFC 3339 time: ${text}`);
+  return fixedClock(at);
+}
+
+/** `--context`: an inline JSON object, or the path of a file holding one. */
+function contextValues(arg: string): Record<string, unknown> {
+  const text = arg.trim().startsWith('{') || !existsSync(arg) ? arg : readFileSync(arg, 'utf8');
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new TedgeError('USAGE', `--context: not a JSON object: ${errorMessage(err)}`);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new TedgeError('USAGE', '--context: not a JSON object');
+  return value as Record<string, unknown>;
 }
 
 /** `local`, a built-in mapper's name or a user mapper's: `[a-z][a-z0-9-]*`, as thin-edge names them. */
@@ -28,12 +59,12 @@ function checkMapper(name: string): string {
  * `[topic] payload` lines, as the mapper would publish them (errors on te/errors unless the flow says
  * otherwise).
  */
-function engineFor(ctx: CommandContext, opts: MapperOptions, print: (m: Message) => void): { engine: FlowEngine; dir: string } {
+function engineFor(ctx: CommandContext, opts: MapperOptions, print: (m: Message) => void, clock: Clock = systemClock): { engine: FlowEngine; dir: string } {
   const config = ctx.config();
   const mapper = checkMapper(opts.mapper);
   const dir = opts.flowsDir ?? flowsDirOf(config, mapper);
   const logger = createLogger({ name: 'tedge-flows', level: 'error', write: (line) => ctx.err(line) });
-  const engine = new FlowEngine({ flowsDir: dir, topicRoot: config.string('mqtt.topic_root'), service: `tedge-mapper-${mapper}`, mapperParams: mapperParamsOf(config, mapper), limits: isolationLimits(config), logger, clock: systemClock, publish: print });
+  const engine = new FlowEngine({ flowsDir: dir, topicRoot: config.string('mqtt.topic_root'), service: `tedge-mapper-${mapper}`, mapperParams: mapperParamsOf(config, mapper), limits: isolationLimits(config), logger, clock, publish: print });
   return { engine, dir };
 }
 
@@ -77,11 +108,18 @@ export function registerFlowsCommand(program: Command, context: () => CommandCon
     .argument('[payload]', 'payload of the sample message')
     .option('--flow <file>', 'only this flow definition (.toml), or this step script alone (.js, .mjs, .ts)')
     .option('--final-on-interval', 'call onInterval after the last sample')
-    .action(async (topic: string | undefined, payload: string | undefined, opts: MapperOptions & { flow?: string; finalOnInterval?: boolean }) => {
+    .option('--context <json>', 'JSON object (inline, or a file) to initialise context.mapper with')
+    .option('--processing-time <rfc3339>', 'processing time of the samples (default: now)')
+    .option('--base64-input', 'the sample payloads are base64')
+    .option('--base64-output', 'print the output payloads as base64')
+    .action(async (topic: string | undefined, payload: string | undefined, opts: TestOptions) => {
       if (topic !== undefined && payload === undefined) throw new TedgeError('USAGE', 'Missing sample payload');
       const ctx = context();
-      const { engine } = engineFor(ctx, opts, (m) => ctx.out(`${formatLine(m)}\n`));
+      const print = (m: Message): void => ctx.out(`${opts.base64Output ? `[${m.topic}] ${Buffer.from(m.payload).toString('base64')}` : formatLine(m)}\n`);
+      const { engine } = engineFor(ctx, opts, print, processingClock(opts.processingTime));
+      const sample = (t: string, p: string): Message => message(t, opts.base64Input ? Buffer.from(p, 'base64') : p);
       try {
+        if (opts.context !== undefined) engine.seedMapperContext(contextValues(opts.context));
         const only = opts.flow === undefined ? undefined : resolve(opts.flow);
         if (only === undefined) await engine.sync();
         else if (only.endsWith('.toml')) await engine.sync((path) => path === only);
@@ -89,11 +127,12 @@ export function registerFlowsCommand(program: Command, context: () => CommandCon
         else throw new TedgeError('USAGE', `--flow takes a flow definition (.toml) or a step script (.js, .mjs, .ts): ${opts.flow}`);
         if (only !== undefined && engine.definitions().length === 0) throw new TedgeError('CONFIG_FILE', `no such flow: ${opts.flow}`);
         // One sample at a time, through the same engine (and so the same workers and steps) as the mapper.
-        if (topic !== undefined) await engine.dispatch(message(topic, payload ?? ''));
+        if (topic !== undefined) await engine.dispatch(sample(topic, payload ?? ''));
         else {
           for await (const line of createInterface({ input: process.stdin, crlfDelay: Infinity })) {
             if (line.trim() === '') continue;
-            await engine.dispatch(parseLine(line));
+            const parsed = parseLine(line);
+            await engine.dispatch(sample(parsed.topic, Buffer.from(parsed.payload).toString('utf8')));
           }
         }
         if (opts.finalOnInterval) await engine.tick(true);

@@ -58,6 +58,11 @@ export class FlowEngine {
     this.limits = deps.limits ?? DEFAULT_LIMITS;
   }
 
+  /** Values for context.mapper before the flows start (`tedge flows test --context`): JSON values by key. */
+  seedMapperContext(values: Record<string, unknown>): void {
+    for (const [k, v] of Object.entries(values)) if (v !== null && v !== undefined) this.mapperStore.set(k, JSON.stringify(v));
+  }
+
   /** Loads (or reloads) the directory: new and changed flows start, removed ones stop. */
   async sync(only?: (path: string) => boolean): Promise<void> {
     const paths = flowFiles(this.deps.flowsDir).filter((p) => only === undefined || only(p));

@@ -83,6 +83,19 @@ export function onInterval() { return n === 0 ? null : { topic: 'sensor/avg', pa
     assert.equal(run.out, '[sensor/avg] 6\n');
   });
 
+  it('test --context seeds context.mapper, --processing-time fixes the time, --base64-input/--base64-output', async () => {
+    const run = await runTedgeIn(dir, [
+      'flows', 'test', '--flow', join(flows, 'c8y.toml'),
+      '--context', '{"device/child//":{"@id":"child-xid","@type":"child-device"}}',
+      '--processing-time', '2025-08-07T12:00:00Z',
+      '--base64-input', 'te/device/child///m/env', Buffer.from('{"t":1}').toString('base64'),
+    ]);
+    assert.equal(run.code, 0, run.err);
+    assert.equal(run.out, '[c8y/measurement/measurements/create] {"externalSource":{"externalId":"child-xid","type":"c8y_Serial"},"type":"env","time":"2025-08-07T12:00:00Z","t":{"t":{"value":1}}}\n');
+    const b64 = await runTedgeIn(dir, ['flows', 'test', '--base64-output', '--processing-time', '2025-08-07T12:00:00Z', 'te/device/main///m/', '{"t":1}']);
+    assert.equal(Buffer.from(b64.out.replace(/^\[[^\]]*\] /, ''), 'base64').toString(), '{"type":"ThinEdgeMeasurement","time":"2025-08-07T12:00:00Z","t":{"t":{"value":1}}}');
+  });
+
   it('a broken flow makes list fail, naming it', async () => {
     const broken = join(flows, 'broken.toml');
     writeFileSync(broken, 'input.mqtt.topics = 1\n');
