@@ -27,6 +27,7 @@ import { builtinHandlers } from './operations/builtin-handlers';
 import { CommandLogs } from './operations/command-log';
 import { CommandStore } from './operations/command-store';
 import { CommandExecutor, type HandlerEnvironment } from './operations/executor';
+import type { HandlerConfig } from './operations/operation';
 import { clientTls } from './transfer/client-tls';
 import { downloadFile } from './transfer/download';
 import { uploadFile } from './transfer/upload';
@@ -254,6 +255,19 @@ async function runConnected(ctx: {
   return restart.signal.aborted && !ctx.stop.aborted ? EXIT_RESTART_REQUIRED : 0;
 }
 
+/** The config as handlers read it: by key name, and per cloud profile. */
+function handlerConfig(config: TedgeConfig): HandlerConfig {
+  return {
+    string: (key) => config.string(requireKey(key)),
+    text: (key) => config.text(requireKey(key)),
+    number: (key) => config.number(requireKey(key)),
+    boolean: (key) => config.boolean(requireKey(key)),
+    list: (key) => config.list(requireKey(key)),
+    profiles: (cloud) => config.profiles(cloud),
+    forCloud: (cloud, profile) => handlerConfig(config.forCloud(cloud, profile)),
+  };
+}
+
 /**
  * The command framework with the built-in operations and the workflows of <config-dir>/operations (which
  * may replace them), its state under agent.state.path and logs under logs.path.
@@ -272,13 +286,7 @@ function operationsExecutor(deps: {
   const environment: HandlerEnvironment = {
     device,
     configDir: config.configDir,
-    config: {
-      string: (key) => config.string(requireKey(key)),
-      text: (key) => config.text(requireKey(key)),
-      number: (key) => config.number(requireKey(key)),
-      boolean: (key) => config.boolean(requireKey(key)),
-      list: (key) => config.list(requireKey(key)),
-    },
+    config: handlerConfig(config),
     reportError,
     restartAgent,
   };

@@ -65,19 +65,26 @@ export type Outcome =
 /** The end of a builtin step: `json` is merged into the payload either way (progress, the reason to report). */
 export type StepResult = { readonly ok: true; readonly json: JsonObject } | { readonly ok: false; readonly reason: string; readonly json?: JsonObject };
 
+/** The agent's TedgeConfig as handlers read it. */
+export interface HandlerConfig {
+  string(key: string): string;
+  text(key: string): string | undefined;
+  number(key: string): number;
+  boolean(key: string): boolean;
+  list(key: string): readonly string[];
+  /** Named cloud profiles (`c8y.profiles.<name>.*`) with a value; absent in handler tests that have none. */
+  profiles?(cloud: 'c8y' | 'az' | 'aws'): readonly string[];
+  /** The view of one profile: `<cloud>.*` keys read from `<cloud>.profiles.<name>.*` (TedgeConfig.forCloud). */
+  forCloud?(cloud: 'c8y' | 'az' | 'aws', profile: string): HandlerConfig;
+}
+
 /** What a handler may use: the composition root builds what they share, the executor adds each one's `capabilityChanged`. */
 export interface HandlerContext {
   /** The device this agent serves (mqtt.device_topic_id), e.g. `device/main//` or `device/child1//`. */
   readonly device: EntityTopicId;
   readonly configDir: string;
   /** Effective config values by key (the agent's TedgeConfig), for keys handlers read. */
-  readonly config: {
-    string(key: string): string;
-    text(key: string): string | undefined;
-    number(key: string): number;
-    boolean(key: string): boolean;
-    list(key: string): readonly string[];
-  };
+  readonly config: HandlerConfig;
   /** Republish this handler's capability (plugins or plugin files changed). */
   capabilityChanged(): void;
   /** A broken plugin file or plugin: one message on te/errors and one log line; the agent goes on. */

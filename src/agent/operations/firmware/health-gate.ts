@@ -1,6 +1,7 @@
 import { type JsonValue, isJsonObject, parseJson } from '../../../core/json';
 import { type EntityTopicId, defaultSchemeParts, serviceTopicId, topicFor } from '../../../core/topics';
-import type { HandlerContext } from '../operation';
+import { type CloudScope, PROFILE_CLOUDS, mapperServiceName } from '../../../config/profiles';
+import type { HandlerConfig, HandlerContext } from '../operation';
 
 /**
  * The health gate of a new firmware slot: which services must report `up`, and whether a status
@@ -16,12 +17,11 @@ export interface RequiredService {
   readonly mosquittoBridge?: boolean;
 }
 
-const CLOUDS = ['c8y', 'az', 'aws'] as const;
-
 /**
- * The agent, and on the main device each configured cloud's mapper (`<cloud>.url` set) and its bridge
- * connected to the cloud: the built-in bridge `tedge-mapper-bridge-<prefix>` (up only while connected),
- * or with mqtt.bridge.built_in=false mosquitto's `mosquitto-<prefix>-bridge`.
+ * The agent, and on the main device each configured connection's mapper (`<cloud>.url` set, in the
+ * default profile or a named one: `tedge-mapper-c8y@<name>`) and its bridge connected to the cloud:
+ * the built-in bridge `tedge-mapper-bridge-<prefix>` (up only while connected), or with
+ * mqtt.bridge.built_in=false mosquitto's `mosquitto-<prefix>-bridge` (a profile has its own prefix).
  */
 export function requiredServices(ctx: Pick<HandlerContext, 'config' | 'device'>, root: string, pid: number): RequiredService[] {
   const parts = defaultSchemeParts(ctx.device);
@@ -30,12 +30,21 @@ export function requiredServices(ctx: Pick<HandlerContext, 'config' | 'device'>,
   const out: RequiredService[] = [{ name: 'tedge-agent', topic: health('tedge-agent'), pid }];
   if (ctx.device !== ('device/main//' as EntityTopicId)) return out;
   const builtIn = ctx.config.boolean('mqtt.bridge.built_in');
-  for (const cloud of CLOUDS) {
-    if ((ctx.config.text(`${cloud}.url`) ?? '') === '') continue;
-    out.push({ name: `tedge-mapper-${cloud}`, topic: health(`tedge-mapper-${cloud}`) });
-    const prefix = ctx.config.string(`${cloud}.bridge.topic_prefix`);
-    if (builtIn) out.push({ name: `tedge-mapper-bridge-${prefix}`, topic: health(`tedge-mapper-bridge-${prefix}`) });
-    else out.push({ name: `mosquitto-${prefix}-bridge`, topic: health(`mosquitto-${prefix}-bridge`), mosquittoBridge: true });
+  for (const cloud of PROFILE_CLOUDS) {
+    const named = ctx.config.profiles?.(cloud) ?? [];
+    const connections: Array<[CloudScope, HandlerConfig]> = [[{ cloud, profile: undefined }, ctx.config]];
+    for (const profile of named) {
+      const view = ctx.config.forCloud?.(cloud, profile);
+      if (view !== undefined) connections.push([{ cloud, profile }, view]);
+    }
+    for (const [scope, config] of connections) {
+      if ((config.text(`${cloud}.url`) ?? '') === '') continue;
+      const mapper = mapperServiceName(scope);
+      out.push({ name: mapper, topic: health(mapper) });
+      const prefix = config.string(`${cloud}.bridge.topic_prefix`);
+      if (builtIn) out.push({ name: `tedge-mapper-bridge-${prefix}`, topic: health(`tedge-mapper-bridge-${prefix}`) });
+      else out.push({ name: `mosquitto-${prefix}-bridge`, topic: health(`mosquitto-${prefix}-bridge`), mosquittoBridge: true });
+    }
   }
   return out;
 }

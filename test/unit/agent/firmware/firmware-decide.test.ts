@@ -88,6 +88,42 @@ describe('firmware health gate', () => {
     assert.deepEqual(child.map((s) => s.topic), ['te/device/child1/service/tedge-agent/status/health']);
   });
 
+  it('cloud profiles: each profile with a url has its mapper tedge-mapper-c8y@<name> and its own bridge', () => {
+    const values: Record<string, string> = {
+      'c8y.url': 'a.example',
+      'c8y.bridge.topic_prefix': 'c8y',
+      'c8y.profiles.second.url': 'b.example',
+      'c8y.profiles.second.bridge.topic_prefix': 'c8y-second',
+      'c8y.profiles.nourl.bridge.topic_prefix': 'c8y-nourl',
+    };
+    // A profile's view reads `c8y.<rest>` from `c8y.profiles.<name>.<rest>`, as TedgeConfig.forCloud does.
+    const view = (profile: string) => {
+      const map: Record<string, string> = {};
+      for (const [k, v] of Object.entries(values)) {
+        const m = /^c8y\.profiles\.([^.]+)\.(.+)$/.exec(k);
+        if (m?.[1] === profile) map[`c8y.${m[2]}`] = v;
+      }
+      return config(map);
+    };
+    const ctx = (builtIn: string) => {
+      values['mqtt.bridge.built_in'] = builtIn;
+      return { ...config(values), profiles: (cloud: string) => (cloud === 'c8y' ? ['nourl', 'second'] : []), forCloud: (_cloud: string, profile: string) => view(profile) };
+    };
+    const gate = requiredServices({ device: 'device/main//', config: ctx('true') }, 'te', 42);
+    assert.deepEqual(
+      gate.map((s) => s.topic),
+      [
+        'te/device/main/service/tedge-agent/status/health',
+        'te/device/main/service/tedge-mapper-c8y/status/health',
+        'te/device/main/service/tedge-mapper-bridge-c8y/status/health',
+        'te/device/main/service/tedge-mapper-c8y@second/status/health',
+        'te/device/main/service/tedge-mapper-bridge-c8y-second/status/health',
+      ],
+    );
+    const mosq = requiredServices({ device: 'device/main//', config: ctx('false') }, 'te', 42);
+    assert.deepEqual(mosq[4], { name: 'mosquitto-c8y-second-bridge', topic: 'te/device/main/service/mosquitto-c8y-second-bridge/status/health', mosquittoBridge: true });
+  });
+
   it('up in this boot: our pid for the agent, not older than the reboot for others', () => {
     const agent = { name: 'tedge-agent', topic: 't', pid: 42 };
     const mapper = { name: 'm', topic: 't' };
