@@ -113,6 +113,10 @@ function deviceSuite(mode: 'tedge-agent and tedge-mapper c8y' | 'tedge run all')
       const list = (): Array<Record<string, unknown>> => (dev.sim.managedObject(DEVICE)?.['c8y_SoftwareList'] as Array<Record<string, unknown>> | undefined) ?? [];
       await dev.sim.waitFor(() => list().some((m) => m['name'] === 'nano'), 'the software list with nano');
       assert.deepEqual(list().find((m) => m['name'] === 'nano'), { name: 'nano', version: '2.0', softwareType: 'script', url: '' });
+      const removed = await finished(await dev.sim.createOperation({ c8y_SoftwareUpdate: [{ name: 'nano', version: '2.0', softwareType: 'script', action: 'delete', url: '' }] }, DEVICE));
+      assert.equal(removed.status, 'SUCCESSFUL', removed.failureReason);
+      assert.equal(readFileSync(join(root, 'var/lib/tedge-script-plugin/installed.tsv'), 'utf8'), '');
+      await dev.sim.waitFor(() => !list().some((m) => m['name'] === 'nano'), 'the software list without nano');
     });
 
     it('c8y_LogfileRequest of the log plugin TOML type software-management: the agent log of that update, as thin-edge names it', async () => {
