@@ -125,7 +125,7 @@ const TABLE = {
 
   'flows.stats.interval': { type: 'duration', doc: 'Interval between the flow statistics published by a mapper', default: '1h' },
   'flows.memory.heap_size': { type: 'integer', doc: 'JavaScript heap of one flow, in bytes (its worker is restarted when a step exhausts it)', default: '16777216' },
-  'flows.memory.stack_size': { type: 'integer', doc: 'JavaScript stack of one flow, in bytes', default: '1048576' },
+  'flows.memory.stack_size': { type: 'integer', doc: 'JavaScript stack of one flow, in bytes (at least 1 MiB: the thread of a flow needs it to start)', default: '1048576' },
   'flows.step_timeout': { type: 'duration', doc: 'CPU time one call of a flow step may take before it is cut', default: '1s' },
 
   'mqtt.topic_root': { type: 'string', doc: 'Root of the te/ topic tree', default: 'te' },

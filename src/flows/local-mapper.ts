@@ -24,7 +24,8 @@ export function isolationLimits(config: TedgeConfig): IsolationLimits {
   return {
     callTimeoutMs: durationMs(config.string('flows.step_timeout')),
     heapMb: Math.max(8, Math.ceil(config.number('flows.memory.heap_size') / 1048576)),
-    stackMb: Math.max(0.25, config.number('flows.memory.stack_size') / 1048576),
+    // thin-edge's 256 KiB is QuickJS's stack; a Node worker needs about 1 MiB just to load its own modules.
+    stackMb: Math.max(1, config.number('flows.memory.stack_size') / 1048576),
   };
 }
 

@@ -15,6 +15,7 @@ export function onMessage(message, context) {
   if (what === 'payload-escape') { const F = message.payload.constructor.constructor; return { topic: 'out', payload: String(F('return typeof process')()) }; }
   if (what === 'pollute') { Object.prototype.polluted = 'yes'; Array.prototype.map = () => 'hijacked'; JSON.stringify = () => 'hijacked'; return null; }
   if (what === 'throw') throw new Error('not today');
+  if (what === 'recurse') { const f = (n) => f(n + 1) + 1; return { topic: 'out', payload: String(f(0)) }; }
   return { topic: 'out/hostile', payload: 'alive ' + what };
 }`;
 const INNOCENT = `
@@ -54,6 +55,7 @@ describe('isolation of user steps', () => {
     ['escape', /Code generation from strings disallowed for this context/],
     ['payload-escape', /Code generation from strings disallowed for this context/],
     ['throw', /step 'hostile\.js'.*: not today/],
+    ['recurse', /step 'hostile\.js'.*Maximum call stack size exceeded/],
   ] as const) {
     it(`${what}: reported on te/errors; the flow goes on with the next message, the other flow is untouched`, async () => {
       const lines = await attack(what);
