@@ -13,7 +13,7 @@ import { HealthReporter, healthLastWill } from './health';
 import { Lifecycle, terminationSignal } from './lifecycle';
 import { localBrokerOptions } from './local-broker';
 import { systemClock, systemTimers } from './system-clock';
-import { HealthWatchdog, NOTIFY_RATIO, WATCHED_SERVICES, type WatchedService, watchdogSecOf } from './watchdog';
+import { HealthWatchdog, watchedServices, watchedUnits } from './watchdog';
 
 interface WatchdogFlags {
   readonly configDir?: string;
@@ -25,20 +25,15 @@ interface WatchdogFlags {
 
 const SERVICE = 'tedge-watchdog';
 
-/** `WatchdogSec` of each watched unit that has one (thin-edge reads /lib/systemd/system/<unit>.service). */
-function watchedServices(unitsDir: string, device: string): WatchedService[] {
-  const watched: WatchedService[] = [];
-  for (const name of WATCHED_SERVICES) {
-    let text: string;
+/** A unit file of `unitsDir` (thin-edge reads /lib/systemd/system); undefined when absent. */
+function unitReader(unitsDir: string): (file: string) => string | undefined {
+  return (file) => {
     try {
-      text = readFileSync(join(unitsDir, `${name}.service`), 'utf8');
+      return readFileSync(join(unitsDir, file), 'utf8');
     } catch {
-      continue;
+      return undefined;
     }
-    const seconds = watchdogSecOf(text);
-    if (seconds !== undefined) watched.push({ name, entity: serviceTopicId(device, name), intervalMs: Math.max(1, Math.floor(seconds / NOTIFY_RATIO)) * 1000 });
-  }
-  return watched;
+  };
 }
 
 /** systemd-notify on behalf of a watched service (its unit needs NotifyAccess=all, as ours have). */
@@ -49,7 +44,7 @@ function notifyFor(env: NodeJS.ProcessEnv): (pid: number) => void {
 }
 
 /**
- * `tedge-watchdog` (thin-edge §4.5): for each tedge unit with WatchdogSec, a health check every
+ * `tedge-watchdog` (thin-edge §4.5): for each tedge unit with WatchdogSec (and each connected cloud profile's mapper), a health check every
  * WatchdogSec/4 and WATCHDOG=1 for the pid of a fresh answer. Ends (exit 0) when no unit has WatchdogSec.
  */
 export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
@@ -78,7 +73,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     const config = TedgeConfig.load(configDir, env);
     const root = config.string('mqtt.topic_root');
     const device = config.string('mqtt.device_topic_id').split('/')[1] ?? 'main';
-    const services = watchedServices(flags.unitsDir, device);
+    const services = watchedServices(watchedUnits(config), unitReader(flags.unitsDir), device);
     if (services.length === 0) {
       logger.warn(`no tedge unit in ${flags.unitsDir} has WatchdogSec: nothing to watch`);
       return 0;

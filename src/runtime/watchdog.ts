@@ -1,12 +1,50 @@
+import { existsSync } from 'node:fs';
 import type { Bus } from '../bus/bus';
+import { PROFILE_CLOUDS, mapperServiceName } from '../config/profiles';
+import type { TedgeConfig } from '../config/tedge-config';
+import { bridgeConfPath } from '../connect/cloud-endpoint';
 import type { Clock, Timers } from '../core/clock';
 import { message, payloadText } from '../core/message';
-import { type EntityTopicId, topicFor } from '../core/topics';
+import { type EntityTopicId, serviceTopicId, topicFor } from '../core/topics';
 import type { Logger } from '../log/logger';
 import type { Service } from './service';
 
 /** The units thin-edge's tedge-watchdog looks after (§4.5). */
 export const WATCHED_SERVICES = ['tedge-mapper-c8y', 'tedge-mapper-az', 'tedge-mapper-aws', 'tedge-mapper-collectd', 'tedge-agent'] as const;
+
+/** A service to watch and the unit file whose WatchdogSec applies to it. */
+export interface WatchedUnit {
+  readonly name: string;
+  readonly unitFile: string;
+}
+
+/**
+ * thin-edge's units, and the mapper of each cloud profile the device is connected to (its bridge file
+ * exists, as for `tedge refresh-bridges`): `tedge-mapper-c8y@<name>`, an instance of the template
+ * `tedge-mapper-c8y@.service`. thin-edge's template has no WatchdogSec so its watchdog skips them;
+ * ours has one, and systemd would restart a profile's mapper that nobody pings for.
+ */
+export function watchedUnits(config: Pick<TedgeConfig, 'configDir' | 'profiles'>): WatchedUnit[] {
+  const units: WatchedUnit[] = WATCHED_SERVICES.map((name) => ({ name, unitFile: `${name}.service` }));
+  for (const cloud of PROFILE_CLOUDS) {
+    for (const profile of config.profiles(cloud)) {
+      if (!existsSync(bridgeConfPath(config.configDir, cloud, profile))) continue;
+      units.push({ name: mapperServiceName({ cloud, profile }), unitFile: `tedge-mapper-${cloud}@.service` });
+    }
+  }
+  return units;
+}
+
+/** Each unit whose file (read by `readUnit`, undefined when absent) has WatchdogSec, checked every WatchdogSec/4. */
+export function watchedServices(units: readonly WatchedUnit[], readUnit: (file: string) => string | undefined, device: string): WatchedService[] {
+  const watched: WatchedService[] = [];
+  for (const unit of units) {
+    const text = readUnit(unit.unitFile);
+    const seconds = text === undefined ? undefined : watchdogSecOf(text);
+    if (seconds !== undefined) watched.push({ name: unit.name, entity: serviceTopicId(device, unit.name), intervalMs: Math.max(1, Math.floor(seconds / NOTIFY_RATIO)) * 1000 });
+  }
+  return watched;
+}
 
 /** thin-edge pings every WatchdogSec/4 (at least every second). */
 export const NOTIFY_RATIO = 4;
