@@ -22,7 +22,7 @@ export interface WatchedUnit {
  * thin-edge's units, and the mapper of each cloud profile the device is connected to (its bridge file
  * exists, as for `tedge refresh-bridges`): `tedge-mapper-c8y@<name>`, an instance of the template
  * `tedge-mapper-c8y@.service`. thin-edge's template has no WatchdogSec so its watchdog skips them;
- * ours has one, and systemd would restart a profile's mapper that nobody pings for.
+ * ours has one, so a profile's mapper gets the same health checks as the default one.
  */
 export function watchedUnits(config: Pick<TedgeConfig, 'configDir' | 'profiles'>): WatchedUnit[] {
   const units: WatchedUnit[] = WATCHED_SERVICES.map((name) => ({ name, unitFile: `${name}.service` }));
