@@ -108,9 +108,11 @@ const BUILTINS: Record<string, (setup: BuiltinSetup) => Transform> = {
     const max = config['max_size'];
     if (typeof max !== 'number' || !Number.isInteger(max) || max < 0) throw new TedgeError('CONFIG_INVALID_VALUE', 'limit-payload-size: config.max_size must be a number of bytes');
     const discard = config['discard'] === true;
+    // Which setting the error names: the built-in mappers' flows name their tedge config key.
+    const setting = stringOf(config, 'setting', 'limit-payload-size', 'limit-payload-size.max_size');
     return (msg) => {
       if (discard && msg.payload.length > max) return [];
-      limitPayloadSize(msg.payload, max, 'limit-payload-size.max_size');
+      limitPayloadSize(msg.payload, max, setting);
       return [msg];
     };
   },
