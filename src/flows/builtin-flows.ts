@@ -1,4 +1,10 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { TedgeConfig } from '../config/tedge-config';
+import type { Converter } from '../core/converter';
+import { errorsTopic } from '../core/topics';
 import type { MeaFlowOptions } from '../mapper/steps/mea-flow';
+import { FlowsConverter, installBuiltinFlow } from './flows-converter';
 
 export interface MeaFlowSettings extends MeaFlowOptions {
   /** `<cloud>.topics`. */
@@ -37,4 +43,18 @@ export function meaFlowToml(cloud: 'az' | 'aws', s: MeaFlowSettings): string {
     'errors.mqtt.topic = "te/errors"',
     '',
   ].join('\n');
+}
+
+/**
+ * The converter of the az or aws mapper: its flows when `<config-dir>/mappers/<cloud>[.<profile>]/flows/`
+ * exists (the mapper then installs its `mea.toml` there, as thin-edge 2.x does, and runs what the
+ * directory holds), else the built-in converter. Opt-in by directory for now, so that a device without it
+ * keeps today's behaviour exactly.
+ */
+export function meaConverter(cloud: 'az' | 'aws', config: TedgeConfig, settings: MeaFlowSettings, builtIn: () => Converter): Converter {
+  const profile = config.scope?.profile;
+  const dir = join(config.configDir, 'mappers', profile === undefined ? cloud : `${cloud}.${profile}`, 'flows');
+  if (!existsSync(dir)) return builtIn();
+  installBuiltinFlow(dir, 'mea', meaFlowToml(cloud, settings));
+  return new FlowsConverter(dir, errorsTopic(config.string('mqtt.topic_root')));
 }

@@ -4,6 +4,9 @@ import type { Converter } from '../../../src/core/converter';
 import { errorMessage } from '../../../src/core/errors';
 import { type Message, formatLine, message } from '../../../src/core/message';
 import { meaFlowToml } from '../../../src/flows/builtin-flows';
+import { FlowsConverter, installBuiltinFlow } from '../../../src/flows/flows-converter';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { AwsConverter } from '../../../src/mapper/aws/converter';
 import { AzConverter } from '../../../src/mapper/az/converter';
 import type { TimeFormat } from '../../../src/mapper/steps/add-timestamp';
@@ -63,6 +66,34 @@ describe("the az and aws mappers' mea flow, generated from their settings, gives
       assert.deepEqual(await viaFlow(t, meaFlowToml('aws', opts)), viaConverter(new AwsConverter(opts), new Date(t.now)));
     });
   }
+
+  it('as the mapper runs it (FlowsConverter under MapperRuntime), the same bytes and errors as AwsConverter', () => {
+    t = new EngineUnderTest();
+    const opts = { topics: TOPICS, timestampFormat: 'unix' as const, maxPayloadSize: 256, prefix: 'aws', maxPayloadSizeKey: 'aws.mapper.mqtt.max_payload_size' };
+    installBuiltinFlow(t.dir, 'mea', meaFlowToml('aws', opts));
+    const now = new Date(t.now);
+    assert.deepEqual(viaConverter(new FlowsConverter(t.dir, 'te/errors'), now), viaConverter(new AwsConverter(opts), now));
+  });
+
+  it("installs the flow and its template; keeps a user's edit; respects a disabled or removed flow", () => {
+    t = new EngineUnderTest();
+    const flow = join(t.dir, 'mea.toml');
+    installBuiltinFlow(t.dir, 'mea', 'v1');
+    assert.deepEqual([readFileSync(flow, 'utf8'), readFileSync(`${flow}.template`, 'utf8')], ['v1', 'v1']);
+    installBuiltinFlow(t.dir, 'mea', 'v2');
+    assert.equal(readFileSync(flow, 'utf8'), 'v2', 'an unedited flow follows the settings');
+    writeFileSync(flow, 'mine');
+    installBuiltinFlow(t.dir, 'mea', 'v3');
+    assert.deepEqual([readFileSync(flow, 'utf8'), readFileSync(`${flow}.template`, 'utf8')], ['mine', 'v3']);
+    renameSync(flow, `${flow}.disabled`);
+    installBuiltinFlow(t.dir, 'mea', 'v4');
+    assert.equal(existsSync(flow), false, 'disabled stays disabled');
+  });
+
+  it('refuses a script step in a built-in mapper (it runs builtins synchronously)', () => {
+    t = new EngineUnderTest().write({ 'x.toml': 'input.mqtt.topics = ["a"]\nsteps = [{ script = "x.js" }]\n', 'x.js': 'export function onMessage(m) { return m; }' });
+    assert.throws(() => new FlowsConverter(t.dir, 'te/errors'), /builtin steps only for now; run .*x\.js in tedge-mapper local/);
+  });
 
   it('reads as thin-edge documents it', () => {
     assert.equal(
