@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { type FlowMessage, type StepFailure, packMessages } from './flow-message';
@@ -76,7 +77,9 @@ export class FlowWorker {
   /** Starts the thread and runs onStartup; rejects with the load error of a flow that cannot run. */
   async start(): Promise<WorkerReply> {
     const init = this.init();
-    const worker = new Worker(join(__dirname, 'flow-worker.js'), {
+    const source = workerSource();
+    const worker = new Worker(source.code ?? source.file, {
+      eval: source.code !== undefined,
       workerData: init,
       resourceLimits: { maxOldGenerationSizeMb: this.limits.heapMb, maxYoungGenerationSizeMb: YOUNG_GENERATION_MB, stackSizeMb: this.limits.stackMb },
       // The step's thread gets no environment and cannot write to the mapper's stdio.
@@ -240,6 +243,23 @@ export class FlowWorker {
       },
     );
   }
+}
+
+/**
+ * The worker's code: `flow-worker.js` beside this module (dist/, the .deb's JavaScript tree), else, in the
+ * single executable, its bundle embedded as the SEA asset `flow-worker.js` (run with eval: a SEA has no
+ * file for it). Without either, the worker fails to start and the flow is reported as not loaded.
+ */
+function workerSource(): { file: string; code?: string } {
+  const file = join(__dirname, 'flow-worker.js');
+  if (existsSync(file)) return { file };
+  try {
+    const sea = require('node:sea') as { isSea(): boolean; getAsset(key: string, encoding: string): string };
+    if (sea.isSea()) return { file, code: sea.getAsset('flow-worker.js', 'utf8') };
+  } catch {
+    // not a single executable, or no such asset: the file is what is missing
+  }
+  return { file };
 }
 
 function EMPTY(id: number): WorkerReply {
