@@ -81,14 +81,14 @@ SEA_REQUIRE="require = require('node:module').createRequire(process.execPath);"
 
 # esbuild: one CommonJS file with every dependency; optional modules replaced by a stub that throws, modules
 # MQTT.js loads but tedge never uses by one whose every use throws. The TypeScript compiler (3.5 MB, a
-# devDependency, only for .ts flow steps) is not shipped: flow steps in the packaged tedge are .js.
+# devDependency, only for .ts flow steps) is not shipped: the packaged tedge refuses .ts flow steps.
 bundle() {
   local entry=$1 outfile=$2
   shift 2
   "$ESBUILD" "$entry" --bundle --platform=node --target=node20 --format=cjs --minify --legal-comments=none \
     --alias:supports-color="$STUB" --alias:bufferutil="$STUB" --alias:utf-8-validate="$STUB" \
     --alias:ws="$UNUSED" --alias:socks="$UNUSED" --alias:worker-timers="$UNUSED" \
-    --external:typescript \
+    --external:typescript --define:__TEDGE_SINGLE_EXECUTABLE__=true \
     --define:__TEDGE_VERSION__="\"$VERSION\"" --banner:js="$SEA_REQUIRE" --log-level=warning --outfile="$outfile" "$@"
 }
 
@@ -102,21 +102,23 @@ build_arch() {
 
   local js=$work/tedge.js
   local config=$work/sea-config.json
-  if [ "$arch" = armhf ]; then
-    if [ -n "$ADDON" ]; then
+  # A flow's worker thread runs its own bundle; a SEA has no file for it, and armhf's node no SEA assets:
+  # for every architecture it is embedded as text in the main bundle (flow-worker-host.ts runs it with eval).
+  bundle src/flows/flow-worker.ts "$work/flow-worker.txt"
+  {
+    printf "globalThis.__TEDGE_FLOW_WORKER__ = require('./flow-worker.txt');\n"
+    if [ "$arch" = armhf ] && [ -n "$ADDON" ]; then
       cp "$ADDON" "$work/tedge_native.node"
-      printf "globalThis.__TEDGE_EMBEDDED_ADDON__ = require('./tedge_native.node');\nrequire('%s/src/bin/tedge.ts');\n" "$ROOT" >"$work/entry.js"
-      bundle "$work/entry.js" "$js" --loader:.node=binary
-    else
-      bundle src/bin/tedge.ts "$js"
+      printf "globalThis.__TEDGE_EMBEDDED_ADDON__ = require('./tedge_native.node');\n"
     fi
-    printf '{"main":"%s","output":"%s","disableExperimentalSEAWarning":true,"useCodeCache":true}\n' "$js" "$work/sea.blob" >"$config"
-  else
-    bundle src/bin/tedge.ts "$js"
-    local assets=""
-    [ -n "$ADDON" ] && assets=",\"assets\":{\"tedge_native.node\":\"$ADDON\"}"
-    printf '{"main":"%s","output":"%s","disableExperimentalSEAWarning":true,"useCodeCache":true%s}\n' "$js" "$work/sea.blob" "$assets" >"$config"
-  fi
+    printf "require('%s/src/bin/tedge.ts');\n" "$ROOT"
+  } >"$work/entry.js"
+  bundle "$work/entry.js" "$js" --loader:.txt=text --loader:.node=binary
+  local assets=""
+  # Node 20.11 (armhf) has no SEA assets: its addon is in the bundle above.
+  [ "$arch" != armhf ] && [ -n "$ADDON" ] && assets=",\"assets\":{\"tedge_native.node\":\"$ADDON\"}"
+  printf '{"main":"%s","output":"%s","disableExperimentalSEAWarning":true,"useCodeCache":true%s}\n' "$js" "$work/sea.blob" "$assets" >"$config"
+  log "$arch: flow worker bundle $(stat -c %s "$work/flow-worker.txt") bytes"
   log "$arch: bundle $(stat -c %s "$js") bytes; generating the SEA blob with $NODE_SPEC ${QEMU[*]:+(under ${QEMU[0]})}"
   # The code cache is V8 bytecode of that architecture and version: only that node may write it.
   (cd "$work" && env -u NODE_OPTIONS "${QEMU[@]}" "$NODE_BIN" --experimental-sea-config "$config" >"$work/sea-blob.log" 2>&1) ||

@@ -2,6 +2,9 @@ import { TedgeError, errorMessage } from '../core/errors';
 
 const CALLBACKS = ['onStartup', 'onMessage', 'onInterval'] as const;
 
+/** true in the single executable (scripts/package.sh defines it), which ships no TypeScript compiler. */
+declare const __TEDGE_SINGLE_EXECUTABLE__: boolean | undefined;
+
 /**
  * A step module as the body of a function that returns its callbacks, ready for a sandbox's vm.Script.
  * `.ts` goes through the TypeScript compiler when it is installed (a development dependency, loaded
@@ -48,6 +51,10 @@ export function compileStepModule(source: string, path: string): string {
 }
 
 function transpileTypeScript(source: string, path: string): string {
+  if (typeof __TEDGE_SINGLE_EXECUTABLE__ === 'boolean' && __TEDGE_SINGLE_EXECUTABLE__) {
+    // Refused before any lookup: a compiler found by chance (a node_modules above the cwd) would make a flow work on one device only.
+    throw new TedgeError('CONFIG_FILE', `${path}: the packaged tedge runs .js flow steps only (it has no TypeScript compiler): compile this step to .js`);
+  }
   let ts: typeof import('typescript');
   try {
     ts = require('typescript') as typeof import('typescript');

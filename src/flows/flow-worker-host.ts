@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { type FlowMessage, type StepFailure, packMessages } from './flow-message';
@@ -245,21 +244,18 @@ export class FlowWorker {
   }
 }
 
+/** Set by the single executable's entry (scripts/package.sh): the worker's bundle, as text. */
+type EmbeddingGlobal = { __TEDGE_FLOW_WORKER__?: string };
+
 /**
- * The worker's code: `flow-worker.js` beside this module (dist/, the .deb's JavaScript tree), else, in the
- * single executable, its bundle embedded as the SEA asset `flow-worker.js` (run with eval: a SEA has no
- * file for it). Without either, the worker fails to start and the flow is reported as not loaded.
+ * The worker's code: in the single executable, its bundle embedded in the main one (run with eval: a SEA
+ * has no file for it; one way for every architecture, as armhf's node has no SEA assets); elsewhere
+ * `flow-worker.js` beside this module (dist/, the .deb's JavaScript tree).
  */
 function workerSource(): { file: string; code?: string } {
   const file = join(__dirname, 'flow-worker.js');
-  if (existsSync(file)) return { file };
-  try {
-    const sea = require('node:sea') as { isSea(): boolean; getAsset(key: string, encoding: string): string };
-    if (sea.isSea()) return { file, code: sea.getAsset('flow-worker.js', 'utf8') };
-  } catch {
-    // not a single executable, or no such asset: the file is what is missing
-  }
-  return { file };
+  const code = (globalThis as EmbeddingGlobal).__TEDGE_FLOW_WORKER__;
+  return code === undefined ? { file } : { file, code };
 }
 
 function EMPTY(id: number): WorkerReply {
