@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { type CloudScope, PROFILE_CLOUDS, mapperServiceName } from '../config/profiles';
 import { TedgeConfig, resolveConfigDir } from '../config/tedge-config';
 import { errorMessage } from '../core/errors';
+import { configuredUserMappers } from '../flows/configured-mappers';
 import { daemonLogging, reloadOnHangup } from '../log/daemon-logging';
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '../log/logger';
 import { nativeForProcess } from '../native/binding';
@@ -20,6 +21,8 @@ export interface RunAllPlan {
   readonly mappers: readonly MapperName[];
   /** Cloud profiles with their url set: each its own mapper, `tedge-mapper-<cloud>@<name>` (not with --mappers). */
   readonly profiles: readonly CloudScope[];
+  /** `tedge-mapper local` and the user-defined mappers of `<config-dir>/mappers/` (thin-edge 2.x). */
+  readonly userMappers: readonly string[];
   /** One line per decision, logged at start so that "why is az not running?" has an answer. */
   readonly reasons: readonly string[];
 }
@@ -31,17 +34,21 @@ export interface RunAllPlan {
  *   connected to any cloud still gets its telemetry mapped (what `tedge-mapper c8y` alone would do);
  * - az when `az.url` is set, aws when `aws.url` is set;
  * - collectd only when listed in --mappers: thin-edge.io has no key for it (its unit is enabled or not);
- * - each cloud profile whose url is set (`c8y.profiles.<name>.url`), as `tedge-mapper c8y --profile <name>`.
+ * - each cloud profile whose url is set (`c8y.profiles.<name>.url`), as `tedge-mapper c8y --profile <name>`;
+ * - `local` when `<config-dir>/mappers/local/flows/` exists, and each other directory of `<config-dir>/mappers/`
+ *   with a mapper.toml or a flows/ (not c8y, az, aws, collectd nor their `<cloud>.<profile>`), as `tedge-mapper <name>`.
  * Each mapper hosts its cloud's built-in bridge, so the bridges come with their mappers.
  */
 export function planComponents(config: TedgeConfig, flags: { readonly agent: boolean; readonly mappers?: readonly string[] }): RunAllPlan {
   const reasons: string[] = [];
+  const user = configuredUserMappers(config.configDir);
   if (flags.mappers !== undefined) {
-    const unknown = flags.mappers.filter((m) => !MAPPERS.some((k) => k === m));
-    if (unknown.length > 0) throw new CommanderError(2, 'tedge.unknownMapper', `error: unknown mapper(s) ${unknown.join(', ')}: known are ${MAPPERS.join(', ')}`);
+    const unknown = flags.mappers.filter((m) => !MAPPERS.some((k) => k === m) && !user.names.includes(m));
+    if (unknown.length > 0) throw new CommanderError(2, 'tedge.unknownMapper', `error: unknown mapper(s) ${unknown.join(', ')}: known are ${[...MAPPERS, ...user.names].join(', ')}`);
     const mappers = MAPPERS.filter((m) => flags.mappers?.includes(m));
-    reasons.push(`mappers from --mappers: ${mappers.join(', ') || 'none'}`);
-    return { agent: flags.agent, mappers, profiles: [], reasons };
+    const userMappers = user.names.filter((m) => flags.mappers?.includes(m));
+    reasons.push(`mappers from --mappers: ${[...mappers, ...userMappers].join(', ') || 'none'}`);
+    return { agent: flags.agent, mappers, profiles: [], userMappers, reasons };
   }
   const has = (key: 'c8y.url' | 'az.url' | 'aws.url' | 'device.id'): boolean => (config.text(key) ?? '') !== '';
   const mappers: MapperName[] = [];
@@ -66,8 +73,10 @@ export function planComponents(config: TedgeConfig, flags: { readonly agent: boo
       reasons.push(`${cloud}@${profile}: ${cloud}.profiles.${profile}.url is set`);
     }
   }
-  if (mappers.length === 0 && profiles.length === 0) reasons.push('no mapper: no cloud url and no device.id is set');
-  return { agent: flags.agent, mappers, profiles, reasons };
+  for (const name of user.names) reasons.push(name === 'local' ? 'local: mappers/local/flows/ exists' : `${name}: user-defined mapper in mappers/${name}/`);
+  for (const name of user.skipped) reasons.push(`mappers/${name}/ skipped: not a mapper name ([a-z][a-z0-9-]*, not bridge-*)`);
+  if (mappers.length === 0 && profiles.length === 0 && user.names.length === 0) reasons.push('no mapper: no cloud url, no device.id and no user-defined mapper');
+  return { agent: flags.agent, mappers, profiles, userMappers: user.names, reasons };
 }
 
 interface RunAllFlags {
@@ -169,12 +178,15 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, proc: NodeJS.
   for (const cloud of plan.mappers) {
     components.push(mainComponent({ name: `tedge-mapper-${cloud}`, kind: 'mapper', load: loadMapper, argv: [...common, cloud], env: componentEnv, signals }));
   }
+  for (const name of plan.userMappers) {
+    components.push(mainComponent({ name: `tedge-mapper-${name}`, kind: 'mapper', load: loadMapper, argv: [...common, name], env: componentEnv, signals }));
+  }
   for (const scope of plan.profiles) {
     components.push(mainComponent({ name: mapperServiceName(scope), kind: 'mapper', load: loadMapper, argv: [...common, scope.cloud, '--profile', scope.profile ?? ''], env: componentEnv, signals }));
   }
   logger.info({ components: components.map((c) => c.name), reasons: plan.reasons }, 'starting');
   if (components.length === 0) {
-    proc.stderr.write('error: nothing to run: set c8y.url, az.url, aws.url or device.id, or pass --mappers\n');
+    proc.stderr.write('error: nothing to run: set c8y.url, az.url, aws.url or device.id, add a mapper under <config-dir>/mappers/, or pass --mappers\n');
     return 1;
   }
 

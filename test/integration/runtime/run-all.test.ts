@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -10,6 +10,7 @@ import { Mosquitto } from '../../helpers/mosquitto';
 const AGENT_HEALTH = 'te/device/main/service/tedge-agent/status/health';
 const MAPPER_HEALTH = 'te/device/main/service/tedge-mapper-c8y/status/health';
 const MEASUREMENTS = 'c8y/measurement/measurements/create';
+const USER_MAPPER_HEALTH = 'te/device/main/service/tedge-mapper-acme/status/health';
 
 describe('tedge run all on a real mosquitto', () => {
   let broker: Mosquitto;
@@ -31,7 +32,11 @@ describe('tedge run all on a real mosquitto', () => {
       TEDGE_RUN_PATH: join(configDir, 'run'),
       TEDGE_TMP_PATH: join(configDir, 'tmp'),
     };
-    probe = await BusProbe.connect(broker.port, ['c8y/#', 'te/errors', AGENT_HEALTH, MAPPER_HEALTH]);
+    // A user-defined mapper (thin-edge 2.x layout): run all starts it beside the built-in ones.
+    mkdirSync(join(configDir, 'mappers', 'acme', 'flows'), { recursive: true });
+    writeFileSync(join(configDir, 'mappers', 'acme', 'flows', 'up.toml'), 'input.mqtt.topics = ["te/+/+/+/+/m/+"]\n[[steps]]\nscript = "up.js"\n');
+    writeFileSync(join(configDir, 'mappers', 'acme', 'flows', 'up.js'), 'export function onMessage(m) { return { topic: "acme/up", payload: m.payload }; }');
+    probe = await BusProbe.connect(broker.port, ['c8y/#', 'acme/#', 'te/errors', AGENT_HEALTH, MAPPER_HEALTH, USER_MAPPER_HEALTH]);
     daemon = Daemon.start('tedge', ['run', 'all'], env);
     await probe.waitForText(AGENT_HEALTH, (t) => t.includes('"up"'), 15_000);
     await probe.waitForText(MAPPER_HEALTH, (t) => t.includes('"up"'), 15_000);
@@ -49,6 +54,13 @@ describe('tedge run all on a real mosquitto', () => {
     const mapper = JSON.parse(probe.texts(MAPPER_HEALTH).find((t) => t.includes('"up"')) ?? '{}') as { pid?: number };
     assert.equal(agent.pid, daemon.process.pid);
     assert.equal(mapper.pid, daemon.process.pid);
+  });
+
+  it('runs the user-defined mapper of <config-dir>/mappers/acme as a supervised component', async () => {
+    const health = JSON.parse(await probe.waitForText(USER_MAPPER_HEALTH, (t) => t.includes('"up"'), 15_000)) as { pid?: number };
+    assert.equal(health.pid, daemon.process.pid);
+    await probe.publish('te/device/main///m/acme', '{"x":1}');
+    assert.equal(await probe.waitForText('acme/up'), '{"x":1}');
   });
 
   it('converts a measurement to c8y/measurement/measurements/create', async () => {
