@@ -8,6 +8,7 @@ import { type Message, formatLine, message, parseLine } from '../core/message';
 import { createLogger } from '../log/logger';
 import type { FlowDefinition } from '../flows/model';
 import { mqttFilters } from '../flows/model';
+import { assertStepLanguageSupported } from '../flows/compile-script';
 import { FlowEngine } from '../flows/flow-engine';
 import { flowsDirOf, isolationLimits, mapperParamsOf } from '../flows/local-mapper';
 import { systemClock } from '../runtime/system-clock';
@@ -123,7 +124,11 @@ export function registerFlowsCommand(program: Command, context: () => CommandCon
         const only = opts.flow === undefined ? undefined : resolve(opts.flow);
         if (only === undefined) await engine.sync();
         else if (only.endsWith('.toml')) await engine.sync((path) => path === only);
-        else if (/\.(m?js|ts)$/.test(only)) await engine.loadScriptAsFlow(only);
+        else if (/\.(m?js|ts)$/.test(only)) {
+          // One error line, not a load report followed by "no such flow".
+          assertStepLanguageSupported(only);
+          await engine.loadScriptAsFlow(only);
+        }
         else throw new TedgeError('USAGE', `--flow takes a flow definition (.toml) or a step script (.js, .mjs, .ts): ${opts.flow}`);
         if (only !== undefined && engine.definitions().length === 0) throw new TedgeError('CONFIG_FILE', `no such flow: ${opts.flow}`);
         // One sample at a time, through the same engine (and so the same workers and steps) as the mapper.

@@ -50,11 +50,18 @@ export function compileStepModule(source: string, path: string): string {
   return `(function () {'use strict';\n${body}\n;return { ${exports.join(', ')} };\n})()`;
 }
 
-function transpileTypeScript(source: string, path: string): string {
-  if (typeof __TEDGE_SINGLE_EXECUTABLE__ === 'boolean' && __TEDGE_SINGLE_EXECUTABLE__) {
-    // Refused before any lookup: a compiler found by chance (a node_modules above the cwd) would make a flow work on one device only.
+/**
+ * Throws for a step this build cannot run: a `.ts` step in the single executable. Refused before any
+ * lookup: a compiler found by chance (a node_modules above the cwd) would make a flow work on one device only.
+ */
+export function assertStepLanguageSupported(path: string): void {
+  if (path.endsWith('.ts') && typeof __TEDGE_SINGLE_EXECUTABLE__ === 'boolean' && __TEDGE_SINGLE_EXECUTABLE__) {
     throw new TedgeError('CONFIG_FILE', `${path}: the packaged tedge runs .js flow steps only (it has no TypeScript compiler): compile this step to .js`);
   }
+}
+
+function transpileTypeScript(source: string, path: string): string {
+  assertStepLanguageSupported(path);
   let ts: typeof import('typescript');
   try {
     ts = require('typescript') as typeof import('typescript');
