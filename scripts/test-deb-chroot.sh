@@ -4,7 +4,8 @@
 #   scripts/test-deb-chroot.sh [amd64|arm64|armhf]      (default amd64)
 # The chroot (debootstrap --variant=minbase) is cached in build/chroot-<arch>; TEDGE_CHROOT_REFRESH=1 rebuilds it.
 #
-# Checks: install; tedge --version and config list; user, sudoers, mosquitto include_dir; systemd-analyze verify
+# Checks: install; tedge --version and config list; `tedge flows test` of a .js step (the flow worker embedded
+# in the single executable) and of a .ts step (refused); user, sudoers, mosquitto include_dir; systemd-analyze verify
 # of every unit; `tedge run all` as user tedge against a host mosquitto (the chroot shares the network):
 # both health topics up and a measurement converted; upgrade to a bumped version keeps the configuration;
 # purge leaves no file, user or include line behind.
@@ -63,6 +64,22 @@ in_chroot tedge config list >"$WORK/config-list.txt" || fail "tedge config list"
 grep -q '^mqtt.client.port=1883$' "$WORK/config-list.txt" || fail "tedge config list: $(cat "$WORK/config-list.txt")"
 in_chroot tedge-agent --help >/dev/null || fail "tedge-agent (link) --help"
 in_chroot tedge-mapper --help >/dev/null || fail "tedge-mapper (link) --help"
+
+say "tedge flows test: a .js step runs in the flow worker embedded in the single executable; a .ts step is refused"
+mkdir -p "$CHROOT/tmp/flow"
+printf 'input.mqtt.topics = ["sensors/+"]\n\n[[steps]]\nscript = "scale.js"\nconfig = { factor = 10 }\n' >"$CHROOT/tmp/flow/flow.toml"
+printf '%s\n' 'export function onMessage(message, context) {' \
+  '  const value = Number(new TextDecoder().decode(message.payload));' \
+  '  return { topic: `scaled/${message.topic}`, payload: JSON.stringify({ value: value * context.config.factor }) };' \
+  '}' >"$CHROOT/tmp/flow/scale.js"
+cp "$CHROOT/tmp/flow/scale.js" "$CHROOT/tmp/flow/scale.ts"
+out=$(in_chroot tedge flows test --flows-dir /tmp/flow --flow /tmp/flow/flow.toml sensors/t1 4.2 2>&1) || fail "tedge flows test (.js step): $out"
+[ "$out" = '[scaled/sensors/t1] {"value":42}' ] || fail "tedge flows test (.js step) printed: $out"
+rc=0
+out=$(in_chroot tedge flows test --flow /tmp/flow/scale.ts sensors/t1 4.2 2>&1) || rc=$?
+[ "$rc" != 0 ] && [ "$out" = 'error: /tmp/flow/scale.ts: the packaged tedge runs .js flow steps only (it has no TypeScript compiler): compile this step to .js' ] ||
+  fail "tedge flows test (.ts step) exited $rc and printed: $out"
+rm -rf "$CHROOT/tmp/flow"
 
 say "user, directories, sudoers, mosquitto include_dir"
 in_chroot getent passwd tedge | grep -q '^tedge:x:[0-9]*:[0-9]*:.*:/nonexistent:' || fail "no system user tedge"
