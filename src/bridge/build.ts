@@ -14,7 +14,8 @@ import { systemClock, systemTimers } from '../runtime/system-clock';
 import { BridgeService } from './bridge-service';
 import { DeadLetterFile } from './dead-letter';
 import { type FsyncPolicy, Outbox } from './outbox/outbox';
-import { type CloudProfile, cloudProfile } from './rules';
+import { type BridgeRule, type CloudProfile, cloudProfile } from './rules';
+import type { OutboxMessage } from './outbox/record';
 import { healthPayload } from '../runtime/health';
 import { bridgeTopics } from './status';
 import { TopicMapper } from './topic-map';
@@ -68,10 +69,33 @@ export interface PreparedBridge {
 }
 
 /**
+ * What one built-in bridge connects: the same service, outbox and cloud link for the built-in clouds
+ * and for user-defined mappers (mapper.toml and bridge/*.toml), only these settings differ.
+ */
+export interface BridgeConnection {
+  /** The service name, `tedge-mapper-bridge-<x>`: its health and metrics topics and its local session. */
+  readonly name: string;
+  /** `<data.path>/bridge/<store>/`: where its outbox and dead letters live. */
+  readonly store: string;
+  readonly rules: readonly BridgeRule[];
+  readonly remote: { readonly host: string; readonly port: number };
+  readonly clientId: string;
+  readonly cleanSession: boolean;
+  readonly username?: string;
+  readonly password?: string;
+  /** Read at each connection attempt (a renewed certificate is used at the next one); undefined: plain TCP. */
+  readonly readTls?: () => { readonly ca: Buffer; readonly cert?: Buffer; readonly key?: Buffer };
+  /** For the one-line TLS error: which setting names the CA, the certificate's path. */
+  readonly tlsContext: { readonly rootCertKey: string; readonly rootCertPath: string; readonly certPath: string };
+  readonly keepaliveMs: number;
+  readonly maxPayload: { readonly bytes: number; readonly key: string };
+  /** Sent straight to the cloud after each connect, ahead of the outbox (c8y: 500). */
+  readonly onConnect: readonly OutboxMessage[];
+}
+
+/**
  * The built-in bridge of `cloud`, or undefined when it is not wanted: `mqtt.bridge.built_in=false`
  * (a mosquitto bridge is used instead) or `<cloud>.url` unset (the device is not connected).
- * Everything that can be refused (settings, certificates' paths, the outbox) is checked here,
- * synchronously, before any MQTT session opens: a daemon that cannot run holds no connection.
  */
 export function prepareBuiltInBridge(
   config: TedgeConfig,
@@ -90,6 +114,36 @@ export function prepareBuiltInBridge(
     return undefined;
   }
   const deviceId = config.deviceId();
+  const prefix = config.string(keys.prefix);
+  const remote = hostPort(config.string(keys.mqtt));
+  const profile = cloudProfile(cloud, { prefix, deviceId, azHost: remote.host });
+  const tlsPaths = { rootCertPath: config.string(keys.rootCert), certPath: config.string('device.cert_path'), keyPath: config.string('device.key_path') };
+  return prepareBridge(
+    config,
+    logger,
+    {
+      name: `tedge-mapper-bridge-${prefix}`,
+      store: prefix,
+      rules: profile.rules,
+      remote,
+      clientId: deviceId,
+      cleanSession: profile.cleanSession,
+      ...(profile.username !== undefined ? { username: profile.username } : {}),
+      readTls: () => readTlsFiles(tlsPaths),
+      tlsContext: { rootCertKey: keys.rootCert, rootCertPath: tlsPaths.rootCertPath, certPath: tlsPaths.certPath },
+      keepaliveMs: durationMs(config.string(keys.keepalive)),
+      maxPayload: { bytes: config.number(keys.maxPayload), key: keys.maxPayload },
+      onConnect: cloud === 'c8y' ? [{ topic: 's/us', payload: Buffer.from('500'), qos: 1, retain: false }] : [],
+    },
+    deps,
+  );
+}
+
+/**
+ * A built-in bridge for `connection`. Everything that can be refused (settings, the outbox) is checked
+ * here, synchronously, before any MQTT session opens: a daemon that cannot run holds no connection.
+ */
+export function prepareBridge(config: TedgeConfig, logger: Logger, connection: BridgeConnection, deps: { readonly clock?: Clock; readonly timers?: Timers } = {}): PreparedBridge {
   const fsync = config.string('mqtt.bridge.outbox.fsync');
   if (fsync !== 'always' && fsync !== 'never') throw new TedgeError('CONFIG_INVALID_VALUE', `invalid value '${fsync}' for 'mqtt.bridge.outbox.fsync': expected always or never`);
   const maxBytes = config.number('mqtt.bridge.outbox.max_bytes');
@@ -97,24 +151,20 @@ export function prepareBuiltInBridge(
 
   const clock = deps.clock ?? systemClock;
   const timers = deps.timers ?? systemTimers;
-  const prefix = config.string(keys.prefix);
-  const name = `tedge-mapper-bridge-${prefix}`;
+  const { name, remote } = connection;
   const deviceTopic = config.string('mqtt.device_topic_id').split('/')[1] ?? 'main';
   const topics = bridgeTopics(config.string('mqtt.topic_root'), deviceTopic, name);
   const timestampFormat = config.string('service.timestamp_format') === 'rfc-3339' ? ('rfc-3339' as const) : ('unix' as const);
-  const remote = hostPort(config.string(keys.mqtt));
-  const profile = cloudProfile(cloud, { prefix, deviceId, azHost: remote.host });
   const log = logger.child({ component: name });
 
-  const dir = outboxDir(config.string('data.path'), prefix);
+  const dir = outboxDir(config.string('data.path'), connection.store);
   let outbox: Outbox;
   try {
     outbox = Outbox.open({ dir, maxBytes, fsync: fsync satisfies FsyncPolicy, timers, logger: log });
   } catch (err) {
     throw new TedgeError('IO', `cannot open the bridge outbox in ${dir} (under data.path): ${errorMessage(err)}`, { cause: err });
   }
-  const tlsPaths = { rootCertPath: config.string(keys.rootCert), certPath: config.string('device.cert_path'), keyPath: config.string('device.key_path') };
-  const tlsContext = { endpoint: `${remote.host}:${remote.port}`, certPath: tlsPaths.certPath, rootCertKey: keys.rootCert, rootCertPath: tlsPaths.rootCertPath };
+  const tlsContext = { endpoint: `${remote.host}:${remote.port}`, ...connection.tlsContext };
   // thin-edge's built-in bridge, too, reaches the cloud's MQTT through proxy.address (a CONNECT tunnel).
   const proxy = outgoingProxy(config, remote.host);
   if (proxy) log.info({ proxy: `${proxy.host}:${proxy.port}` }, 'the cloud connection goes through the HTTP proxy');
@@ -123,14 +173,15 @@ export function prepareBuiltInBridge(
       return await MqttBus.connect({
         ...remote,
         ...(proxy ? { openSocket: (s?: AbortSignal) => openTunnel(proxy, remote.host, remote.port, s) } : {}),
-        clientId: deviceId,
-        cleanSession: profile.cleanSession,
+        clientId: connection.clientId,
+        cleanSession: connection.cleanSession,
         manualAck: true,
-        tls: readTlsFiles(tlsPaths),
-        ...(profile.username !== undefined ? { username: profile.username } : {}),
+        ...(connection.readTls !== undefined ? { tls: connection.readTls() } : {}),
+        ...(connection.username !== undefined ? { username: connection.username } : {}),
+        ...(connection.password !== undefined ? { password: connection.password } : {}),
         reconnectPeriodMs: 0,
         connectTimeoutMs: 30_000,
-        keepaliveSeconds: Math.max(1, Math.round(durationMs(config.string(keys.keepalive)) / 1000)),
+        keepaliveSeconds: Math.max(1, Math.round(connection.keepaliveMs / 1000)),
         signal,
       });
     } catch (err) {
@@ -152,7 +203,7 @@ export function prepareBuiltInBridge(
       });
       return new BridgeService({
         name,
-        rules: profile.rules,
+        rules: connection.rules,
         local,
         connectCloud,
         outbox,
@@ -167,9 +218,9 @@ export function prepareBuiltInBridge(
         logger: log,
         pid: process.pid,
         timestampFormat,
-        maxPayload: { bytes: config.number(keys.maxPayload), key: keys.maxPayload },
-        deadLetters: new DeadLetterFile(deadLetterPath(config.string('data.path'), prefix)),
-        onConnect: cloud === 'c8y' ? [{ topic: 's/us', payload: Buffer.from('500'), qos: 1, retain: false }] : [],
+        maxPayload: connection.maxPayload,
+        deadLetters: new DeadLetterFile(deadLetterPath(config.string('data.path'), connection.store)),
+        onConnect: [...connection.onConnect],
       });
     },
   };
