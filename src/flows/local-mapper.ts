@@ -3,6 +3,8 @@ import { isAbsolute, join } from 'node:path';
 import { parseToml } from '../config/toml';
 import { TedgeError } from '../core/errors';
 import { MqttBus } from '../bus/mqtt-bus';
+import { type PreparedBridge, withBuiltInBridge } from '../bridge/build';
+import { prepareUserMapperBridge } from '../bridge/user-bridge';
 import { durationMs } from '../config/value-types';
 import type { TedgeConfig } from '../config/tedge-config';
 import { serviceTopicId } from '../core/topics';
@@ -70,8 +72,9 @@ export function buildFlowEngine(config: TedgeConfig, logger: Logger, mapper: str
 /**
  * Composition root of `tedge-mapper local` and of user-defined mappers (`tedge-mapper <name>`): the flows
  * of `<config-dir>/mappers/<name>/flows` on the local bus, `${mapper.*}` from its mapper.toml. Health `up`
- * retained with a `down` last will. A user mapper's cloud connection (mapper.toml `url`, bridge/ rules)
- * is not built yet: such a mapper says so and runs its flows only.
+ * retained with a `down` last will. A user mapper with a `bridge/` also runs its cloud connection (the
+ * built-in bridge, `tedge-mapper-bridge-<name>`), started before the flows and stopped after them, as the
+ * built-in mappers' bridges.
  */
 export async function buildLocalMapper(config: TedgeConfig, logger: Logger, stop: AbortSignal, name = 'local'): Promise<Lifecycle> {
   const service = `tedge-mapper-${name}`;
@@ -80,7 +83,9 @@ export async function buildLocalMapper(config: TedgeConfig, logger: Logger, stop
     throw new TedgeError('CONFIG_FILE', `no mapper '${name}': ${mapperDir} has neither mapper.toml nor flows/`);
   }
   const params = mapperParamsOf(config, name);
-  if (typeof params['url'] === 'string') logger.warn({ url: params['url'] }, `the cloud connection of user-defined mappers is not implemented yet: ${service} runs its flows on the local bus only`);
+  // Checked before any session opens: a mapper whose bridge cannot run holds no connection.
+  const bridge = name === 'local' ? undefined : prepareUserMapperBridge(config, logger, name, params);
+  if (bridge === undefined && typeof params['url'] === 'string') logger.info(`${mapperDir} has no bridge/: no cloud connection, the flows only`);
   const topicRoot = config.string('mqtt.topic_root');
   const healthOpts = {
     root: topicRoot,
@@ -88,7 +93,7 @@ export async function buildLocalMapper(config: TedgeConfig, logger: Logger, stop
     device: config.string('mqtt.device_topic_id'),
     timestampFormat: config.string('service.timestamp_format') === 'rfc-3339' ? ('rfc-3339' as const) : ('unix' as const),
   };
-  const bus = await MqttBus.connect({
+  const bus = await connectOrAbandon(bridge, () => MqttBus.connect({
     host: config.string('mqtt.client.host'),
     port: config.number('mqtt.client.port'),
     clientId: service,
@@ -96,7 +101,7 @@ export async function buildLocalMapper(config: TedgeConfig, logger: Logger, stop
     cleanSession: true,
     will: healthLastWill(healthOpts, process.pid),
     signal: stop,
-  });
+  }));
   const log = logger.child({ component: 'flows' });
   const publish = (m: Parameters<FlowEngineDeps['publish']>[0]): void => {
     void bus.publish(m).catch((err: unknown) => log.error({ err, topic: m.topic }, 'publish failed'));
@@ -113,5 +118,14 @@ export async function buildLocalMapper(config: TedgeConfig, logger: Logger, stop
   });
   const healthService = { name: 'health', start: () => health.start(), stop: () => health.stop() };
   const closeBus = { name: 'bus', start: async () => {}, stop: () => bus.close() };
-  return new Lifecycle([closeBus, flows, healthService], logger);
+  return withBuiltInBridge(bridge, logger, new Lifecycle([closeBus, flows, healthService], logger), stop);
+}
+
+async function connectOrAbandon<T>(bridge: PreparedBridge | undefined, connect: () => Promise<T>): Promise<T> {
+  try {
+    return await connect();
+  } catch (err) {
+    await bridge?.abandon();
+    throw err;
+  }
 }
