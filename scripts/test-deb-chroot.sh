@@ -59,7 +59,7 @@ in_chroot dpkg -i /tmp/tedge.deb >"$WORK/install.log" 2>&1 || { cat "$WORK/insta
 
 say "tedge --version, tedge config list"
 out=$(in_chroot tedge --version)
-[ "$out" = "$(node -p "require('./package.json').version")" ] || fail "tedge --version printed '$out'"
+[ "$out" = "tedge $(node -p "require('./package.json').version")" ] || fail "tedge --version printed '$out'"
 in_chroot tedge config list >"$WORK/config-list.txt" || fail "tedge config list"
 grep -q '^mqtt.client.port=1883$' "$WORK/config-list.txt" || fail "tedge config list: $(cat "$WORK/config-list.txt")"
 in_chroot tedge-agent --help >/dev/null || fail "tedge-agent (link) --help"
