@@ -4,6 +4,7 @@ import { parseToml } from '../config/toml';
 import { TedgeError } from '../core/errors';
 import { MqttBus } from '../bus/mqtt-bus';
 import { type PreparedBridge, withBuiltInBridge } from '../bridge/build';
+import { bridgeTopics } from '../bridge/status';
 import { prepareUserMapperBridge } from '../bridge/user-bridge';
 import { durationMs } from '../config/value-types';
 import type { TedgeConfig } from '../config/tedge-config';
@@ -107,6 +108,11 @@ export async function buildLocalMapper(config: TedgeConfig, logger: Logger, stop
     void bus.publish(m).catch((err: unknown) => log.error({ err, topic: m.topic }, 'publish failed'));
   };
   const engine = buildFlowEngine(config, log, name, publish);
+  if (bridge === undefined && name !== 'local') {
+    // As thin-edge: a mapper that runs without its bridge (bridge/ removed) clears the retained health its bridge left.
+    const deviceTopic = config.string('mqtt.device_topic_id').split('/')[1] ?? 'main';
+    publish({ topic: bridgeTopics(topicRoot, deviceTopic, `tedge-mapper-bridge-${name}`).health, payload: new Uint8Array(0), qos: 1, retain: true });
+  }
   const health = new HealthReporter(bus, systemClock, healthOpts, process.pid);
   const flows = new FlowsService({
     bus,

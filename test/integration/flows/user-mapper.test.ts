@@ -7,6 +7,8 @@ import { BusProbe } from '../../helpers/bus-probe';
 import { Daemon, runCli } from '../../helpers/daemon';
 import { Mosquitto } from '../../helpers/mosquitto';
 
+const STALE_BRIDGE_HEALTH = 'te/device/main/service/tedge-mapper-bridge-acme/status/health';
+
 describe('a user-defined mapper: tedge-mapper <name> with <config-dir>/mappers/<name>/{mapper.toml,flows/}', () => {
   let broker: Mosquitto;
   let probe: BusProbe;
@@ -23,7 +25,9 @@ describe('a user-defined mapper: tedge-mapper <name> with <config-dir>/mappers/<
     writeFileSync(join(dir, 'flows', 'up.toml'), 'input.mqtt.topics = ["te/+/+/+/+/m/+"]\n[config]\ndevice = "${mapper.device.id}"\ncert = "${mapper.device.cert_path}"\nprefix = "${mapper.bridge.topic_prefix}"\n[[steps]]\nscript = "up.js"\n');
     writeFileSync(join(dir, 'flows', 'up.js'), 'export function onMessage(m, c) { return { topic: `${c.config.prefix}/${c.config.device}`, payload: c.config.cert + " " + new TextDecoder().decode(m.payload) }; }');
     env = { TEDGE_CONFIG_DIR: configDir, TEDGE_MQTT_CLIENT_PORT: String(broker.port) };
-    probe = await BusProbe.connect(broker.port, ['acme/#', 'te/device/main/service/tedge-mapper-acme/status/health']);
+    probe = await BusProbe.connect(broker.port, ['acme/#', 'te/device/main/service/tedge-mapper-acme/status/health', STALE_BRIDGE_HEALTH]);
+    // What a bridge of an earlier run (with bridge/) left retained.
+    await probe.publish(STALE_BRIDGE_HEALTH, '{"status":"up"}', { retain: true });
     mapper = Daemon.start('tedge-mapper', ['acme'], env);
     await probe.waitForText('te/device/main/service/tedge-mapper-acme/status/health', (t) => t.includes('"up"'));
   });
@@ -41,6 +45,10 @@ describe('a user-defined mapper: tedge-mapper <name> with <config-dir>/mappers/<
     assert.equal(out, `${join(configDir, 'mappers', 'acme', 'cert.pem')} {"t":1}`);
     const run = await runCli('tedge', ['flows', 'test', '--mapper', 'acme', 'te/device/main///m/env', '{"t":1}'], env);
     assert.equal(run.stdout, `[acme/v1/acme-007] ${out}\n`, run.stderr);
+  });
+
+  it('without bridge/ no cloud connection: the retained health of an earlier bridge is cleared', async () => {
+    await probe.waitFor(() => probe.texts(STALE_BRIDGE_HEALTH).at(-1) === '', 'the bridge health cleared');
   });
 
   it('a name without a mapper directory, or reserved, is refused', async () => {
