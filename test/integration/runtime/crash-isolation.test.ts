@@ -39,7 +39,7 @@ describe('crash isolation in one process (real mosquitto, MQTT.js callbacks)', (
     await probe.publish('test/agent/ping', 'still there?');
     await probe.waitForText('test/agent/pong', (t) => t === 'still there?');
     assert.deepEqual(probe.texts('test/agent/started'), ['1']);
-    assert.match(output, /"component":"mapper".*crashed: mapper: thrown from a message handler/);
+    assert.match(output, /ERROR crash-fixture mapper: crashed: mapper: thrown from a message handler/);
   });
 
   it('does the same for an unhandled rejection', async () => {
