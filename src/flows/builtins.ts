@@ -2,7 +2,6 @@ import { isValidFilter, topicMatches } from '../bus/topic-filter';
 import { TedgeError, errorMessage } from '../core/errors';
 import { isJsonObject, parseJson, parseJsonObject } from '../core/json';
 import { message, payloadText } from '../core/message';
-import { parseMeasurement } from '../core/measurement';
 import { type EntityTopicId, parseTopic } from '../core/topics';
 import { awsTopic } from '../mapper/aws/topic';
 import { toC8yAlarm } from '../mapper/c8y/alarms';
@@ -10,7 +9,8 @@ import { healthStatus } from '../mapper/c8y/health';
 import { smartrestLine } from '../mapper/c8y/smartrest';
 import { EarlyMessages } from '../mapper/c8y/early-messages';
 import { toC8yEvent } from '../mapper/c8y/events';
-import { toC8yMeasurement } from '../mapper/c8y/measurements';
+import { checkMeasurementSize } from '../mapper/c8y/measurements';
+import { MeasurementConverter } from '../native/measurement-converter';
 import { parseAlarm, parseEvent } from '../core/telemetry';
 import { durationMs } from '../config/value-types';
 import { groupMeasurements } from './group-measurements';
@@ -27,9 +27,31 @@ type Transform = ((msg: FlowMessage) => FlowMessage[]) & {
   onInterval?: (now: number) => FlowMessage[];
 };
 
+/** What the mapper process lends its builtins: the c8y mapper's native-capable measurement converter. */
+export interface BuiltinServices {
+  readonly measurements?: MeasurementConverter;
+}
+
 interface BuiltinSetup {
   readonly config: Record<string, unknown>;
   readonly stores: StepStores;
+  readonly services: BuiltinServices;
+}
+
+/** Units of `<topic>/meta` held in context.mapper as a table, rebuilt only when that text changes (the native converter caches by table). */
+function unitTables(stores: StepStores): (metaKey: string) => ReadonlyMap<string, string> | undefined {
+  const tables = new Map<string, { text: string; table: ReadonlyMap<string, string> }>();
+  return (metaKey) => {
+    const text = stores.mapper.get(metaKey);
+    if (text === undefined) return undefined;
+    const cached = tables.get(metaKey);
+    if (cached?.text === text) return cached.table;
+    const meta = parseJson(text);
+    const table = new Map<string, string>();
+    if (isJsonObject(meta)) for (const [key, entry] of Object.entries(meta)) if (isJsonObject(entry) && typeof entry['unit'] === 'string') table.set(key, entry['unit']);
+    tables.set(metaKey, { text, table });
+    return table;
+  };
 }
 
 const encoder = new TextEncoder();
@@ -135,32 +157,27 @@ const BUILTINS: Record<string, (setup: BuiltinSetup) => Transform> = {
     const prefix = stringOf(config, 'prefix', 'set-aws-topic', 'aws');
     return (msg) => [{ ...msg, topic: awsTopic(msg.topic, prefix) }];
   },
-  'into-c8y-measurements': ({ config, stores }) => {
+  'into-c8y-measurements': ({ config, stores, services }) => {
     const root = stringOf(config, 'topic_root', 'into-c8y-measurements', 'te');
     const target = stringOf(config, 'topic', 'into-c8y-measurements', 'c8y/measurement/measurements/create');
+    const maxPayloadSize = typeof config['max_payload_size'] === 'number' ? config['max_payload_size'] : undefined;
+    // The c8y mapper lends its converter (native when the addon loads); elsewhere the TypeScript path, same bytes.
+    const converter = services.measurements ?? new MeasurementConverter(undefined);
+    const unitsOf = unitTables(stores);
     return (msg) => {
-      const entity = entityKey(msg.topic, root);
       const parsed = parseTopic(msg.topic, root);
-      if (entity === undefined || parsed === undefined || parsed.channel.kind !== 'measurement') return [msg];
-      const registration = stores.mapper.get(entity);
-      const isMain = entity === 'device/main//';
+      if (parsed === undefined || parsed.channel.kind !== 'measurement') return [msg];
       // Like thin-edge, a measurement of an entity the context does not know is dropped (see cache-early-messages).
-      if (registration === undefined && !isMain) return [];
-      const reg = registration === undefined ? undefined : parseJson(registration);
-      const externalId = isJsonObject(reg) && typeof reg['@id'] === 'string' ? reg['@id'] : undefined;
-      const metaText = stores.mapper.get(`${msg.topic}/meta`);
-      const meta = metaText === undefined ? undefined : parseJson(metaText);
-      const unitOf = (key: string): string | undefined => {
-        const entry = isJsonObject(meta) ? meta[key] : undefined;
-        return isJsonObject(entry) && typeof entry['unit'] === 'string' ? entry['unit'] : undefined;
-      };
-      const text = toC8yMeasurement(parseMeasurement(payloadText(msg)), {
+      const src = c8ySource(msg.topic, root, stores);
+      if (src === undefined) return [];
+      const payload = converter.convert(msg.payload, {
         topicType: parsed.channel.type,
-        unitOf,
+        units: unitsOf(`${msg.topic}/meta`),
         now: new Date(msg.time),
-        ...(externalId !== undefined && !isMain ? { externalSource: { externalId, type: 'c8y_Serial' as const } } : {}),
+        ...externalSourceOf(src),
       });
-      return [{ topic: target, payload: encoder.encode(text), time: msg.time }];
+      if (maxPayloadSize !== undefined) checkMeasurementSize(payload, maxPayloadSize);
+      return [{ topic: target, payload, time: msg.time }];
     };
   },
   'into-c8y-events': ({ config, stores }) => {
@@ -269,10 +286,11 @@ export class BuiltinStep implements Step {
     config: Record<string, unknown>,
     readonly intervalMs: number,
     stores: StepStores,
+    services: BuiltinServices = {},
   ) {
     const make = BUILTINS[label];
     if (make === undefined) throw new TedgeError('CONFIG_INVALID_VALUE', `unknown builtin step '${label}': known are ${builtinNames().join(', ')}`);
-    this.transform = make({ config, stores });
+    this.transform = make({ config, stores, services });
     this.hasInterval = this.transform.onInterval !== undefined;
   }
 

@@ -1,4 +1,4 @@
-import { BuiltinStep } from './builtins';
+import { type BuiltinServices, BuiltinStep } from './builtins';
 import { type FlowMessage, type StepFailure, packMessages, unpackMessages } from './flow-message';
 import { KvStore } from './kv-store';
 import { ScriptStep } from './script-step';
@@ -20,13 +20,14 @@ export class FlowChain {
   private readonly lastInterval: number[];
   private logs: string[] = [];
 
-  constructor(init: WorkerInit) {
+  /** `services`: what the mapper's thread lends builtins (never set in a worker). */
+  constructor(init: WorkerInit, services: BuiltinServices = {}) {
     for (const [k, v] of init.mapperStore) this.mapper.set(k, v, true);
     const log = (line: string): void => {
       if (this.logs.length < 100) this.logs.push(line);
     };
     this.steps = init.flow.steps.map((def, i) => {
-      if (def.kind === 'builtin') return new BuiltinStep(def.name, def.config, def.intervalMs, { mapper: this.mapper, flow: this.flow, script: new KvStore() });
+      if (def.kind === 'builtin') return new BuiltinStep(def.name, def.config, def.intervalMs, { mapper: this.mapper, flow: this.flow, script: new KvStore() }, services);
       const label = labelOf(def.path, i, init.flow.steps.map((s) => (s.kind === 'script' ? s.path : '')));
       const script = new KvStore();
       for (const [k, v] of init.scriptStores[label] ?? []) script.set(k, v);

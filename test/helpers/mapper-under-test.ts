@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BusProbe } from './bus-probe';
@@ -19,9 +19,11 @@ export class MapperUnderTest {
     readonly env: Record<string, string>,
   ) {}
 
-  static async start(cloud: string, opts: { filters: readonly string[]; env?: Record<string, string>; service?: string; brokerConfig?: string }): Promise<MapperUnderTest> {
+  /** `dirs`: directories made under the config dir before the mapper starts (e.g. `mappers/c8y/flows`, to run its flows). */
+  static async start(cloud: string, opts: { filters: readonly string[]; env?: Record<string, string>; service?: string; brokerConfig?: string; dirs?: readonly string[] }): Promise<MapperUnderTest> {
     const broker = await Mosquitto.start(opts.brokerConfig !== undefined ? { extraConfig: opts.brokerConfig } : {});
     const configDir = mkdtempSync(join(tmpdir(), `tedge-mapper-${cloud}-it-`));
+    for (const dir of opts.dirs ?? []) mkdirSync(join(configDir, dir), { recursive: true });
     const env = { TEDGE_CONFIG_DIR: configDir, TEDGE_MQTT_CLIENT_PORT: String(broker.port), ...opts.env };
     const health = `te/device/main/service/${opts.service ?? `tedge-mapper-${cloud}`}/status/health`;
     const probe = await BusProbe.connect(broker.port, [...opts.filters, health]);

@@ -6,14 +6,15 @@ import { parseAlarm, parseEvent } from '../../core/telemetry';
 import { type EntityTopic, type EntityTopicId, MAIN_DEVICE, errorsTopic, parseTopic, serviceTopicId, topicFor } from '../../core/topics';
 import { MeasurementConverter } from '../../native/measurement-converter';
 import { toC8yAlarm } from './alarms';
-import { C8yEntityCache } from './entity-cache';
+import { type C8yEntity, C8yEntityCache } from './entity-cache';
 import { EarlyMessages } from './early-messages';
 import { toC8yEvent } from './events';
+import { checkMeasurementSize } from './measurements';
 import { healthMessages, healthStatus } from './health';
 import { InventoryMapper } from './inventory';
 import { Availability, type AvailabilityOptions } from './availability';
 import { C8yOperations, type OperationsOptions, type UploadOutcome, type UploadRequest } from './operations';
-import { type RegistrationOptions, registrationMessages } from './registration';
+import { type RegistrationOptions, registrationMessages, serviceName, serviceType } from './registration';
 import { UnitStore } from './units';
 
 export interface C8yConverterOptions extends RegistrationOptions, Omit<OperationsOptions, 'prefix' | 'topicRoot'> {
@@ -31,6 +32,18 @@ export interface C8yConverterOptions extends RegistrationOptions, Omit<Operation
   readonly measurementConverter?: MeasurementConverter;
   /** `c8y.availability.*`; off when absent. */
   readonly availability?: AvailabilityOptions;
+  /**
+   * The telemetry flows (src/flows/c8y-flows.ts) that map measurements, events, alarms and service health
+   * instead of the code below; the converter keeps entities, units, early messages and operations, and
+   * tells the flows the entities through context.mapper, as thin-edge's steps read them.
+   */
+  readonly telemetryFlows?: TelemetryFlows;
+}
+
+/** What the converter needs of its telemetry flows (a FlowsConverter). */
+export interface TelemetryFlows {
+  convert(msg: Message, now: Date): Message[];
+  setContext(key: string, json: string | null): void;
 }
 
 /** thin-edge refuses these in an `@id`: they would make the entity's topics (`c8y/s/us/<xid>`) wildcards or deeper. */
@@ -68,6 +81,8 @@ export class C8yConverter implements Converter {
     this.measurements = opts.measurementConverter ?? new MeasurementConverter(undefined);
     this.operations = new C8yOperations(this.cache, { ...opts });
     this.availability = new Availability(opts.availability ?? { enabled: false, intervalMs: 0 }, opts.prefix, opts.deviceId);
+    const main = this.cache.get(MAIN_DEVICE);
+    if (main !== undefined) this.shareEntity(main);
     const root = opts.topicRoot;
     this.filters = [
       ...opts.topics,
@@ -133,6 +148,7 @@ export class C8yConverter implements Converter {
         this.operations.forgetEntity(entity.externalId);
       }
       this.cache.remove(topic.entity);
+      if (topic.entity !== MAIN_DEVICE) this.opts.telemetryFlows?.setContext(topic.entity, null);
       this.availability.removed(topic.entity);
       return [];
     }
@@ -145,10 +161,21 @@ export class C8yConverter implements Converter {
     }
     const known = this.cache.has(registration.topicId);
     const entity = this.cache.add(registration);
+    this.shareEntity(entity);
     const out = known ? [] : registrationMessages(entity, this.cache, this.opts);
     out.push(...this.availability.registered(entity, this.cache.smartrestTopic(entity.topicId), now));
     for (const held of this.early.release(registration.topicId)) out.push(...this.convertSafely(held, now));
     return out;
+  }
+
+  /** The entity as the flows' c8y steps read it from context.mapper: `@id`, `@type`, `@parent`, and a service's name and type as resolved here. */
+  private shareEntity(entity: C8yEntity): void {
+    const flows = this.opts.telemetryFlows;
+    if (flows === undefined) return;
+    const shared: Record<string, string> = { '@id': entity.externalId, '@type': entity.type };
+    if (entity.parent !== undefined) shared['@parent'] = entity.parent;
+    if (entity.type === 'service') Object.assign(shared, { name: serviceName(entity), type: serviceType(entity, this.opts) });
+    flows.setContext(entity.topicId, JSON.stringify(shared));
   }
 
   /** Replayed messages are converted one by one, so one bad early message does not hide the others. */
@@ -167,6 +194,8 @@ export class C8yConverter implements Converter {
     const { prefix } = this.opts;
     const externalSource = this.cache.externalSource(entity.topicId);
     const channel = topic.channel;
+    const flows = this.opts.telemetryFlows;
+    if (flows !== undefined && (channel.kind === 'measurement' || channel.kind === 'event' || channel.kind === 'alarm')) return flows.convert(msg, now);
     switch (channel.kind) {
       case 'measurement': {
         const payload = this.measurements.convert(msg.payload, {
@@ -175,14 +204,16 @@ export class C8yConverter implements Converter {
           externalSource,
           now,
         });
-        if (payload.length > this.opts.maxPayloadSize) {
-          throw new ConversionError(`The measurement is ${payload.length} bytes once converted, above the limit of ${this.opts.maxPayloadSize}`);
-        }
+        checkMeasurementSize(payload, this.opts.maxPayloadSize);
         return [message(`${prefix}/measurement/measurements/create`, payload, { qos: 1 })];
       }
-      case 'measurement-meta':
-        this.units.update(entity.topicId, channel.type, payloadText(msg));
+      case 'measurement-meta': {
+        const text = payloadText(msg);
+        this.units.update(entity.topicId, channel.type, text);
+        // into-c8y-measurements reads the units of <measurement topic>/meta there.
+        flows?.setContext(msg.topic, text === '' ? null : text);
         return [];
+      }
       case 'event':
         return [
           toC8yEvent(parseEvent(payloadText(msg)), {
@@ -209,7 +240,7 @@ export class C8yConverter implements Converter {
       case 'health': {
         const text = payloadText(msg);
         this.availability.health(entity.topicId, text === '' ? undefined : healthStatus(text));
-        const out = healthMessages(entity, text, this.cache, this.opts);
+        const out = flows !== undefined ? flows.convert(msg, now) : healthMessages(entity, text, this.cache, this.opts);
         if (BRIDGE_SERVICES(prefix).includes(entity.topicId) && healthStatus(text) === 'up') {
           out.push(message(`${prefix}/s/us`, '500', { qos: 1 }));
         }

@@ -6,6 +6,7 @@ import { Lifecycle } from '../../runtime/lifecycle';
 import { nativeForProcess } from '../../native/binding';
 import { MeasurementConverter } from '../../native/measurement-converter';
 import { buildMapperDaemon } from '../daemon';
+import { c8yTelemetryFlows } from '../../flows/c8y-flows';
 import { C8yConverter } from './converter';
 import { buildOperationsWiring, withRunner } from './operations-wiring';
 import { buildC8yHttpSide } from './http';
@@ -30,18 +31,25 @@ export async function buildC8yMapper(config: TedgeConfig, logger: Logger, stop: 
   // thin-edge's names: tedge-mapper-c8y, tedge-mapper-c8y@<profile> (its health topic, MQTT session, state dir).
   const service = mapperServiceName(config.scope ?? { cloud: 'c8y', profile: undefined });
   const ops = buildOperationsWiring(config, logger, { deviceId, prefix, service, stop });
+  const measurementConverter = new MeasurementConverter(nativeForProcess().binding);
+  const topics = config.list('c8y.topics');
+  const maxPayloadSize = config.number('c8y.mapper.mqtt.max_payload_size');
+  const serviceType = config.string('service.type');
+  // thin-edge 2.x: telemetry mapped by editable flows when <config-dir>/mappers/c8y/flows/ exists.
+  const telemetryFlows = c8yTelemetryFlows(config, { topics, topicRoot, prefix, maxPayloadSize, serviceType }, measurementConverter);
   const converter = new C8yConverter({
     ...ops.options,
     deviceId,
     prefix,
     service,
     topicRoot,
-    topics: config.list('c8y.topics'),
-    maxPayloadSize: config.number('c8y.mapper.mqtt.max_payload_size'),
+    topics,
+    maxPayloadSize,
     earlyMessageLimit: 10_000,
-    measurementConverter: new MeasurementConverter(nativeForProcess().binding),
+    measurementConverter,
+    ...(telemetryFlows === undefined ? {} : { telemetryFlows }),
     createWithDeviceMarker: config.boolean('c8y.smartrest.child_device.create_with_device_marker'),
-    serviceType: config.string('service.type'),
+    serviceType,
     useOperationId: config.boolean('c8y.smartrest.use_operation_id'),
     enabled: (op) => {
       const key = ENABLE_KEY[op as keyof typeof ENABLE_KEY];

@@ -47,3 +47,10 @@ export function toC8yMeasurement(m: Measurement, ctx: MeasurementContext): strin
   }
   return JSON.stringify(out);
 }
+
+/** The c8y mapper's limit on a converted measurement (c8y.mapper.mqtt.max_payload_size). */
+export function checkMeasurementSize(payload: Uint8Array, maxPayloadSize: number): void {
+  if (payload.length > maxPayloadSize) {
+    throw new ConversionError(`The measurement is ${payload.length} bytes once converted, above the limit of ${maxPayloadSize}`);
+  }
+}

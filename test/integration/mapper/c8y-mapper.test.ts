@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { BusProbe } from '../../helpers/bus-probe';
 import { Daemon } from '../../helpers/daemon';
@@ -7,7 +9,8 @@ import type { Mosquitto } from '../../helpers/mosquitto';
 
 const HEALTH = 'te/device/main/service/tedge-mapper-c8y/status/health';
 
-describe('tedge-mapper c8y on a real mosquitto', () => {
+// Twice: with its built-in converter, and with <config-dir>/mappers/c8y/flows/ (telemetry through the generated flows).
+for (const mode of ['converter', 'flows'] as const) describe(`tedge-mapper c8y on a real mosquitto (${mode})`, () => {
   let probe: BusProbe;
   let mapper: Daemon;
   let env: Record<string, string>;
@@ -15,11 +18,18 @@ describe('tedge-mapper c8y on a real mosquitto', () => {
   let underTest: MapperUnderTest;
 
   before(async () => {
-    underTest = await MapperUnderTest.start('c8y', { filters: ['c8y/#', 'te/errors'], env: { TEDGE_DEVICE_ID: 'it-device' } });
+    underTest = await MapperUnderTest.start('c8y', { filters: ['c8y/#', 'te/errors'], env: { TEDGE_DEVICE_ID: 'it-device' }, dirs: mode === 'flows' ? ['mappers/c8y/flows'] : [] });
     ({ probe, mapper, env, broker } = underTest);
   });
 
   after(() => underTest.stop());
+
+  it(mode === 'flows' ? 'installs its telemetry flows, with their templates' : 'installs no flows without the directory', () => {
+    const flows = join(underTest.configDir, 'mappers', 'c8y', 'flows');
+    for (const name of ['measurements', 'events', 'alarms', 'health']) {
+      assert.equal(existsSync(join(flows, `${name}.toml`)) && existsSync(join(flows, `${name}.toml.template`)), mode === 'flows', name);
+    }
+  });
 
   it('publishes its health up, retained, with its pid', async () => {
     const health = JSON.parse(await probe.waitForText(HEALTH, (t) => t.includes('"up"'))) as { status: string; pid: number };
@@ -73,6 +83,13 @@ describe('tedge-mapper c8y on a real mosquitto', () => {
     await probe.waitForText('c8y/s/us', (t) => t === '301,hot,too hot,2021-01-01T05:30:45+00:00');
     await probe.publish('te/device/main///a/hot', '', { retain: true });
     await probe.waitForText('c8y/s/us', (t) => t === '306,hot');
+  });
+
+  it("maps a service's health to 102 on its device's topic", async () => {
+    await probe.publish('te/device/main/service/app', '{"@type":"service"}', { retain: true });
+    await probe.waitForText('c8y/s/us', (t) => t === '102,it-device:device:main:service:app,service,app,up');
+    await probe.publish('te/device/main/service/app/status/health', '{"status":"down"}');
+    await probe.waitForText('c8y/s/us', (t) => t === '102,it-device:device:main:service:app,service,app,down');
   });
 
   it('holds a child measurement until the child registers, then sends 101 and the measurement', async () => {
