@@ -4,7 +4,8 @@ import type { TedgeConfig } from '../config/tedge-config';
 import type { Converter } from '../core/converter';
 import { errorsTopic } from '../core/topics';
 import type { MeaFlowOptions } from '../mapper/steps/mea-flow';
-import { FlowsConverter, installBuiltinFlow } from './flows-converter';
+import type { Logger } from '../log/logger';
+import { FlowsConverter, installBuiltinFlow, reloadOnChange } from './flows-converter';
 
 export interface MeaFlowSettings extends MeaFlowOptions {
   /** `<cloud>.topics`. */
@@ -48,13 +49,15 @@ export function meaFlowToml(cloud: 'az' | 'aws', s: MeaFlowSettings): string {
 /**
  * The converter of the az or aws mapper: its flows when `<config-dir>/mappers/<cloud>[.<profile>]/flows/`
  * exists (the mapper then installs its `mea.toml` there, as thin-edge 2.x does, and runs what the
- * directory holds), else the built-in converter. Opt-in by directory for now, so that a device without it
- * keeps today's behaviour exactly.
+ * directory holds, reloaded when a file there changes until `stop`), else the built-in converter. Opt-in
+ * by directory for now, so that a device without it keeps today's behaviour exactly.
  */
-export function meaConverter(cloud: 'az' | 'aws', config: TedgeConfig, settings: MeaFlowSettings, builtIn: () => Converter): Converter {
+export function meaConverter(cloud: 'az' | 'aws', config: TedgeConfig, settings: MeaFlowSettings, builtIn: () => Converter, watch?: { logger: Logger; stop: AbortSignal }): Converter {
   const profile = config.scope?.profile;
   const dir = join(config.configDir, 'mappers', profile === undefined ? cloud : `${cloud}.${profile}`, 'flows');
   if (!existsSync(dir)) return builtIn();
   installBuiltinFlow(dir, 'mea', meaFlowToml(cloud, settings));
-  return new FlowsConverter(dir, errorsTopic(config.string('mqtt.topic_root')));
+  const converter = new FlowsConverter(dir, errorsTopic(config.string('mqtt.topic_root')));
+  if (watch !== undefined) reloadOnChange(converter, dir, watch.logger, watch.stop);
+  return converter;
 }

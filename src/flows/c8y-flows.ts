@@ -4,7 +4,8 @@ import { topicMatches } from '../bus/topic-filter';
 import type { TedgeConfig } from '../config/tedge-config';
 import { errorsTopic } from '../core/topics';
 import type { MeasurementConverter } from '../native/measurement-converter';
-import { FlowsConverter, installBuiltinFlow } from './flows-converter';
+import type { Logger } from '../log/logger';
+import { FlowsConverter, installBuiltinFlow, reloadOnChange } from './flows-converter';
 
 export interface C8yFlowSettings {
   /** `c8y.topics`. */
@@ -60,13 +61,21 @@ export function c8yFlowTomls(s: C8yFlowSettings): Record<'measurements' | 'event
 
 /**
  * The c8y mapper's telemetry flows when `<config-dir>/mappers/c8y[.<profile>]/flows/` exists (installed
- * there with their templates, then every flow of the directory loaded), else undefined: the converter
- * maps telemetry itself, as before (opt-in by directory, like az and aws).
+ * there with their templates, then every flow of the directory loaded, and reloaded when a file there
+ * changes until `stop`), else undefined: the converter maps telemetry itself, as before (opt-in by
+ * directory, like az and aws).
  */
-export function c8yTelemetryFlows(config: TedgeConfig, settings: C8yFlowSettings, measurements: MeasurementConverter): FlowsConverter | undefined {
+export function c8yTelemetryFlows(
+  config: TedgeConfig,
+  settings: C8yFlowSettings,
+  measurements: MeasurementConverter,
+  watch: { logger: Logger; stop: AbortSignal },
+): FlowsConverter | undefined {
   const profile = config.scope?.profile;
   const dir = join(config.configDir, 'mappers', profile === undefined ? 'c8y' : `c8y.${profile}`, 'flows');
   if (!existsSync(dir)) return undefined;
   for (const [name, toml] of Object.entries(c8yFlowTomls(settings))) installBuiltinFlow(dir, name, toml);
-  return new FlowsConverter(dir, errorsTopic(settings.topicRoot), { measurements });
+  const flows = new FlowsConverter(dir, errorsTopic(settings.topicRoot), { measurements });
+  reloadOnChange(flows, dir, watch.logger, watch.stop);
+  return flows;
 }

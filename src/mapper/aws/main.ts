@@ -17,7 +17,7 @@ export async function buildAwsMapper(config: TedgeConfig, logger: Logger, stop: 
     maxPayloadSizeKey: 'aws.mapper.mqtt.max_payload_size',
   };
   // thin-edge 2.x: the mapping as an editable flow when <config-dir>/mappers/aws/flows/ exists.
-  const converter = meaConverter('aws', config, settings, () => new AwsConverter(settings));
+  const converter = meaConverter('aws', config, settings, () => new AwsConverter(settings), { logger, stop });
   // The built-in bridge runs in this process unless mqtt.bridge.built_in=false or aws.url is unset.
   return buildMapperDaemon(config, logger, { service: mapperServiceName(config.scope ?? { cloud: 'aws', profile: undefined }), component: 'aws-mapper', converter, cloud: 'aws', stop });
 }

@@ -17,7 +17,7 @@ export async function buildAzMapper(config: TedgeConfig, logger: Logger, stop: A
     maxPayloadSizeKey: 'az.mapper.mqtt.max_payload_size',
   };
   // thin-edge 2.x: the mapping as an editable flow when <config-dir>/mappers/az/flows/ exists.
-  const converter = meaConverter('az', config, settings, () => new AzConverter(settings));
+  const converter = meaConverter('az', config, settings, () => new AzConverter(settings), { logger, stop });
   // The built-in bridge runs in this process unless mqtt.bridge.built_in=false or az.url is unset.
   return buildMapperDaemon(config, logger, { service: mapperServiceName(config.scope ?? { cloud: 'az', profile: undefined }), component: 'az-mapper', converter, cloud: 'az', stop });
 }

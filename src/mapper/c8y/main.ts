@@ -36,7 +36,7 @@ export async function buildC8yMapper(config: TedgeConfig, logger: Logger, stop: 
   const maxPayloadSize = config.number('c8y.mapper.mqtt.max_payload_size');
   const serviceType = config.string('service.type');
   // thin-edge 2.x: telemetry mapped by editable flows when <config-dir>/mappers/c8y/flows/ exists.
-  const telemetryFlows = c8yTelemetryFlows(config, { topics, topicRoot, prefix, maxPayloadSize, serviceType }, measurementConverter);
+  const telemetryFlows = c8yTelemetryFlows(config, { topics, topicRoot, prefix, maxPayloadSize, serviceType }, measurementConverter, { logger, stop });
   const converter = new C8yConverter({
     ...ops.options,
     deviceId,

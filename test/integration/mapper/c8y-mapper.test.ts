@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { BusProbe } from '../../helpers/bus-probe';
@@ -101,6 +101,25 @@ for (const mode of ['converter', 'flows'] as const) describe(`tedge-mapper c8y o
     const m = await probe.waitForText('c8y/measurement/measurements/create', (t) => t.includes('it-device:device:kid'));
     assert.match(m, /"externalSource":\{"externalId":"it-device:device:kid","type":"c8y_Serial"\}/);
   });
+
+  if (mode === 'flows') {
+    it('reloads an edited flow while it runs; a broken edit keeps the previous version', async () => {
+      const path = join(underTest.configDir, 'mappers', 'c8y', 'flows', 'measurements.toml');
+      writeFileSync(path, readFileSync(path, 'utf8').replace('output.mqtt.topic = "c8y/measurement/measurements/create"', 'output.mqtt.topic = "c8y/edited"'));
+      const deadline = Date.now() + 15_000;
+      while (probe.texts('c8y/edited').length === 0) {
+        assert.ok(Date.now() < deadline, `the edit was not reloaded:\n${mapper.output}`);
+        await probe.publish('te/device/main///m/reload', '{"t":1}');
+        await new Promise((r) => setTimeout(r, 300));
+      }
+      writeFileSync(path, 'steps = [');
+      await mapper.waitForOutput(/flow not reloaded, its previous version keeps running/, 15_000);
+      const before = probe.texts('c8y/edited').length;
+      await probe.publish('te/device/main///m/reload', '{"t":2}');
+      await probe.waitForText('c8y/edited', (t) => t.includes('"value":2'));
+      assert.ok(probe.texts('c8y/edited').length > before);
+    });
+  }
 
   it('publishes health down through the last will when killed', async () => {
     // A second mapper on the same broker is another connection: a profile, so its MQTT session and health topic are its own.

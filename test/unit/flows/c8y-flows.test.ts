@@ -147,6 +147,26 @@ describe("the c8y mapper's telemetry flows, generated from its settings, give it
     ]);
   });
 
+  it('reloads edited flows: context.mapper carries over, a broken file keeps its previous version', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'c8y-flows-'));
+    dirs.push(dir);
+    for (const [name, toml] of Object.entries(c8yFlowTomls({ topics: TOPICS, topicRoot: 'te', prefix: 'c8y', maxPayloadSize: 16184, serviceType: 'service' }))) installBuiltinFlow(dir, name, toml);
+    const flows = new FlowsConverter(dir, 'te/errors');
+    const converter = new C8yConverter({ ...OPTIONS, telemetryFlows: flows });
+    const child: [string, string] = ['te/device/c///m/', '{"t":1}'];
+    run(converter, [['te/device/c//', '{"@type":"child-device"}']]);
+    const path = join(dir, 'measurements.toml');
+    writeFileSync(path, readFileSync(path, 'utf8').replace('output.mqtt.topic = "c8y/measurement/measurements/create"', 'output.mqtt.topic = "c8y/edited"'));
+    assert.deepEqual(flows.reload(), []);
+    const edited = '[c8y/edited] {"externalSource":{"externalId":"main-device:device:c","type":"c8y_Serial"},"type":"ThinEdgeMeasurement","time":"2026-01-02T03:04:05.678Z","t":{"t":{"value":1}}}';
+    assert.deepEqual(run(converter, [child]), [edited], 'the child registered before the reload is still known');
+    writeFileSync(path, 'steps = [');
+    const errors = flows.reload();
+    assert.equal(errors.length, 1);
+    assert.match(errors[0] as string, /measurements\.toml: /);
+    assert.deepEqual(run(converter, [child]), [edited], 'the previous version keeps running');
+  });
+
   it('reads as thin-edge names and lays out its flows', () => {
     const tomls = c8yFlowTomls({ topics: [...TOPICS, 'te/+/+/+/+/twin/+'], topicRoot: 'te', prefix: 'c8y', maxPayloadSize: 16184, serviceType: 'service' });
     assert.deepEqual(Object.keys(tomls), ['measurements', 'events', 'alarms', 'health']);
