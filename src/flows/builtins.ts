@@ -2,7 +2,7 @@ import { isValidFilter, topicMatches } from '../bus/topic-filter';
 import { TedgeError, errorMessage } from '../core/errors';
 import { isJsonObject, parseJson, parseJsonObject } from '../core/json';
 import { message, payloadText } from '../core/message';
-import { type EntityTopicId, parseTopic } from '../core/topics';
+import { type EntityTopic, type EntityTopicId, parseTopic } from '../core/topics';
 import { awsTopic } from '../mapper/aws/topic';
 import { toC8yAlarm } from '../mapper/c8y/alarms';
 import { healthStatus } from '../mapper/c8y/health';
@@ -75,9 +75,20 @@ function stringOf(config: Record<string, unknown>, key: string, builtin: string,
   return value;
 }
 
+/** parseTopic, remembered: every c8y step of a flow asks for the same topic in turn (bounded, cleared when full). */
+const parsedTopics = new Map<string, EntityTopic | undefined>();
+function parsedTopic(topic: string, root: string): EntityTopic | undefined {
+  const key = `${root}\u0000${topic}`;
+  if (parsedTopics.has(key)) return parsedTopics.get(key);
+  const parsed = parseTopic(topic, root);
+  if (parsedTopics.size >= 10_000) parsedTopics.clear();
+  parsedTopics.set(key, parsed);
+  return parsed;
+}
+
 /** The entity topic id (`device/child//`) a `<root>/<id>/<channel>` topic is about, as the mapper context keys it. */
 function entityKey(topic: string, root: string): EntityTopicId | undefined {
-  return parseTopic(topic, root)?.entity;
+  return parsedTopic(topic, root)?.entity;
 }
 
 /**
@@ -92,9 +103,18 @@ function c8ySource(topic: string, root: string, stores: StepStores): { entity: s
   const isMain = entity === 'device/main//';
   const registration = stores.mapper.get(entity);
   if (registration === undefined && !isMain) return undefined;
-  const reg = registration === undefined ? undefined : parseJson(registration);
-  const externalId = isJsonObject(reg) && typeof reg['@id'] === 'string' ? reg['@id'] : undefined;
-  return { entity, isMain, externalId };
+  return { entity, isMain, externalId: registration === undefined ? undefined : externalIdOf(registration) };
+}
+
+/** The `@id` of a registration's text; parsed once per text, since every message of the entity asks. */
+const externalIds = new Map<string, string | undefined>();
+function externalIdOf(registration: string): string | undefined {
+  if (externalIds.has(registration)) return externalIds.get(registration);
+  const reg = parseJson(registration);
+  const id = isJsonObject(reg) && typeof reg['@id'] === 'string' ? reg['@id'] : undefined;
+  if (externalIds.size >= 10_000) externalIds.clear();
+  externalIds.set(registration, id);
+  return id;
 }
 
 /** The entity's `@id` as Cumulocity's externalSource, for any entity but the main device. */
@@ -165,7 +185,7 @@ const BUILTINS: Record<string, (setup: BuiltinSetup) => Transform> = {
     const converter = services.measurements ?? new MeasurementConverter(undefined);
     const unitsOf = unitTables(stores);
     return (msg) => {
-      const parsed = parseTopic(msg.topic, root);
+      const parsed = parsedTopic(msg.topic, root);
       if (parsed === undefined || parsed.channel.kind !== 'measurement') return [msg];
       // Like thin-edge, a measurement of an entity the context does not know is dropped (see cache-early-messages).
       const src = c8ySource(msg.topic, root, stores);
@@ -185,7 +205,7 @@ const BUILTINS: Record<string, (setup: BuiltinSetup) => Transform> = {
     const prefix = stringOf(config, 'c8y_prefix', 'into-c8y-events', 'c8y');
     const maxPayloadSize = typeof config['max_payload_size'] === 'number' ? config['max_payload_size'] : 16184;
     return (msg) => {
-      const parsed = parseTopic(msg.topic, root);
+      const parsed = parsedTopic(msg.topic, root);
       if (parsed === undefined || parsed.channel.kind !== 'event') return [msg];
       const src = c8ySource(msg.topic, root, stores);
       if (src === undefined) return [];
@@ -197,7 +217,7 @@ const BUILTINS: Record<string, (setup: BuiltinSetup) => Transform> = {
     const root = stringOf(config, 'topic_root', 'into-c8y-alarms', 'te');
     const prefix = stringOf(config, 'c8y_prefix', 'into-c8y-alarms', 'c8y');
     return (msg) => {
-      const parsed = parseTopic(msg.topic, root);
+      const parsed = parsedTopic(msg.topic, root);
       if (parsed === undefined || parsed.channel.kind !== 'alarm') return [msg];
       const src = c8ySource(msg.topic, root, stores);
       if (src === undefined) return [];
@@ -217,7 +237,7 @@ const BUILTINS: Record<string, (setup: BuiltinSetup) => Transform> = {
     };
     // The c8y mapper's health mapping (src/mapper/c8y/health.ts): a service's status → 102 on its parent's topic.
     return (msg) => {
-      const parsed = parseTopic(msg.topic, root);
+      const parsed = parsedTopic(msg.topic, root);
       if (parsed === undefined || parsed.channel.kind !== 'health') return [msg];
       const reg = registrationOf(parsed.entity);
       if (reg === undefined || reg['@type'] !== 'service' || typeof reg['@id'] !== 'string') return [];

@@ -59,9 +59,21 @@ export class FlowChain {
   }
 
   messages(id: number, messages: readonly FlowMessage[], mapperUpdates: readonly [string, string | null][]): WorkerReply {
-    for (const [k, v] of mapperUpdates) this.mapper.set(k, v, true);
     const failures: StepFailure[] = [];
-    return this.reply(id, this.runFrom(0, messages, failures), failures);
+    return this.reply(id, this.batch(messages, mapperUpdates, failures), failures);
+  }
+
+  /** The batch through every step, unpacked: for the mapper's thread, where nothing crosses a worker boundary. */
+  run(messages: readonly FlowMessage[], mapperUpdates: readonly [string, string | null][]): { outputs: FlowMessage[]; failures: StepFailure[]; mapperChanges: [string, string | null][] } {
+    const failures: StepFailure[] = [];
+    const outputs = this.batch(messages, mapperUpdates, failures);
+    this.logs = [];
+    return { outputs, failures, mapperChanges: this.mapper.takeChanges() };
+  }
+
+  private batch(messages: readonly FlowMessage[], mapperUpdates: readonly [string, string | null][], failures: StepFailure[]): FlowMessage[] {
+    for (const [k, v] of mapperUpdates) this.mapper.set(k, v, true);
+    return this.runFrom(0, messages, failures);
   }
 
   /** onInterval of the steps that are due, or of all when `final`. */

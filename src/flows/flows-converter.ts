@@ -59,6 +59,7 @@ export class FlowsConverter implements Converter {
         return kept === undefined ? [] : [kept];
       }
     });
+    this.routes = new Map();
     return errors;
   }
 
@@ -78,13 +79,25 @@ export class FlowsConverter implements Converter {
     for (const f of this.flows) f.pending.push([key, json]);
   }
 
+  /** The flows each topic goes to, remembered (bounded): matching every flow's filters costs more than its steps. */
+  private routes = new Map<string, ConvertingFlow[]>();
+
+  private flowsFor(topic: string): ConvertingFlow[] {
+    let flows = this.routes.get(topic);
+    if (flows === undefined) {
+      flows = this.flows.filter((f) => f.accepts(topic));
+      if (this.routes.size >= 10_000) this.routes.clear();
+      this.routes.set(topic, flows);
+    }
+    return flows;
+  }
+
   convert(msg: Message, now: Date): Message[] {
     const out: Message[] = [];
-    for (const f of this.flows) {
-      if (!f.accepts(msg.topic)) continue;
+    for (const f of this.flowsFor(msg.topic)) {
       const updates = f.pending;
       f.pending = [];
-      const reply = f.chain.messages(0, [{ topic: msg.topic, payload: msg.payload, time: now.getTime() }], updates);
+      const reply = f.chain.run([{ topic: msg.topic, payload: msg.payload, time: now.getTime() }], updates);
       // What a step put in context.mapper (update-context) is seen by the other flows too.
       for (const [key, json] of reply.mapperChanges) {
         this.context.set(key, json);
@@ -93,13 +106,7 @@ export class FlowsConverter implements Converter {
       const failure = reply.failures[0];
       if (failure !== undefined) throw new ConversionError(failure.error);
       const output = f.flow.definition.output;
-      const end = reply.outputs.ends;
-      let start = 0;
-      reply.outputs.topics.forEach((topic, i) => {
-        const payload = reply.outputs.bytes.subarray(start, end[i]);
-        start = end[i] as number;
-        out.push(message(output.kind === 'mqtt' && output.topic !== undefined ? output.topic : topic, payload, { qos: 1 }));
-      });
+      for (const o of reply.outputs) out.push(message(output.kind === 'mqtt' && output.topic !== undefined ? output.topic : o.topic, o.payload, { qos: 1 }));
     }
     return out;
   }
