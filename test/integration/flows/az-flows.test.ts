@@ -53,4 +53,19 @@ describe("tedge-mapper az runs its flows when <config-dir>/mappers/az/flows/ exi
     assert.match(await probe.waitForText('te/errors'), /Failed to convert a message on topic 'te\/device\/main\/\/\/m\/env': Invalid JSON/);
     assert.deepEqual(probe.texts('az/messages/events/'), [out], 'the ignored topic sent nothing');
   });
+
+  it('reloads the flow when the user edits it again while the mapper runs', async () => {
+    writeFileSync(join(flows, 'mea.toml'), EDITED.replace('"te/device/main///m/debug"', '"te/device/main///m/env"'));
+    const deadline = Date.now() + 15_000;
+    while (probe.texts('az/messages/events/').every((t) => !t.includes('"debug"'))) {
+      assert.ok(Date.now() < deadline, `the edit was not reloaded:\n${mapper.output}`);
+      await probe.publish('te/device/main///m/debug', '{"debug":1}');
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    const sent = probe.texts('az/messages/events/').length;
+    await probe.publish('te/device/main///m/env', '{"t":2}');
+    await probe.publish('te/device/main///m/debug', '{"debug":2}');
+    await probe.waitForText('az/messages/events/', (t) => t.includes('"debug":2'));
+    assert.ok(!probe.texts('az/messages/events/').slice(sent).some((t) => t.includes('"t":2')), 'te/device/main///m/env is now ignored');
+  });
 });
