@@ -137,10 +137,15 @@ export function installBuiltinFlow(flowsDir: string, name: string, toml: string)
   const template = `${flow}.template`;
   const edited = existsSync(flow) && existsSync(template) && readText(flow) !== readText(template);
   const disabled = existsSync(`${flow}.disabled`) || (!existsSync(flow) && existsSync(template));
-  if (!edited && !disabled) writeFileSync(flow, toml);
-  writeFileSync(template, toml);
+  if (!edited && !disabled) writeIfChanged(flow, toml);
+  writeIfChanged(template, toml);
 }
 
 function readText(path: string): string {
   return readFileSync(path, 'utf8');
+}
+
+/** Unchanged files are not rewritten: a read-only directory that already holds them works, and no reload is triggered. */
+function writeIfChanged(path: string, text: string): void {
+  if (!existsSync(path) || readText(path) !== text) writeFileSync(path, text);
 }
