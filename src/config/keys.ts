@@ -124,6 +124,10 @@ const TABLE = {
   'aws.mapper.timestamp_format': { type: 'enum', values: ['unix', 'rfc-3339'], doc: 'unix or rfc-3339', default: 'unix' },
 
   'flows.stats.interval': { type: 'duration', doc: 'Interval between the flow statistics published by a mapper', default: '1h' },
+  'flows.stats.on_message': { type: 'boolean', doc: 'Also publish the statistics of each step script\'s onMessage (<service>/status/metrics/<script>)', default: 'false' },
+  'flows.stats.on_interval': { type: 'boolean', doc: 'Also publish the statistics of each step script\'s onInterval (<service>/status/metrics/<script>.onInterval)', default: 'false' },
+  'flows.stats.on_startup': { type: 'boolean', doc: 'Also publish the statistics of each step script\'s onStartup (<service>/status/metrics/<script>.onStartup)', default: 'false' },
+  'flows.params.keep_on_delete': { type: 'boolean', doc: 'The flow sm-plugin keeps a flow\'s params.toml when it removes the flow', default: 'false' },
   'flows.memory.heap_size': { type: 'integer', doc: 'JavaScript heap of one flow, in bytes (its worker is restarted when a step exhausts it)', default: '16777216' },
   'flows.memory.stack_size': { type: 'integer', doc: 'JavaScript stack of one flow, in bytes (at least 1 MiB: the thread of a flow needs it to start)', default: '1048576' },
   'flows.step_timeout': { type: 'duration', doc: 'CPU time one call of a flow step may take before it is cut', default: '1s' },
