@@ -2,7 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { commonNameOf } from '../certs/subject';
-import { isConfigKey } from '../config/keys';
+import { CONFIG_KEYS, isConfigKey } from '../config/keys';
 import { parseToml } from '../config/toml';
 import type { TedgeConfig } from '../config/tedge-config';
 import { durationMs } from '../config/value-types';
@@ -130,9 +130,10 @@ export function prepareUserMapperBridge(
   const lookup: TemplateLookup = (ns, key) => {
     if (ns === 'mapper') {
       const v = walk(effective, key);
+      if (Array.isArray(v)) return v.every((x): x is string => typeof x === 'string') ? v : undefined;
       return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? v : undefined;
     }
-    if (ns === 'tedge') return isConfigKey(key) ? config.text(key) : undefined;
+    if (ns === 'tedge') return !isConfigKey(key) ? undefined : CONFIG_KEYS[key].type === 'string-list' ? config.list(key) : config.text(key);
     if (ns === 'connection' && key === 'auth_method') return auth;
     return undefined;
   };
