@@ -1,11 +1,10 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { topicMatches } from '../bus/topic-filter';
 import type { TedgeConfig } from '../config/tedge-config';
 import { errorsTopic } from '../core/topics';
 import type { MeasurementConverter } from '../native/measurement-converter';
 import type { Logger } from '../log/logger';
-import { FlowsConverter, installBuiltinFlow, reloadOnChange } from './flows-converter';
+import { builtinFlowsDir, installBuiltinFlows } from './builtin-flows-dir';
+import { FlowsConverter, reloadOnChange } from './flows-converter';
 
 export interface C8yFlowSettings {
   /** `c8y.topics`. */
@@ -20,6 +19,17 @@ export interface C8yFlowSettings {
 }
 
 const q = (s: string): string => JSON.stringify(s);
+
+/** The settings of `tedge-mapper c8y` its telemetry flows are made from. */
+export function c8yFlowSettings(config: TedgeConfig): C8yFlowSettings {
+  return {
+    topics: config.list('c8y.topics'),
+    topicRoot: config.string('mqtt.topic_root'),
+    prefix: config.string('c8y.bridge.topic_prefix'),
+    maxPayloadSize: config.number('c8y.mapper.mqtt.max_payload_size'),
+    serviceType: config.string('service.type'),
+  };
+}
 
 /** The `c8y.topics` of one channel, as thin-edge's configured_topics picks them for each flow. */
 function topicsOf(s: C8yFlowSettings, channel: string): string[] {
@@ -60,10 +70,10 @@ export function c8yFlowTomls(s: C8yFlowSettings): Record<'measurements' | 'event
 }
 
 /**
- * The c8y mapper's telemetry flows when `<config-dir>/mappers/c8y[.<profile>]/flows/` exists (installed
- * there with their templates, then every flow of the directory loaded, and reloaded when a file there
- * changes until `stop`), else undefined: the converter maps telemetry itself, as before (opt-in by
- * directory, like az and aws).
+ * The c8y mapper's telemetry flows, as in thin-edge 2.x: installed with their templates in
+ * `<config-dir>/mappers/c8y[.<profile>]/flows/` (the directory made when missing), then every flow of
+ * the directory loaded, and reloaded when a file there changes until `stop`. Undefined when the
+ * directory cannot be written (one warning): the converter maps telemetry itself, same output.
  */
 export function c8yTelemetryFlows(
   config: TedgeConfig,
@@ -71,10 +81,8 @@ export function c8yTelemetryFlows(
   measurements: MeasurementConverter,
   watch: { logger: Logger; stop: AbortSignal },
 ): FlowsConverter | undefined {
-  const profile = config.scope?.profile;
-  const dir = join(config.configDir, 'mappers', profile === undefined ? 'c8y' : `c8y.${profile}`, 'flows');
-  if (!existsSync(dir)) return undefined;
-  for (const [name, toml] of Object.entries(c8yFlowTomls(settings))) installBuiltinFlow(dir, name, toml);
+  const dir = builtinFlowsDir(config, 'c8y');
+  if (!installBuiltinFlows(dir, c8yFlowTomls(settings), watch.logger)) return undefined;
   const flows = new FlowsConverter(dir, errorsTopic(settings.topicRoot), { measurements });
   reloadOnChange(flows, dir, watch.logger, watch.stop);
   return flows;

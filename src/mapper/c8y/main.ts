@@ -6,7 +6,7 @@ import { Lifecycle } from '../../runtime/lifecycle';
 import { nativeForProcess } from '../../native/binding';
 import { MeasurementConverter } from '../../native/measurement-converter';
 import { buildMapperDaemon } from '../daemon';
-import { c8yTelemetryFlows } from '../../flows/c8y-flows';
+import { c8yFlowSettings, c8yTelemetryFlows } from '../../flows/c8y-flows';
 import { C8yConverter } from './converter';
 import { buildOperationsWiring, withRunner } from './operations-wiring';
 import { buildC8yHttpSide } from './http';
@@ -32,11 +32,10 @@ export async function buildC8yMapper(config: TedgeConfig, logger: Logger, stop: 
   const service = mapperServiceName(config.scope ?? { cloud: 'c8y', profile: undefined });
   const ops = buildOperationsWiring(config, logger, { deviceId, prefix, service, stop });
   const measurementConverter = new MeasurementConverter(nativeForProcess().binding);
-  const topics = config.list('c8y.topics');
-  const maxPayloadSize = config.number('c8y.mapper.mqtt.max_payload_size');
-  const serviceType = config.string('service.type');
-  // thin-edge 2.x: telemetry mapped by editable flows when <config-dir>/mappers/c8y/flows/ exists.
-  const telemetryFlows = c8yTelemetryFlows(config, { topics, topicRoot, prefix, maxPayloadSize, serviceType }, measurementConverter, { logger, stop });
+  const flowSettings = c8yFlowSettings(config);
+  const { topics, maxPayloadSize, serviceType } = flowSettings;
+  // thin-edge 2.x: telemetry mapped by editable flows in <config-dir>/mappers/c8y/flows/ (the converter if it cannot be written).
+  const telemetryFlows = c8yTelemetryFlows(config, flowSettings, measurementConverter, { logger, stop });
   const converter = new C8yConverter({
     ...ops.options,
     deviceId,
