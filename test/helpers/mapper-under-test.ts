@@ -1,6 +1,6 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { BusProbe } from './bus-probe';
 import { Daemon } from './daemon';
 import { Mosquitto } from './mosquitto';
@@ -19,11 +19,18 @@ export class MapperUnderTest {
     readonly env: Record<string, string>,
   ) {}
 
-  /** `dirs`: directories made under the config dir before the mapper starts (e.g. `mappers/c8y/flows`, to run its flows). */
-  static async start(cloud: string, opts: { filters: readonly string[]; env?: Record<string, string>; service?: string; brokerConfig?: string; dirs?: readonly string[] }): Promise<MapperUnderTest> {
+  /** `dirs`, `files`: directories and files made under the config dir before the mapper starts. */
+  static async start(
+    cloud: string,
+    opts: { filters: readonly string[]; env?: Record<string, string>; service?: string; brokerConfig?: string; dirs?: readonly string[]; files?: Readonly<Record<string, string>> },
+  ): Promise<MapperUnderTest> {
     const broker = await Mosquitto.start(opts.brokerConfig !== undefined ? { extraConfig: opts.brokerConfig } : {});
     const configDir = mkdtempSync(join(tmpdir(), `tedge-mapper-${cloud}-it-`));
     for (const dir of opts.dirs ?? []) mkdirSync(join(configDir, dir), { recursive: true });
+    for (const [file, text] of Object.entries(opts.files ?? {})) {
+      mkdirSync(dirname(join(configDir, file)), { recursive: true });
+      writeFileSync(join(configDir, file), text);
+    }
     const env = { TEDGE_CONFIG_DIR: configDir, TEDGE_MQTT_CLIENT_PORT: String(broker.port), ...opts.env };
     const health = `te/device/main/service/${opts.service ?? `tedge-mapper-${cloud}`}/status/health`;
     const probe = await BusProbe.connect(broker.port, [...opts.filters, health]);

@@ -9,8 +9,9 @@ import type { Mosquitto } from '../../helpers/mosquitto';
 
 const HEALTH = 'te/device/main/service/tedge-mapper-c8y/status/health';
 
-// Twice: with its built-in converter, and with <config-dir>/mappers/c8y/flows/ (telemetry through the generated flows).
-for (const mode of ['converter', 'flows'] as const) describe(`tedge-mapper c8y on a real mosquitto (${mode})`, () => {
+// Twice: by default (telemetry through the flows it installs in <config-dir>/mappers/c8y/flows/), and with
+// that directory impossible to make (a file named mappers/c8y), where it falls back to its built-in converter.
+for (const mode of ['flows', 'converter'] as const) describe(`tedge-mapper c8y on a real mosquitto (${mode})`, () => {
   let probe: BusProbe;
   let mapper: Daemon;
   let env: Record<string, string>;
@@ -18,17 +19,21 @@ for (const mode of ['converter', 'flows'] as const) describe(`tedge-mapper c8y o
   let underTest: MapperUnderTest;
 
   before(async () => {
-    underTest = await MapperUnderTest.start('c8y', { filters: ['c8y/#', 'te/errors'], env: { TEDGE_DEVICE_ID: 'it-device' }, dirs: mode === 'flows' ? ['mappers/c8y/flows'] : [] });
+    underTest = await MapperUnderTest.start('c8y', { filters: ['c8y/#', 'te/errors'], env: { TEDGE_DEVICE_ID: 'it-device' }, files: mode === 'flows' ? {} : { 'mappers/c8y': '' } });
     ({ probe, mapper, env, broker } = underTest);
   });
 
   after(() => underTest.stop());
 
-  it(mode === 'flows' ? 'installs its telemetry flows, with their templates' : 'installs no flows without the directory', () => {
+  it(mode === 'flows' ? 'installs its telemetry flows, with their templates' : 'says once why it cannot install its flows, and maps with its converter', () => {
     const flows = join(underTest.configDir, 'mappers', 'c8y', 'flows');
     for (const name of ['measurements', 'events', 'alarms', 'health']) {
       assert.equal(existsSync(join(flows, `${name}.toml`)) && existsSync(join(flows, `${name}.toml.template`)), mode === 'flows', name);
     }
+    const warnings = mapper.output.split('\n').filter((l) => l.includes('cannot install the built-in flows'));
+    if (mode === 'flows') assert.deepEqual(warnings, []);
+    else assert.equal(warnings.length, 1, mapper.output);
+    if (mode === 'converter') assert.match(warnings[0] ?? '', new RegExp(`in ${flows} \\(.*ENOTDIR.*\\): mapping with the built-in converter instead`));
   });
 
   it('publishes its health up, retained, with its pid', async () => {
