@@ -45,6 +45,18 @@ export class Daemon {
     return this.process.exitCode !== null || this.process.signalCode !== null;
   }
 
+  /** Resolves with the exit code (or signal name) once the process has ended on its own; fails with the output after `timeoutMs`. */
+  waitForExit(timeoutMs = 15_000): Promise<number | string> {
+    if (this.exited) return Promise.resolve(this.process.exitCode ?? this.process.signalCode ?? 0);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`the process did not exit within ${timeoutMs} ms\n${this.output}`)), timeoutMs);
+      this.process.once('exit', (code, sig) => {
+        clearTimeout(timer);
+        resolve(code ?? sig ?? 0);
+      });
+    });
+  }
+
   /** SIGTERM, then wait; resolves with the exit code (or signal name). */
   stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | string> {
     if (this.exited) return Promise.resolve(this.process.exitCode ?? this.process.signalCode ?? 0);

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { BusProbe } from '../../helpers/bus-probe';
 import { BIN_DIR } from '../../helpers/daemon';
-import { WorkflowDevice, json } from './workflow-setup';
+import { AgentUnderTest, json } from '../../helpers/agent-under-test';
 
 /**
  * device_profile through the workflow the agent ships (no file in `<config>/operations/`), on the real
@@ -14,13 +14,13 @@ import { WorkflowDevice, json } from './workflow-setup';
  * entries are passed over, the applied profile ends retained on twin/device_profile.
  */
 describe('tedge-agent device_profile (process, real mosquitto)', { timeout: 60_000 }, () => {
-  let dev: WorkflowDevice;
+  let dev: AgentUnderTest;
   let p: BusProbe;
   let files: Server;
   let filesUrl = '';
 
   before(async () => {
-    dev = await WorkflowDevice.start();
+    dev = await AgentUnderTest.start('device-profile');
     // The shipped twin_update state runs `tedge mqtt pub`, on PATH on a device: here, the built CLI.
     dev.script('tedge', `exec "${process.execPath}" "${BIN_DIR}/tedge.js" "$@"`);
     dev.env['PATH'] = `${dev.path('bin')}:${process.env['PATH'] ?? ''}`;

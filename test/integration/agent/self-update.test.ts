@@ -1,12 +1,8 @@
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { BusProbe } from '../../helpers/bus-probe';
-import { Daemon } from '../../helpers/daemon';
-import { Mosquitto } from '../../helpers/mosquitto';
-import { agentEnv } from '../../helpers/agent-env';
+import { AgentUnderTest, cmd, json } from '../../helpers/agent-under-test';
+import type { Daemon } from '../../helpers/daemon';
 
 /**
  * A software_update of the agent's own package (`tedge`) on the real tedge-agent process and a real
@@ -15,18 +11,9 @@ import { agentEnv } from '../../helpers/agent-env';
  * agent again, "as the new version" through TEDGE_TS_VERSION_OVERRIDE (honoured by the tsc build only).
  */
 
-const HEALTH = 'te/device/main/service/tedge-agent/status/health';
-const UPDATE = (id: string): string => `te/device/main///cmd/software_update/${id}`;
+const UPDATE = (id: string): string => cmd('software_update', id);
 
 type Json = Record<string, unknown>;
-
-function json(text: string | undefined): Json {
-  try {
-    return JSON.parse(text ?? '') as Json;
-  } catch {
-    return {};
-  }
-}
 
 /** Per-module installs only (no update-list), recorded in .calls; installing `tedge` restarts the agent. */
 function aptLike(dir: string): string {
@@ -51,70 +38,36 @@ esac
 }
 
 describe('tedge-agent self-update (process, real mosquitto)', { timeout: 180_000 }, () => {
-  let broker: Mosquitto;
-  let dir: string;
-  let env: Record<string, string>;
-  const daemons: Daemon[] = [];
-  const probes: BusProbe[] = [];
+  let device: AgentUnderTest;
 
-  async function probe(filters: readonly string[]): Promise<BusProbe> {
-    const p = await BusProbe.connect(broker.port, filters);
-    probes.push(p);
-    return p;
-  }
-
-  async function startAgent(version: string): Promise<Daemon> {
-    const watcher = await probe([HEALTH]);
-    const daemon = Daemon.start('tedge-agent', [], { ...env, TEDGE_TS_VERSION_OVERRIDE: version });
-    daemons.push(daemon);
-    const pid = daemon.process.pid;
-    await watcher.waitForText(HEALTH, (t) => json(t)['status'] === 'up' && json(t)['pid'] === pid, 20_000).catch((err: unknown) => {
-      throw new Error(`${String(err)}\nagent output:\n${daemon.output}`);
-    });
-    return daemon;
-  }
+  const startAgent = (version: string): Promise<Daemon> => device.startAgent({ env: { TEDGE_TS_VERSION_OVERRIDE: version } });
 
   /** Sends the update to an agent at `before`, waits for the plugin to stop it, restarts it at `after`. */
   async function selfUpdate(id: string, modules: Json[], before: string, after: string, powerCut = false, exitCode?: number): Promise<Json> {
     const agent = await startAgent(before);
-    const cloud = await probe([UPDATE(id)]);
-    const stopped = new Promise<number | null>((resolve) => agent.process.once('exit', (code) => resolve(code)));
+    const cloud = await device.probe([UPDATE(id)]);
     await cloud.publish(UPDATE(id), JSON.stringify({ status: 'init', updateList: [{ type: 'apt', modules }] }), { retain: true });
-    const code = await stopped;
+    const code = await agent.waitForExit(20_000);
     if (exitCode !== undefined) assert.equal(code, exitCode, agent.output);
     assert.equal(json(cloud.texts(UPDATE(id)).at(-1))['status'], 'executing', 'left executing by the restart');
     if (powerCut) {
       // The new version is up but killed (-9) while resuming: the next start must give the same answer.
-      writeFileSync(join(dir, 'power-cut'), '');
-      const cut = Daemon.start('tedge-agent', [], { ...env, TEDGE_TS_VERSION_OVERRIDE: after });
-      daemons.push(cut);
-      await new Promise<void>((resolve) => cut.process.once('exit', () => resolve()));
+      writeFileSync(device.path('power-cut'), '');
+      await device.spawnAgent({ env: { TEDGE_TS_VERSION_OVERRIDE: after } }).waitForExit(20_000);
     }
     await startAgent(after);
-    const done = await cloud.waitForText(UPDATE(id), (t) => ['successful', 'failed'].includes(String(json(t)['status'])), 20_000).catch((err: unknown) => {
-      throw new Error(`${String(err)}\nagent output:\n${daemons.map((d) => d.output).join('\n----\n')}`);
-    });
-    return json(done);
+    return device.awaitCommand(cloud, 'software_update', id, 20_000);
   }
 
-  const calls = (): string[] => readFileSync(join(dir, 'apt.calls'), 'utf8').trimEnd().split('\n');
+  const calls = (): string[] => readFileSync(device.path('apt.calls'), 'utf8').trimEnd().split('\n');
 
   beforeEach(async () => {
-    broker = await Mosquitto.start();
-    dir = mkdtempSync(join(tmpdir(), 'tedge-agent-self-'));
-    const plugins = join(dir, 'config', 'sm-plugins');
-    mkdirSync(plugins, { recursive: true });
-    mkdirSync(join(dir, 'tmp'));
-    writeFileSync(join(plugins, 'apt'), aptLike(dir));
-    chmodSync(join(plugins, 'apt'), 0o755);
-    env = await agentEnv(dir, broker.port);
+    device = await AgentUnderTest.start('agent-self');
+    device.executable(device.path('config', 'sm-plugins', 'apt'), aptLike(device.dir));
   });
 
   afterEach(async () => {
-    await Promise.all(daemons.splice(0).map((d) => d.stop('SIGKILL')));
-    await Promise.all(probes.splice(0).map((p) => p.close()));
-    await broker.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await device.close();
   });
 
   it('the restarted agent at the requested version ends the update successful and runs the rest of it', async () => {
@@ -128,7 +81,7 @@ describe('tedge-agent self-update (process, real mosquitto)', { timeout: 180_000
     // The agent's package once (installing it again would restart the agent again), the rest after the restart.
     const installs = calls().filter((c) => c.startsWith('install'));
     assert.deepEqual(installs, ['install collectd --module-version 5.12', 'install tedge --module-version 1.1.0-1', 'install collectd --module-version 5.12', 'install mosquitto-clients --module-version 2.0']);
-    assert.match(readFileSync(join(dir, 'logs', 'agent', 'workflow-software_update-s1.log'), 'utf8'), /version 1\.0\.0 before, 1\.1\.0 now: the new version is up/);
+    assert.match(readFileSync(device.path('logs', 'agent', 'workflow-software_update-s1.log'), 'utf8'), /version 1\.0\.0 before, 1\.1\.0 now: the new version is up/);
   });
 
   it('killed again while resuming, the new version still ends the update successful', async () => {
@@ -145,7 +98,7 @@ describe('tedge-agent self-update (process, real mosquitto)', { timeout: 180_000
     const unversioned = await selfUpdate('f1', [{ name: 'tedge', action: 'install' }], '1.0.0', '1.0.0');
     assert.equal(unversioned['status'], 'failed');
     assert.match(String(unversioned['reason']), /Self-update of tedge: the agent restarted but still runs version 1\.0\.0, as before the update/);
-    for (const d of daemons.splice(0)) await d.stop('SIGKILL');
+    await device.stopAgents();
 
     const versioned = await selfUpdate('f2', [{ name: 'tedge', version: '1.1.0', action: 'install' }], '1.0.0', '1.0.5');
     assert.equal(versioned['status'], 'failed');
@@ -153,7 +106,7 @@ describe('tedge-agent self-update (process, real mosquitto)', { timeout: 180_000
   });
 
   it('a package whose postinst does not restart the agent: the agent restarts itself (exit 75), then the new version ends it successful', async () => {
-    writeFileSync(join(dir, 'postinst-no-restart'), '');
+    writeFileSync(device.path('postinst-no-restart'), '');
     const modules = [
       { name: 'tedge', version: '1.1.0', action: 'install' },
       { name: 'collectd', action: 'install' },
@@ -162,8 +115,8 @@ describe('tedge-agent self-update (process, real mosquitto)', { timeout: 180_000
     assert.equal(done['status'], 'successful', JSON.stringify(done));
     // The whole request ran before the restart, and nothing runs again after it.
     assert.deepEqual(calls().filter((c) => c.startsWith('install')), ['install tedge --module-version 1.1.0', 'install collectd']);
-    assert.match(readFileSync(join(dir, 'logs', 'agent', 'workflow-software_update-n1.log'), 'utf8'), /the package did not restart the agent: restarting it/);
-    for (const d of daemons.splice(0)) await d.stop('SIGKILL');
+    assert.match(readFileSync(device.path('logs', 'agent', 'workflow-software_update-n1.log'), 'utf8'), /the package did not restart the agent: restarting it/);
+    await device.stopAgents();
 
     // Restarted but still the old binary (the install did not take): failed, naming both versions.
     const stale = await selfUpdate('n2', [{ name: 'tedge', version: '1.2.0', action: 'install' }], '1.1.0', '1.1.0', false, 75);

@@ -1,14 +1,10 @@
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { BusProbe } from '../../helpers/bus-probe';
-import { Daemon } from '../../helpers/daemon';
-import { Mosquitto } from '../../helpers/mosquitto';
-import { agentEnv } from '../../helpers/agent-env';
+import { AgentUnderTest, cmd, json } from '../../helpers/agent-under-test';
+import type { Daemon } from '../../helpers/daemon';
 
 /**
  * software_list and software_update of the real tedge-agent process with script sm-plugins, driven only
@@ -16,23 +12,12 @@ import { agentEnv } from '../../helpers/agent-env';
  * modules in a TSV file and recording every call, so a test can tell update-list from the per-module fallback.
  */
 
-const HEALTH = 'te/device/main/service/tedge-agent/status/health';
-const LIST = (id: string): string => `te/device/main///cmd/software_list/${id}`;
-const UPDATE = (id: string): string => `te/device/main///cmd/software_update/${id}`;
+const LIST = 'software_list';
+const UPDATE = 'software_update';
 const UPDATE_CAPABILITY = 'te/device/main///cmd/software_update';
 const LIST_CAPABILITY = 'te/device/main///cmd/software_list';
 
 type Json = Record<string, unknown>;
-
-function json(text: string | undefined): Json {
-  try {
-    return JSON.parse(text ?? '') as Json;
-  } catch {
-    return {};
-  }
-}
-
-const terminal = (t: string): boolean => json(t)['status'] === 'successful' || json(t)['status'] === 'failed';
 
 /**
  * A plugin script: `list` prints $STATE; install/remove edit it; update-list applies stdin lines unless
@@ -74,65 +59,33 @@ esac
 }
 
 describe('tedge-agent software management (process, real mosquitto)', { timeout: 180_000 }, () => {
-  let broker: Mosquitto;
-  let dir: string;
-  let plugins: string;
-  let env: Record<string, string>;
-  const daemons: Daemon[] = [];
-  const probes: BusProbe[] = [];
+  let device: AgentUnderTest;
   const servers: Server[] = [];
 
-  async function probe(filters: readonly string[]): Promise<BusProbe> {
-    const p = await BusProbe.connect(broker.port, filters);
-    probes.push(p);
-    return p;
-  }
-
-  async function startAgent(extraEnv: Record<string, string> = {}): Promise<Daemon> {
-    const watcher = await probe([HEALTH]);
-    const daemon = Daemon.start('tedge-agent', [], { ...env, ...extraEnv });
-    daemons.push(daemon);
-    const pid = daemon.process.pid;
-    await watcher.waitForText(HEALTH, (t) => json(t)['status'] === 'up' && json(t)['pid'] === pid, 20_000).catch((err: unknown) => {
-      throw new Error(`${String(err)}\nagent output:\n${daemon.output}`);
-    });
-    return daemon;
-  }
+  const startAgent = (env: Record<string, string> = {}): Promise<Daemon> => device.startAgent({ env });
+  const plugin = (name: string): string => device.path('config', 'sm-plugins', name);
 
   function addPlugin(name: string, opts: { updateList: 'supported' | 'unsupported'; hangOn?: string }, installed = ''): void {
-    writeFileSync(join(plugins, name), pluginScript(dir, opts));
-    chmodSync(join(plugins, name), 0o755);
-    writeFileSync(join(dir, `${name}.state`), installed);
+    device.executable(plugin(name), pluginScript(device.dir, opts));
+    writeFileSync(device.path(`${name}.state`), installed);
   }
 
-  const calls = (name: string): string[] => (existsSync(join(dir, `${name}.calls`)) ? readFileSync(join(dir, `${name}.calls`), 'utf8').trimEnd().split('\n').map((l) => l.trimEnd()) : []);
+  const calls = (name: string): string[] => (existsSync(device.path(`${name}.calls`)) ? readFileSync(device.path(`${name}.calls`), 'utf8').trimEnd().split('\n').map((l) => l.trimEnd()) : []);
 
   /** Publishes a command retained, as the mapper does, and returns its terminal state. */
-  async function command(topic: string, payload: Json, timeoutMs = 20_000): Promise<Json> {
-    const cloud = await probe([topic]);
-    await cloud.publish(topic, JSON.stringify({ status: 'init', ...payload }), { retain: true });
-    const done = await cloud.waitForText(topic, terminal, timeoutMs).catch((err: unknown) => {
-      throw new Error(`${String(err)}\nagent output:\n${daemons.at(-1)?.output ?? ''}`);
-    });
-    return json(done);
+  async function command(op: string, id: string, payload: Json): Promise<Json> {
+    return device.runCommand(await device.probe([cmd(op, id)]), op, id, { status: 'init', ...payload }, 20_000);
   }
 
   beforeEach(async () => {
-    broker = await Mosquitto.start();
-    dir = mkdtempSync(join(tmpdir(), 'tedge-agent-sm-'));
-    plugins = join(dir, 'config', 'sm-plugins');
-    mkdirSync(plugins, { recursive: true });
-    mkdirSync(join(dir, 'tmp'));
-    env = await agentEnv(dir, broker.port);
+    device = await AgentUnderTest.start('agent-sm');
   });
 
   afterEach(async () => {
-    await Promise.all(daemons.splice(0).map((d) => d.stop('SIGKILL')));
-    await Promise.all(probes.splice(0).map((p) => p.close()));
-    await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
-    await broker.stop();
     // A plugin left hanging by a killed agent.
-    const pid = existsSync(join(dir, 'hang.pid')) ? Number(readFileSync(join(dir, 'hang.pid'), 'utf8')) : 0;
+    const pid = existsSync(device.path('hang.pid')) ? Number(readFileSync(device.path('hang.pid'), 'utf8')) : 0;
+    await device.close();
+    await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
     if (pid > 0) {
       try {
         process.kill(pid, 'SIGKILL');
@@ -140,15 +93,14 @@ describe('tedge-agent software management (process, real mosquitto)', { timeout:
         // gone
       }
     }
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('publishes the plugin types, republishes them when sm-plugins changes, reports a broken plugin', async () => {
     addPlugin('alpha', { updateList: 'supported' });
     addPlugin('beta', { updateList: 'unsupported' });
-    writeFileSync(join(plugins, 'notes.txt'), 'not executable');
+    writeFileSync(plugin('notes.txt'), 'not executable');
     await startAgent();
-    const late = await probe([UPDATE_CAPABILITY, LIST_CAPABILITY, 'te/errors']);
+    const late = await device.probe([UPDATE_CAPABILITY, LIST_CAPABILITY, 'te/errors']);
     await late.waitFor((r) => r.some((m) => m.topic === UPDATE_CAPABILITY) && r.some((m) => m.topic === LIST_CAPABILITY), 'both capabilities');
     assert.deepEqual(json(late.texts(UPDATE_CAPABILITY)[0]), { types: ['alpha', 'beta'] });
     assert.deepEqual(json(late.texts(LIST_CAPABILITY)[0]), {});
@@ -158,9 +110,8 @@ describe('tedge-agent software management (process, real mosquitto)', { timeout:
     await late.waitForText(UPDATE_CAPABILITY, (t) => JSON.stringify(json(t)['types']) === '["alpha","beta","gamma"]');
 
     // A plugin whose `list` fails is not a plugin: left out, and said so on te/errors.
-    writeFileSync(join(plugins, 'delta'), '#!/bin/sh\necho "delta: database locked" >&2\nexit 2\n');
-    chmodSync(join(plugins, 'delta'), 0o755);
-    unlinkSync(join(plugins, 'gamma'));
+    device.executable(plugin('delta'), '#!/bin/sh\necho "delta: database locked" >&2\nexit 2\n');
+    unlinkSync(plugin('gamma'));
     await late.waitForText(UPDATE_CAPABILITY, (t) => JSON.stringify(json(t)['types']) === '["alpha","beta"]');
     await late.waitForText('te/errors', (t) => /delta/.test(t) && /database locked/.test(t));
   });
@@ -169,7 +120,7 @@ describe('tedge-agent software management (process, real mosquitto)', { timeout:
     addPlugin('alpha', { updateList: 'supported' }, 'nodered\t1.0.0\nlibssl\t3.0\ncollectd\t5.12\n');
     addPlugin('beta', { updateList: 'unsupported' }, 'app\nlibtedge\t2\n');
     await startAgent({ TEDGE_SOFTWARE_PLUGIN_EXCLUDE: '^lib', TEDGE_SOFTWARE_PLUGIN_INCLUDE: '^libtedge$' });
-    const done = await command(LIST('l1'), { 'c8y-id': 'x' });
+    const done = await command(LIST, 'l1', { 'c8y-id': 'x' });
     assert.deepEqual(done, {
       status: 'successful',
       'c8y-id': 'x',
@@ -178,11 +129,11 @@ describe('tedge-agent software management (process, real mosquitto)', { timeout:
         { type: 'beta', modules: [{ name: 'app' }, { name: 'libtedge', version: '2' }] },
       ],
     });
-    assert.match(readFileSync(join(dir, 'logs', 'agent', 'workflow-software_list-l1.log'), 'utf8'), /alpha list/);
+    assert.match(readFileSync(device.path('logs', 'agent', 'workflow-software_list-l1.log'), 'utf8'), /alpha list/);
 
-    await daemons.at(-1)?.stop();
+    await device.agent?.stop();
     await startAgent({ TEDGE_SOFTWARE_PLUGIN_MAX_PACKAGES: '1' });
-    const capped = await command(LIST('l2'), {});
+    const capped = await command(LIST, 'l2', {});
     assert.deepEqual(capped['currentSoftwareList'], [
       { type: 'alpha', modules: [{ name: 'nodered', version: '1.0.0' }] },
       { type: 'beta', modules: [{ name: 'app' }] },
@@ -193,7 +144,7 @@ describe('tedge-agent software management (process, real mosquitto)', { timeout:
     addPlugin('alpha', { updateList: 'supported' }, 'old\t1\n');
     addPlugin('beta', { updateList: 'unsupported' }, 'gone\t2\n');
     await startAgent({ TEDGE_SOFTWARE_PLUGIN_DEFAULT: 'alpha' });
-    const done = await command(UPDATE('u1'), {
+    const done = await command(UPDATE, 'u1', {
       updateList: [
         { type: 'alpha', modules: [{ name: 'nodered', version: '1.0.0', action: 'install' }, { name: 'old', action: 'remove' }] },
         { type: 'beta', modules: [{ name: 'tool', version: '3', action: 'install' }, { name: 'gone', version: '2', action: 'remove' }] },
@@ -204,7 +155,7 @@ describe('tedge-agent software management (process, real mosquitto)', { timeout:
     assert.deepEqual(calls('alpha').slice(-6), ['prepare', 'update-list', 'stdin install nodered 1.0.0', 'stdin remove old', 'stdin install by-default 9', 'finalize']);
     assert.deepEqual(calls('beta').slice(-5), ['prepare', 'update-list', 'install tool --module-version 3', 'remove gone --module-version 2', 'finalize']);
 
-    const listed = await command(LIST('after'), {});
+    const listed = await command(LIST, 'after', {});
     assert.deepEqual(listed['currentSoftwareList'], [
       { type: 'alpha', modules: [{ name: 'nodered', version: '1.0.0' }, { name: 'by-default', version: '9' }] },
       { type: 'beta', modules: [{ name: 'tool', version: '3' }] },
@@ -215,7 +166,7 @@ describe('tedge-agent software management (process, real mosquitto)', { timeout:
     addPlugin('alpha', { updateList: 'supported' });
     addPlugin('beta', { updateList: 'unsupported' });
     await startAgent();
-    const done = await command(UPDATE('u2'), {
+    const done = await command(UPDATE, 'u2', {
       updateList: [
         { type: 'beta', modules: [{ name: 'fine', action: 'install' }, { name: 'broken', version: '1.2', action: 'install' }] },
         { type: 'snap', modules: [{ name: 'x', action: 'remove' }] },
@@ -227,9 +178,9 @@ describe('tedge-agent software management (process, real mosquitto)', { timeout:
       { type: 'beta', modules: [{ name: 'broken', version: '1.2', action: 'install', reason: 'Failed to install broken 1.2: exit status 2 (failure): broken: no installation candidate' }] },
       { type: 'snap', modules: [{ name: 'x', action: 'remove', reason: 'Unknown software type: "snap"' }] },
     ]);
-    assert.match(readFileSync(join(dir, 'beta.state'), 'utf8'), /^fine\t$/m);
+    assert.match(readFileSync(device.path('beta.state'), 'utf8'), /^fine\t$/m);
 
-    const malformed = await command(UPDATE('u3'), { updateList: [{ type: 'beta', modules: [{ name: 'a\nremove\tb', action: 'install' }] }] });
+    const malformed = await command(UPDATE, 'u3', { updateList: [{ type: 'beta', modules: [{ name: 'a\nremove\tb', action: 'install' }] }] });
     assert.equal(malformed['status'], 'failed');
     assert.match(String(malformed['reason']), /^Invalid software_update request: .*control characters/);
   });
@@ -238,11 +189,11 @@ describe('tedge-agent software management (process, real mosquitto)', { timeout:
     addPlugin('slow', { updateList: 'supported', hangOn: 'update-list' });
     await startAgent({ TEDGE_SOFTWARE_PLUGIN_TIMEOUT: '1s' });
     const started = Date.now();
-    const done = await command(UPDATE('u4'), { updateList: [{ type: 'slow', modules: [{ name: 'a', action: 'install' }] }] });
+    const done = await command(UPDATE, 'u4', { updateList: [{ type: 'slow', modules: [{ name: 'a', action: 'install' }] }] });
     assert.equal(done['status'], 'failed');
     assert.match(String(done['reason']), /Failed to execute updates for slow: timed out after 1s and was killed/);
     assert.ok(Date.now() - started < 15_000);
-    const pid = Number(readFileSync(join(dir, 'hang.pid'), 'utf8'));
+    const pid = Number(readFileSync(device.path('hang.pid'), 'utf8'));
     assert.throws(() => process.kill(pid, 0), /ESRCH/, 'the hanging plugin is gone');
     assert.equal(calls('slow').at(-1), 'finalize', 'finalize still runs after the timeout');
   });
@@ -259,14 +210,14 @@ describe('tedge-agent software management (process, real mosquitto)', { timeout:
     addPlugin('beta', { updateList: 'unsupported' });
     await startAgent();
 
-    const done = await command(UPDATE('u5'), { updateList: [{ type: 'beta', modules: [{ name: 'pkg', version: '1.0', url: `${base}/pkg.deb`, action: 'install' }] }] });
+    const done = await command(UPDATE, 'u5', { updateList: [{ type: 'beta', modules: [{ name: 'pkg', version: '1.0', url: `${base}/pkg.deb`, action: 'install' }] }] });
     assert.equal(done['status'], 'successful', JSON.stringify(done));
-    const file = join(dir, 'tmp', 'pkg_1.0');
+    const file = device.path('tmp', 'pkg_1.0');
     assert.ok(calls('beta').includes(`install pkg --module-version 1.0 --file ${file}`), calls('beta').join('\n'));
-    assert.equal(readFileSync(join(dir, 'pkg.received'), 'utf8'), body);
+    assert.equal(readFileSync(device.path('pkg.received'), 'utf8'), body);
     assert.equal(existsSync(file), false, 'the download is removed after the update');
 
-    const missing = await command(UPDATE('u6'), { updateList: [{ type: 'beta', modules: [{ name: 'nope', url: `${base}/nope.deb`, action: 'install' }] }] });
+    const missing = await command(UPDATE, 'u6', { updateList: [{ type: 'beta', modules: [{ name: 'nope', url: `${base}/nope.deb`, action: 'install' }] }] });
     assert.equal(missing['status'], 'failed');
     const failures = missing['failures'] as Array<{ modules: Array<{ name: string; reason: string }> }>;
     assert.equal(failures[0]?.modules[0]?.name, 'nope');
@@ -275,30 +226,27 @@ describe('tedge-agent software management (process, real mosquitto)', { timeout:
 
   it('runs plugins as `sudo -n <plugin> …` when sudo.enable=true and sudo is on PATH', async () => {
     addPlugin('alpha', { updateList: 'supported' }, 'a\t1\n');
-    const bin = join(dir, 'bin');
-    mkdirSync(bin);
     // A stand-in for sudo: records its arguments, drops -n and runs the rest.
-    writeFileSync(join(bin, 'sudo'), `#!/bin/sh\necho "$*" >> ${join(dir, 'sudo.calls')}\n[ "$1" = -n ] && shift\nexec "$@"\n`);
-    chmodSync(join(bin, 'sudo'), 0o755);
-    await startAgent({ TEDGE_SUDO_ENABLE: 'true', PATH: `${bin}:${process.env['PATH'] ?? ''}` });
-    const done = await command(LIST('s1'), {});
+    device.script('sudo', `echo "$*" >> ${device.path('sudo.calls')}\n[ "$1" = -n ] && shift\nexec "$@"`);
+    await startAgent({ TEDGE_SUDO_ENABLE: 'true', PATH: `${device.path('bin')}:${process.env['PATH'] ?? ''}` });
+    const done = await command(LIST, 's1', {});
     assert.deepEqual(done['currentSoftwareList'], [{ type: 'alpha', modules: [{ name: 'a', version: '1' }] }]);
-    assert.ok(readFileSync(join(dir, 'sudo.calls'), 'utf8').split('\n').includes(`-n ${join(plugins, 'alpha')} list`));
+    assert.ok(readFileSync(device.path('sudo.calls'), 'utf8').split('\n').includes(`-n ${plugin('alpha')} list`));
   });
 
   it('software_update: an agent killed with SIGKILL mid-update leaves a terminal state after the next start', async () => {
     addPlugin('slow', { updateList: 'supported', hangOn: 'update-list' });
     const first = await startAgent();
-    const cloud = await probe([UPDATE('u7')]);
-    await cloud.publish(UPDATE('u7'), JSON.stringify({ status: 'init', updateList: [{ type: 'slow', modules: [{ name: 'a', action: 'install' }] }] }), { retain: true });
-    await cloud.waitForText(UPDATE('u7'), (t) => json(t)['status'] === 'executing');
-    for (let i = 0; i < 100 && !existsSync(join(dir, 'hang.pid')); i++) await new Promise((r) => setTimeout(r, 50));
+    const cloud = await device.probe([cmd(UPDATE, 'u7')]);
+    await cloud.publish(cmd(UPDATE, 'u7'), JSON.stringify({ status: 'init', updateList: [{ type: 'slow', modules: [{ name: 'a', action: 'install' }] }] }), { retain: true });
+    await cloud.waitForText(cmd(UPDATE, 'u7'), (t) => json(t)['status'] === 'executing');
+    for (let i = 0; i < 100 && !existsSync(device.path('hang.pid')); i++) await new Promise((r) => setTimeout(r, 50));
     await first.stop('SIGKILL');
 
     await startAgent();
-    const done = await cloud.waitForText(UPDATE('u7'), terminal, 15_000);
-    assert.equal(json(done)['status'], 'failed');
-    assert.equal(json(done)['reason'], 'Software Update command cancelled due to unexpected agent restart');
-    assert.deepEqual(json(done)['updateList'], [{ type: 'slow', modules: [{ name: 'a', action: 'install' }] }], 'the request is kept');
+    const done = await device.awaitCommand(cloud, UPDATE, 'u7');
+    assert.equal(done['status'], 'failed');
+    assert.equal(done['reason'], 'Software Update command cancelled due to unexpected agent restart');
+    assert.deepEqual(done['updateList'], [{ type: 'slow', modules: [{ name: 'a', action: 'install' }] }], 'the request is kept');
   });
 });

@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { WorkflowDevice, cmd, json } from './workflow-setup';
+import { AgentUnderTest, cmd, json } from '../../helpers/agent-under-test';
 
 /** thin-edge's newer workflow actions on the real agent and mosquitto: restart-agent, upload, builtin:<op>:<step>. */
 describe('workflow actions restart-agent, upload, builtin steps (process, real mosquitto)', { timeout: 60_000 }, () => {
-  let device: WorkflowDevice;
+  let device: AgentUnderTest;
 
   beforeEach(async () => {
-    device = await WorkflowDevice.start();
+    device = await AgentUnderTest.start('workflow');
   });
 
   afterEach(async () => {
@@ -34,9 +34,8 @@ on_success = "successful"
     );
     const first = await device.startAgent();
     const p = await device.probe(['te/device/main///cmd/restarter/+']);
-    const code = new Promise<number | null>((resolve) => first.process.once('exit', (c) => resolve(c)));
     await p.publish(cmd('restarter', 'ra1'), '{"status":"init"}', { retain: true });
-    assert.equal(await code, 75, first.output);
+    assert.equal(await first.waitForExit(), 75, first.output);
     assert.equal(json(p.texts(cmd('restarter', 'ra1')).at(-1))['status'], 'back');
     await device.startAgent();
     await p.waitForText(cmd('restarter', 'ra1'), (t) => json(t)['status'] === 'successful', 15_000);

@@ -2,17 +2,17 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { BusProbe } from '../../helpers/bus-probe';
-import { WorkflowDevice, json } from './workflow-setup';
+import { AgentUnderTest, json } from '../../helpers/agent-under-test';
 
 const ERRORS = 'te/errors';
 
 /** Workflow files added, changed, broken and removed while the real tedge-agent runs; seen only through MQTT. */
 describe('workflows: hot reload and broken files (process, real mosquitto)', { timeout: 60_000 }, () => {
-  let device: WorkflowDevice;
+  let device: AgentUnderTest;
   let counter = 0;
 
   beforeEach(async () => {
-    device = await WorkflowDevice.start();
+    device = await AgentUnderTest.start('workflow');
   });
 
   afterEach(async () => {

@@ -1,26 +1,14 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import type { Daemon } from '../../helpers/daemon';
-import { WorkflowDevice, cmd, json, until } from './workflow-setup';
-
-function exited(daemon: Daemon, timeoutMs = 15_000): Promise<void> {
-  if (daemon.exited) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the agent did not exit\n${daemon.output}`)), timeoutMs);
-    daemon.process.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
-}
+import { AgentUnderTest, cmd, json, until } from '../../helpers/agent-under-test';
 
 /** Workflows across agent restarts (kill -9 and a restart the workflow itself asks for), through MQTT only. */
 describe('workflows across agent restarts (process, real mosquitto)', { timeout: 60_000 }, () => {
-  let device: WorkflowDevice;
+  let device: AgentUnderTest;
 
   beforeEach(async () => {
-    device = await WorkflowDevice.start();
+    device = await AgentUnderTest.start('workflow');
   });
 
   afterEach(async () => {
@@ -132,7 +120,7 @@ on_success = "successful"
     const p = await device.probe(['te/device/main///cmd/selfrestart/+']);
     await p.publish(cmd('selfrestart', 'r1'), '{"status":"init"}', { retain: true });
     await p.waitForText(cmd('selfrestart', 'r1'), (t) => json(t)['status'] === 'waiting');
-    await exited(first);
+    await first.waitForExit();
     await device.startAgent();
     await p.waitForText(cmd('selfrestart', 'r1'), (t) => json(t)['status'] === 'successful', 15_000);
     assert.deepEqual(device.statuses(p, 'selfrestart', 'r1'), ['init', 'restart', 'waiting', 'waiting', 'verify', 'successful']);
@@ -162,7 +150,7 @@ on_success = "successful"
     const first = await device.startAgent();
     const p = await device.probe(['te/device/main///cmd/restart/+']);
     await p.publish(cmd('restart', 'rb1'), '{"status":"init"}', { retain: true });
-    await exited(first);
+    await first.waitForExit();
     mkdirSync(device.path('run'), { recursive: true });
     await device.startAgent();
     const done = json(await p.waitForText(cmd('restart', 'rb1'), (t) => ['successful', 'failed'].includes(String(json(t)['status'])), 15_000));

@@ -3,14 +3,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { WorkflowDevice, cmd, json } from './workflow-setup';
+import { AgentUnderTest, cmd, json } from '../../helpers/agent-under-test';
 
 /** User workflows of the real tedge-agent process, driven only through MQTT: scripts, exit codes, templates. */
 describe('workflows: scripts, exit codes, templates (process, real mosquitto)', { timeout: 60_000 }, () => {
-  let device: WorkflowDevice;
+  let device: AgentUnderTest;
 
   beforeEach(async () => {
-    device = await WorkflowDevice.start();
+    device = await AgentUnderTest.start('workflow');
   });
 
   afterEach(async () => {

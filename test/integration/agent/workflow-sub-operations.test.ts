@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { WorkflowDevice, cmd, json } from './workflow-setup';
+import { AgentUnderTest, cmd, json } from '../../helpers/agent-under-test';
 
 /** Sub-operations, iterate and builtin delegation of the real tedge-agent process, driven only through MQTT. */
 describe('workflows: sub-operations, iterate, builtin delegation (process, real mosquitto)', { timeout: 60_000 }, () => {
-  let device: WorkflowDevice;
+  let device: AgentUnderTest;
 
   beforeEach(async () => {
-    device = await WorkflowDevice.start();
+    device = await AgentUnderTest.start('workflow');
     const child = device.script('child.sh', 'if [ "$1" = bad ]; then echo "nope" >&2; exit 1; fi; printf \':::begin-tedge:::\\n{"result":"got-%s"}\\n:::end-tedge:::\\n\' "$1"');
     device.workflow(
       'child_op.toml',
