@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { BusProbe } from '../../helpers/bus-probe';
 import type { Daemon } from '../../helpers/daemon';
@@ -17,6 +19,12 @@ describe('tedge-mapper aws on a real mosquitto', () => {
   });
 
   after(() => underTest.stop());
+
+  it('maps through the mea.toml it installs in <config-dir>/mappers/aws/flows/ (thin-edge 2.x)', () => {
+    const flow = readFileSync(join(underTest.configDir, 'mappers', 'aws', 'flows', 'mea.toml'), 'utf8');
+    assert.equal(readFileSync(join(underTest.configDir, 'mappers', 'aws', 'flows', 'mea.toml.template'), 'utf8'), flow);
+    assert.match(flow, /builtin = "skip-mosquitto-health-status"/);
+  });
 
   it('forwards its own health to aws/td/device:main:service:tedge-mapper-aws/status/health', async () => {
     const health = await probe.waitForText('aws/td/device:main:service:tedge-mapper-aws/status/health', (t) => t.includes('"up"'));

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { BusProbe } from '../../helpers/bus-probe';
 import { Daemon, runCli } from '../../helpers/daemon';
@@ -19,6 +21,12 @@ describe('tedge-mapper az on a real mosquitto', () => {
   });
 
   after(() => underTest.stop());
+
+  it('maps through the mea.toml it installs in <config-dir>/mappers/az/flows/ (thin-edge 2.x)', () => {
+    const flow = readFileSync(join(underTest.configDir, 'mappers', 'az', 'flows', 'mea.toml'), 'utf8');
+    assert.equal(readFileSync(join(underTest.configDir, 'mappers', 'az', 'flows', 'mea.toml.template'), 'utf8'), flow);
+    assert.match(flow, /builtin = "skip-mosquitto-health-status"/);
+  });
 
   it('forwards a measurement to az/messages/events/ with its time reformatted', async () => {
     await probe.publish('te/device/main///m/environment', '{"temperature":21.5,"time":1619802194}');
