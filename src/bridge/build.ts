@@ -5,6 +5,7 @@ import { openTunnel, outgoingProxy } from '../runtime/outgoing-proxy';
 import { classifyTlsError } from '../certs/tls-errors';
 import type { Clock, Timers } from '../core/clock';
 import { TedgeError, errorMessage } from '../core/errors';
+import type { CloudPayloadLimit } from '../core/payload-limit';
 import type { TedgeConfig } from '../config/tedge-config';
 import { durationMs } from '../config/value-types';
 import type { Logger } from '../log/logger';
@@ -42,13 +43,6 @@ export function deadLetterPath(dataPath: string, prefix: string): string {
 function hostPort(text: string): { host: string; port: number } {
   const i = text.lastIndexOf(':');
   return { host: text.slice(0, i), port: Number(text.slice(i + 1)) };
-}
-
-/** The payload limit of a cloud, and which local topics it applies to (those its bridge rules send there). */
-export interface CloudPayloadLimit {
-  readonly bytes: number;
-  readonly key: string;
-  appliesTo(topic: string): boolean;
 }
 
 /** The limit the mapper applies to its outputs, whichever bridge (built-in or mosquitto's) carries them. */

@@ -2,7 +2,7 @@ import type { Bus } from '../bus/bus';
 import type { Clock, Timers } from '../core/clock';
 import type { Converter } from '../core/converter';
 import { ConversionError, errorMessage, isConversionError } from '../core/errors';
-import type { CloudPayloadLimit } from '../bridge/build';
+import type { CloudPayloadLimit } from '../core/payload-limit';
 import { type Message, message } from '../core/message';
 import { errorsTopic } from '../core/topics';
 import type { Logger } from '../log/logger';
