@@ -1,11 +1,10 @@
-import { X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { commonNameOf } from '../certs/subject';
 import { CONFIG_KEYS, isConfigKey } from '../config/keys';
 import { parseToml } from '../config/toml';
 import type { TedgeConfig } from '../config/tedge-config';
 import { durationMs } from '../config/value-types';
+import { parseMapperUrl, readMapperToml, resolveMapperConfig, valueAt } from '../flows/user-mapper-config';
 import type { Clock, Timers } from '../core/clock';
 import { TedgeError, errorMessage } from '../core/errors';
 import type { Logger } from '../log/logger';
@@ -23,28 +22,6 @@ function table(v: unknown): Table {
   return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Table) : {};
 }
 
-function optionalString(t: Table, key: string, file: string): string | undefined {
-  const v = t[key];
-  if (v === undefined) return undefined;
-  if (typeof v !== 'string') throw new TedgeError('CONFIG_FILE', `${file}: ${key} must be a string`);
-  return v;
-}
-
-/** `host[:port]`, the port 8883 when absent (thin-edge's mapper.toml `url`). */
-function parseUrl(url: string, file: string): { host: string; port: number } {
-  const m = /^([^:/\s]+)(?::(\d+))?$/.exec(url.trim());
-  if (m === null) throw new TedgeError('CONFIG_FILE', `${file}: url '${url}' is not host or host:port`);
-  return { host: m[1] ?? '', port: m[2] === undefined ? 8883 : Number(m[2]) };
-}
-
-function certificateCn(path: string): string | undefined {
-  try {
-    return commonNameOf(new X509Certificate(readFileSync(path)).subject);
-  } catch {
-    return undefined;
-  }
-}
-
 /** `[credentials] username, password` of the file mapper.toml's credentials_path names. */
 function readCredentials(path: string): { username: string; password: string } {
   let doc: Table;
@@ -56,12 +33,6 @@ function readCredentials(path: string): { username: string; password: string } {
   const c = table(doc['credentials']);
   if (typeof c['username'] !== 'string' || typeof c['password'] !== 'string') throw new TedgeError('CONFIG_FILE', `${path}: [credentials] needs username and password`);
   return { username: c['username'], password: c['password'] };
-}
-
-function walk(doc: Table, dotted: string): unknown {
-  let at: unknown = doc;
-  for (const part of dotted.split('.')) at = table(at)[part];
-  return at;
 }
 
 /** The rules of every `bridge/*.toml`, in file name order. */
@@ -79,39 +50,36 @@ export function loadBridgeRules(bridgeDir: string, lookup: TemplateLookup): Brid
  * The cloud connection of a user-defined mapper (thin-edge 2.x): undefined without `bridge/` (flows only);
  * else `mapper.toml` gives the connection (`url`, `[device]` id, cert_path, key_path, root_cert_path,
  * `auth_method`, `credentials_path`, `[bridge]` clean_session, keepalive_interval, tls.enable,
- * max_payload_size) and `bridge/*.toml` the rules. `params` is mapper.toml with its paths already resolved
- * against the mapper directory. The bridge is the built-in clouds' one: service `tedge-mapper-bridge-<name>`,
+ * max_payload_size; resolved by resolveMapperConfig, as `tedge mapper config get` shows them) and
+ * `bridge/*.toml` the rules. The bridge is the built-in clouds' one: service `tedge-mapper-bridge-<name>`,
  * outbox in `<data.path>/bridge/mappers/<name>/`.
  */
 export function prepareUserMapperBridge(
   config: TedgeConfig,
   logger: Logger,
   name: string,
-  params: Table,
   deps: { readonly clock?: Clock; readonly timers?: Timers } = {},
 ): PreparedBridge | undefined {
   const dir = join(config.configDir, 'mappers', name);
   const bridgeDir = join(dir, 'bridge');
   if (!existsSync(bridgeDir) || !statSync(bridgeDir).isDirectory()) return undefined;
-  const file = join(dir, 'mapper.toml');
-  if (!existsSync(file)) throw new TedgeError('CONFIG_FILE', `${dir} has a bridge/ but no mapper.toml: its url (host:port) says which cloud to connect to`);
-  const url = optionalString(params, 'url', file);
-  if (url === undefined) throw new TedgeError('CONFIG_FILE', `${file} has no url, which the MQTT bridge of bridge/ needs`);
-  const remote = parseUrl(url, file);
-  const device = table(params['device']);
+  const toml = readMapperToml(dir);
+  if (toml === undefined) throw new TedgeError('CONFIG_FILE', `${dir} has a bridge/ but no mapper.toml: its url (host:port) says which cloud to connect to`);
+  const file = toml.file;
+  const effective = resolveMapperConfig(config, toml);
+  if (effective.url === undefined) throw new TedgeError('CONFIG_FILE', `${file} has no url, which the MQTT bridge of bridge/ needs`);
+  const remote = parseMapperUrl(effective.url.value, file);
+  const params = toml.params;
   const bridge = table(params['bridge']);
-  const certPath = optionalString(device, 'cert_path', file) ?? config.string('device.cert_path');
-  const keyPath = optionalString(device, 'key_path', file) ?? config.string('device.key_path');
-  const rootCertPath = optionalString(device, 'root_cert_path', file) ?? '/etc/ssl/certs';
-  const credentialsPath = optionalString(params, 'credentials_path', file);
-
-  const method = optionalString(params, 'auth_method', file) ?? 'auto';
-  let auth: 'certificate' | 'password';
-  if (method === 'certificate') auth = 'certificate';
-  else if (method === 'password' || method === 'basic') auth = 'password';
-  else if (method === 'auto') auth = credentialsPath !== undefined && !existsSync(certPath) ? 'password' : 'certificate';
-  else throw new TedgeError('CONFIG_FILE', `${file}: auth_method '${method}': expected auto, certificate or password`);
+  const auth = effective.auth.value;
+  const rootCertPath = effective.rootCertPath.value;
+  const credentialsPath = effective.credentialsPath?.value;
   if (auth === 'password' && credentialsPath === undefined) throw new TedgeError('CONFIG_FILE', `${file}: auth_method = "password" needs credentials_path`);
+  const certPath = effective.certPath?.value ?? '';
+  const keyPath = effective.keyPath?.value ?? '';
+  if (auth === 'certificate' && (certPath === '' || keyPath === '')) {
+    throw new TedgeError('CONFIG_FILE', `${file}: certificate authentication needs device.cert_path and device.key_path (in mapper.toml or tedge.toml)`);
+  }
 
   const tlsSetting = String(table(bridge['tls'])['enable'] ?? 'auto');
   let tls: boolean;
@@ -121,15 +89,19 @@ export function prepareUserMapperBridge(
   else throw new TedgeError('CONFIG_FILE', `${file}: bridge.tls.enable '${tlsSetting}': expected auto, on or off`);
   if (!tls && auth === 'certificate') throw new TedgeError('CONFIG_FILE', `${file}: certificate authentication needs TLS, but bridge.tls.enable is off (or the port is 1883): set it on, or use auth_method = "password"`);
 
-  // Explicit device.id, else the certificate's CN, else the device's own id.
-  const clientId = optionalString(device, 'id', file) ?? (auth === 'certificate' ? certificateCn(certPath) : undefined) ?? config.deviceId();
+  const clientId = effective.deviceId?.value;
+  if (clientId === undefined) {
+    const why = auth === 'certificate' ? `the certificate ${certPath} cannot be read for its CN` : 'neither mapper.toml nor tedge.toml has a device.id';
+    throw new TedgeError('CONFIG_FILE', `${file}: no MQTT client id: ${why}; set device.id in mapper.toml`);
+  }
   const credentials = auth === 'password' && credentialsPath !== undefined ? readCredentials(credentialsPath) : undefined;
 
   // ${mapper.*} sees the effective values (fallbacks applied), as thin-edge's `tedge mapper config get` does.
-  const effective: Table = { ...params, device: { ...device, id: clientId, cert_path: certPath, key_path: keyPath, root_cert_path: rootCertPath } };
+  const device = table(params['device']);
+  const view: Table = { ...params, url: effective.url.value, device: { ...device, id: clientId, cert_path: certPath, key_path: keyPath, root_cert_path: rootCertPath } };
   const lookup: TemplateLookup = (ns, key) => {
     if (ns === 'mapper') {
-      const v = walk(effective, key);
+      const v = valueAt(view, key);
       if (Array.isArray(v)) return v.every((x): x is string => typeof x === 'string') ? v : undefined;
       return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? v : undefined;
     }

@@ -1,6 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { isAbsolute, join } from 'node:path';
-import { parseToml } from '../config/toml';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { TedgeError } from '../core/errors';
 import { MqttBus } from '../bus/mqtt-bus';
 import { type PreparedBridge, withBuiltInBridge } from '../bridge/build';
@@ -16,6 +15,7 @@ import { systemClock } from '../runtime/system-clock';
 import { FlowEngine, type FlowEngineDeps } from './flow-engine';
 import type { IsolationLimits } from './flow-worker-host';
 import { FlowsService } from './flows-service';
+import { readMapperToml } from './user-mapper-config';
 
 /** `<config-dir>/mappers/<mapper>/flows`: where a mapper's flows live (thin-edge 2.x layout). */
 export function flowsDirOf(config: TedgeConfig, mapper: string): string {
@@ -42,18 +42,7 @@ export function isUserMapperName(name: string): boolean {
  * documented path keys resolved against the mapper directory. Empty when there is no such file.
  */
 export function mapperParamsOf(config: TedgeConfig, mapper: string): Record<string, unknown> {
-  const dir = join(config.configDir, 'mappers', mapper);
-  const file = join(dir, 'mapper.toml');
-  if (!existsSync(file)) return {};
-  const doc = parseToml(readFileSync(file, 'utf8'), file);
-  const resolvePath = (v: unknown): unknown => (typeof v === 'string' && !isAbsolute(v) ? join(dir, v) : v);
-  const device = doc['device'];
-  if (device !== null && typeof device === 'object' && !Array.isArray(device)) {
-    const d = device as Record<string, unknown>;
-    for (const key of ['cert_path', 'key_path', 'root_cert_path']) if (d[key] !== undefined) d[key] = resolvePath(d[key]);
-  }
-  if (doc['credentials_path'] !== undefined) doc['credentials_path'] = resolvePath(doc['credentials_path']);
-  return doc;
+  return readMapperToml(join(config.configDir, 'mappers', mapper))?.params ?? {};
 }
 
 /** The engine of a mapper's flows, as the running mapper and `tedge flows test` both build it. */
@@ -85,7 +74,7 @@ export async function buildLocalMapper(config: TedgeConfig, logger: Logger, stop
   }
   const params = mapperParamsOf(config, name);
   // Checked before any session opens: a mapper whose bridge cannot run holds no connection.
-  const bridge = name === 'local' ? undefined : prepareUserMapperBridge(config, logger, name, params);
+  const bridge = name === 'local' ? undefined : prepareUserMapperBridge(config, logger, name);
   if (bridge === undefined && typeof params['url'] === 'string') logger.info(`${mapperDir} has no bridge/: no cloud connection, the flows only`);
   const topicRoot = config.string('mqtt.topic_root');
   const healthOpts = {

@@ -30,7 +30,7 @@ describe('a user-defined mapper with its cloud connection: mapper.toml + bridge/
     sim.issueDeviceCertificate('tb-device-1', join(dir, 'cert.pem'), join(dir, 'key.pem'));
     writeFileSync(
       join(dir, 'mapper.toml'),
-      `url = "${sim.mqttEndpoint}"\n[device]\ncert_path = "cert.pem"\nkey_path = "key.pem"\nroot_cert_path = "${sim.caPath}"\n[bridge]\ntopic_prefix = "v1/devices/me"\nrpc = true\n`,
+      `url = "${sim.mqttEndpoint}"\n[device]\ncert_path = "cert.pem"\nkey_path = "key.pem"\nroot_cert_path = "${sim.caPath}"\n[bridge]\ntopic_prefix = "v1/devices/me"\nrpc = true\ngroups = ["alpha", "beta"]\n`,
     );
     writeFileSync(
       join(dir, 'bridge', 'rules.toml'),
@@ -52,6 +52,10 @@ describe('a user-defined mapper with its cloud connection: mapper.toml + bridge/
         'topic = "never"',
         'direction = "outbound"',
         "if = \"${connection.auth_method} == 'password'\"",
+        '[[template_rule]]',
+        'for = "${mapper.bridge.groups}"',
+        'topic = "groups/${item}"',
+        'direction = "outbound"',
         '',
       ].join('\n'),
     );
@@ -88,6 +92,14 @@ describe('a user-defined mapper with its cloud connection: mapper.toml + bridge/
     await sim.waitFor((r) => r.some((m) => m.topic === 'attrs/tb-device-1/attributes'), 'the attributes');
     assert.ok(!sim.received.some((m) => m.topic.endsWith('never')), 'the password-only rule is not bridged with certificate auth');
     assert.ok(existsSync(join(configDir, 'data', 'bridge', 'mappers', 'tb', 'outbox')), 'its own durable outbox');
+  });
+
+  it('a [[template_rule]] over a mapper.toml list bridges each item, and only those', async () => {
+    // In order on one session: had gamma been bridged, it would reach the cloud before beta.
+    await probe.publish('tb/groups/gamma', 'g');
+    await probe.publish('tb/groups/beta', 'b');
+    await sim.waitFor((r) => r.some((m) => m.topic === 'v1/devices/me/groups/beta'), 'the beta group');
+    assert.ok(!sim.received.some((m) => m.topic.endsWith('groups/gamma')), 'gamma is not in the list');
   });
 
   it('a cloud message on an inbound rule comes back to the local bus', async () => {
