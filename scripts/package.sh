@@ -169,6 +169,9 @@ build_deb() {
   # Firmware backends (firmware.backend names one; none is set by default) and the rule that lets the agent run RAUC's as root.
   install -m 0755 packaging/firmware/tedge-firmware-rauc packaging/firmware/tedge-firmware-script "$root/usr/share/tedge/firmware/"
   install -m 0440 packaging/firmware/sudoers-firmware "$root/etc/sudoers.d/tedge-firmware"
+  # The built-in mappers' flows as generated with default settings; postinst puts them in /etc/tedge/mappers/<cloud>/flows/.
+  # Not conffiles: a mapper rewrites an unedited flow from its settings, which would make dpkg ask on an upgrade.
+  for cloud in c8y az aws; do install -D -m 0644 -t "$root/usr/share/tedge/mappers/$cloud/flows" packaging/mappers/$cloud/flows/*; done
   # firmware_update's workflow, where thin-edge users look for workflows: a conffile, so a user's edits survive upgrades.
   install -m 0644 packaging/operations/firmware_update.toml "$root/etc/tedge/operations/firmware_update.toml"
   install -m 0644 packaging/deb/copyright "$root/usr/share/doc/tedge/copyright"

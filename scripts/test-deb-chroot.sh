@@ -98,6 +98,13 @@ grep -qx '/etc/tedge/operations/firmware_update.toml' "$CHROOT/var/lib/dpkg/info
 cmp -s packaging/operations/firmware_update.toml "$CHROOT/etc/tedge/operations/firmware_update.toml" || fail "firmware_update.toml differs from packaging/operations"
 [ "$(in_chroot stat -c %U /etc/tedge/operations)" = tedge ] || fail "/etc/tedge/operations not owned by tedge"
 
+say "the built-in mappers' flows: in /etc/tedge/mappers/<cloud>/flows/ as in packaging/mappers/, owned by tedge"
+for f in $(cd packaging/mappers && find . -type f | sort); do
+  cmp -s "packaging/mappers/$f" "$CHROOT/etc/tedge/mappers/$f" || fail "/etc/tedge/mappers/$f differs from packaging/mappers/$f"
+  [ "$(in_chroot stat -c %U "/etc/tedge/mappers/$f")" = tedge ] || fail "/etc/tedge/mappers/$f not owned by tedge"
+done
+[ "$(in_chroot stat -c %U /etc/tedge/mappers/c8y/flows)" = tedge ] || fail "/etc/tedge/mappers/c8y/flows not owned by tedge"
+
 say "mosquitto installed after tedge: the file trigger adds the include_dir"
 sed -i '\|^include_dir /etc/tedge/mosquitto-conf$|d' "$CHROOT/etc/mosquitto/mosquitto.conf"
 in_chroot sh -c 'dpkg-trigger --no-await /etc/mosquitto && dpkg --triggers-only --pending' >/dev/null || fail "trigger"
@@ -134,6 +141,7 @@ grep -qF 'c8y/measurement/measurements/create {"type":"environment","time":"2021
   { cat "$WORK/run-all.log"; fail "no converted measurement: $(cat "$WORK/sub.txt")"; }
 pids=$(grep -o '"pid":[0-9]*' "$WORK/sub.txt" | sort -u | wc -l)
 [ "$pids" = 1 ] || fail "the agent and the mapper should report the same pid: $(cat "$WORK/sub.txt")"
+grep -q 'cannot install the built-in flows' "$WORK/run-all.log" && { cat "$WORK/run-all.log"; fail "the c8y mapper did not run its flows"; }
 kill -TERM "$TEDGE_PID"
 rc=0
 wait "$TEDGE_PID" || rc=$?
@@ -146,6 +154,7 @@ MOSQUITTO_PID=
 say "upgrade to a bumped version keeps the configuration"
 in_chroot tedge config set c8y.url example.cumulocity.com
 printf '\n# edited by the user\n' >>"$CHROOT/etc/tedge/operations/firmware_update.toml"
+printf '\n# edited by the user\n' >>"$CHROOT/etc/tedge/mappers/az/flows/mea.toml"
 NEXT=$VERSION.1
 rm -rf "$WORK/repack" && dpkg-deb -R "$DEB" "$WORK/repack"
 sed -i "s/^Version: .*/Version: $NEXT/" "$WORK/repack/DEBIAN/control"
@@ -154,6 +163,8 @@ in_chroot dpkg -i /tmp/tedge-next.deb >"$WORK/upgrade.log" 2>&1 || { cat "$WORK/
 [ "$(in_chroot dpkg-query -W -f '${Version}' tedge)" = "$NEXT" ] || fail "version after upgrade"
 [ "$(in_chroot tedge config get c8y.url)" = example.cumulocity.com ] || fail "c8y.url lost in the upgrade"
 grep -qx '# edited by the user' "$CHROOT/etc/tedge/operations/firmware_update.toml" || fail "the user's firmware_update.toml lost in the upgrade"
+grep -qx '# edited by the user' "$CHROOT/etc/tedge/mappers/az/flows/mea.toml" || fail "the user's mea.toml lost in the upgrade"
+grep -q 'mappers' "$WORK/upgrade.log" && { cat "$WORK/upgrade.log"; fail "dpkg spoke of the mappers' flows in the upgrade"; }
 in_chroot getent passwd tedge >/dev/null || fail "user tedge lost in the upgrade"
 [ "$(grep -cx 'include_dir /etc/tedge/mosquitto-conf' "$CHROOT/etc/mosquitto/mosquitto.conf")" = 1 ] || fail "include_dir added twice"
 

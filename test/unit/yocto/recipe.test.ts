@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { bitbakeSyntaxErrors } from '../../helpers/bitbake-grammar';
 import { REPO_ROOT } from '../../helpers/paths';
@@ -84,6 +84,8 @@ describe('yocto/meta-tedge-ts', () => {
         for (const f of readdirSync(join(REPO_ROOT, d))) copyFileSync(join(REPO_ROOT, d, f), join(src, f));
       }
       copyFileSync(join(REPO_ROOT, 'packaging/runtime.env'), join(src, 'runtime.env'));
+      // file://mappers: BitBake copies the directory of packaging/ into WORKDIR.
+      cpSync(join(REPO_ROOT, 'packaging/mappers'), join(src, 'mappers'), { recursive: true });
       calls = join(dir, 'calls.log');
       // BitBake expands ${D}, ${bindir}... before the shell runs; exported variables of the same names do the same here.
       // chown needs the tedge user, which useradd.bbclass provides under pseudo: recorded instead.
@@ -131,6 +133,16 @@ describe('yocto/meta-tedge-ts', () => {
       assert.equal(mode('etc/sudoers.d/tedge'), '440');
       assert.equal(mode('etc/sudoers.d'), '750');
       assert.equal(readFileSync(join(image, 'etc/sudoers.d/tedge'), 'utf8'), readFileSync(join(REPO_ROOT, 'packaging/deb/sudoers'), 'utf8'));
+    });
+
+    it("installs the built-in mappers' flows of packaging/mappers in /etc/tedge/mappers/<cloud>/flows/, under the tedge chown", () => {
+      const files = readdirSync(join(REPO_ROOT, 'packaging/mappers'), { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
+      assert.ok(files.length >= 12, 'the flows and templates of c8y, az and aws');
+      for (const e of files) {
+        const path = relative(join(REPO_ROOT, 'packaging/mappers'), join(e.parentPath, e.name));
+        assert.equal(readFileSync(join(image, 'etc/tedge/mappers', path), 'utf8'), readFileSync(join(REPO_ROOT, 'packaging/mappers', path), 'utf8'), path);
+        assert.equal(mode(`etc/tedge/mappers/${path}`), '644');
+      }
     });
 
     it('installs the runtime flags where every unit reads them (EnvironmentFile)', () => {

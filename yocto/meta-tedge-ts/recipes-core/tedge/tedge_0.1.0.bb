@@ -46,6 +46,7 @@ SRC_URI = "file://tedge-${TEDGE_SEA_ARCH} \
            file://tedge.ini \
            file://tedge-mosquitto.conf \
            file://sudoers \
+           file://mappers \
 "
 S = "${WORKDIR}"
 
@@ -82,6 +83,12 @@ do_install() {
     install -d ${D}${sysconfdir}/tedge/mosquitto-conf
     install -m 0644 ${S}/tedge.ini ${D}${sysconfdir}/tedge/tedge.ini
     install -m 0644 ${S}/tedge-mosquitto.conf ${D}${sysconfdir}/tedge/mosquitto-conf/tedge-mosquitto.conf
+    # The built-in mappers' flows as generated with default settings (thin-edge 2.x's layout), which the
+    # mappers refresh from their settings: owned by tedge, like the rest of /etc/tedge.
+    for cloud in c8y az aws; do
+        install -d ${D}${sysconfdir}/tedge/mappers/$cloud/flows
+        install -m 0644 ${S}/mappers/$cloud/flows/* ${D}${sysconfdir}/tedge/mappers/$cloud/flows/
+    done
     chown -R tedge:tedge ${D}${sysconfdir}/tedge
 
     install -d -m 0750 ${D}${sysconfdir}/sudoers.d
