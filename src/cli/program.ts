@@ -13,6 +13,7 @@ import { registerFilePluginCommands } from './file-plugin-command';
 import { registerHttpCommand } from './http-command';
 import { registerUploadCommand } from './upload-command';
 import { registerFlowsCommand } from './flows-command';
+import { registerMapperCommand } from './mapper-command';
 import { registerCompletionsCommand } from './completions-command';
 import { registerDiagCommand } from './diag-command';
 import { registerInitCommand } from './init-command';
@@ -59,6 +60,7 @@ export function buildProgram(deps: CliDeps): Command {
   registerHttpCommand(program, context);
   registerUploadCommand(program, context);
   registerFlowsCommand(program, context);
+  registerMapperCommand(program, context);
   registerInitCommand(program, context);
   registerRefreshBridgesCommand(program, context);
   registerDiagCommand(program, context);

@@ -24,13 +24,13 @@ export interface Sourced<T> {
   readonly source: ValueSource;
 }
 
-/** The one-line note `tedge mapper config get` writes on stderr, after `# `. */
-export function sourceNote(source: ValueSource): string {
+/** The one-line note `tedge mapper config get` writes on stderr, after `# `; `configFile` names tedge.ini or tedge.toml, the one in use. */
+export function sourceNote(source: ValueSource, configFile: string): string {
   switch (source.tag) {
     case 'mapper.toml':
       return source.relative === undefined ? 'from mapper.toml' : `relative path '${source.relative}' in mapper.toml, made absolute`;
     case 'tedge.toml':
-      return 'not in mapper.toml, taken from tedge.toml';
+      return `not in mapper.toml, taken from ${configFile}`;
     case 'cert CN':
       return `the CN of the certificate ${source.certPath}`;
     case 'default':
