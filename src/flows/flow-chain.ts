@@ -4,6 +4,9 @@ import { KvStore } from './kv-store';
 import { ScriptStep } from './script-step';
 import type { Step } from './step';
 import type { WorkerInit, WorkerReply, WorkerRequest } from './worker-protocol';
+
+/** A reply whose outputs stayed objects (no thread hop to pack them for). */
+export type InThreadReply = Omit<WorkerReply, 'outputs'> & { readonly outputs: readonly FlowMessage[] };
 import { basename } from 'node:path';
 
 /**
@@ -61,6 +64,13 @@ export class FlowChain {
   messages(id: number, messages: readonly FlowMessage[], mapperUpdates: readonly [string, string | null][]): WorkerReply {
     const failures: StepFailure[] = [];
     return this.reply(id, this.batch(messages, mapperUpdates, failures), failures);
+  }
+
+  /** As `messages`, the outputs not packed: for a flow run in the mapper's thread, where nothing crosses to a worker. */
+  messagesInThread(id: number, messages: readonly FlowMessage[], mapperUpdates: readonly [string, string | null][]): InThreadReply {
+    const failures: StepFailure[] = [];
+    const outputs = this.batch(messages, mapperUpdates, failures);
+    return { ...this.reply(id, [], failures), outputs };
   }
 
   /** The batch through every step, unpacked: for the mapper's thread, where nothing crosses a worker boundary. */

@@ -55,6 +55,12 @@ export function packMessages(messages: readonly FlowMessage[]): PackedMessages {
   return { topics, times, flags, ends, bytes };
 }
 
+/** The QoS of the i-th packed message, when it was set. */
+export function packedQos(p: PackedMessages, i: number): QoS | undefined {
+  const q = p.flags[2 * i] as number;
+  return q > 0 ? ((q - 1) as QoS) : undefined;
+}
+
 export function unpackMessages(p: PackedMessages): FlowMessage[] {
   const out: FlowMessage[] = new Array<FlowMessage>(p.topics.length);
   let start = 0;

@@ -126,8 +126,22 @@ export class FlowWorker {
     this.mapperUpdates.push(...changes);
   }
 
-  /** Messages in arrival order; consecutive submissions made while the worker is busy share one request. */
-  /** Resolves once the messages went through the flow and their reply was routed. */
+  /** One message: what the engine submits for each message the mapper receives. See `messages`. */
+  message(m: FlowMessage): Promise<void> {
+    const last = this.queue[this.queue.length - 1];
+    if (last !== undefined && last.kind === 'messages' && last.messages.length < MAX_BATCH) {
+      last.messages.push(m);
+      return last.done;
+    }
+    const j = job('messages', [m]);
+    this.enqueue(j);
+    return j.done;
+  }
+
+  /**
+   * Messages in arrival order; consecutive submissions made while the worker is busy share one request.
+   * Resolves once the messages went through the flow and their reply was routed.
+   */
   messages(messages: readonly FlowMessage[]): Promise<void> {
     const last = this.queue[this.queue.length - 1];
     if (last !== undefined && last.kind === 'messages' && last.messages.length + messages.length <= MAX_BATCH) {

@@ -1,4 +1,4 @@
-import { FlowChain } from './flow-chain';
+import { FlowChain, type InThreadReply } from './flow-chain';
 import type { FlowMessage } from './flow-message';
 import type { WorkerInit, WorkerReply } from './worker-protocol';
 
@@ -14,7 +14,7 @@ export class InProcessFlow {
 
   constructor(
     private readonly init: () => WorkerInit,
-    private readonly onReplyRouted: (reply: WorkerReply) => void,
+    private readonly onReplyRouted: (reply: WorkerReply | InThreadReply) => void,
   ) {}
 
   async start(): Promise<WorkerReply> {
@@ -28,8 +28,12 @@ export class InProcessFlow {
     this.mapperUpdates.push(...changes);
   }
 
+  message(m: FlowMessage): Promise<void> {
+    return this.messages([m]);
+  }
+
   messages(messages: readonly FlowMessage[]): Promise<void> {
-    this.route(this.started().messages(this.nextId++, messages, this.takeUpdates()));
+    this.onReplyRouted(this.started().messagesInThread(this.nextId++, messages, this.takeUpdates()));
     return Promise.resolve();
   }
 

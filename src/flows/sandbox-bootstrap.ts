@@ -15,9 +15,9 @@
  */
 export const SANDBOX_BOOTSTRAP = String.raw`(function (bridge) {
   'use strict';
-  const U8 = Uint8Array, isView = ArrayBuffer.isView, S = String, isArray = Array.isArray, now = Date.now;
+  const U8 = Uint8Array, D = Date, AB = ArrayBuffer, isView = ArrayBuffer.isView, S = String, isArray = Array.isArray, now = Date.now;
   const parse = JSON.parse, stringify = JSON.stringify, freeze = Object.freeze, define = Object.defineProperty;
-  const push = Function.prototype.call.bind(Array.prototype.push);
+  const push = Function.prototype.call.bind(Array.prototype.push), getTime = Function.prototype.call.bind(Date.prototype.getTime);
   const call = (f, ...args) => { try { return f(...args); } catch (e) { throw new Error('host call failed'); } };
   const text = (e) => { try { return e instanceof Error ? S(e.message) : S(e); } catch (_) { return 'an error that cannot be shown'; } };
 
@@ -63,63 +63,71 @@ export const SANDBOX_BOOTSTRAP = String.raw`(function (bridge) {
     define(g, name, { value, writable: true, configurable: true });
   }
 
-  // One message returned by a step, in plain fields the host reads without running step code.
-  const one = (m, time, into) => {
+  // One message returned by a step, as a record of plain fields the host reads without running step code.
+  const tag = Function.prototype.call.bind(Object.getOwnPropertyDescriptor(Object.getPrototypeOf(U8.prototype), Symbol.toStringTag).get);
+  const one = (m, time) => {
     if (m === null || typeof m !== 'object') throw new TypeError('a step returns null, a message {topic, payload} or an array of messages');
     const topic = m.topic;
     if (typeof topic !== 'string') throw new TypeError('a message topic must be a string');
     let payload = m.payload;
     if (typeof payload !== 'string') {
-      if (isView(payload)) payload = new U8(payload.buffer, payload.byteOffset, payload.byteLength).slice();
-      else if (payload instanceof ArrayBuffer) payload = new U8(payload.slice(0));
+      // A copy: the step may reuse its buffer for the next message. The tag reads an internal slot, not a property of the step's.
+      if (tag(payload) === 'Uint8Array') payload = new U8(payload);
+      else if (isView(payload)) payload = new U8(payload.buffer, payload.byteOffset, payload.byteLength).slice();
+      else if (payload instanceof AB) payload = new U8(payload.slice(0));
       else throw new TypeError('a message payload must be a string or a Uint8Array');
     }
     const t = m.time;
-    const out = { topic, payload, time: t instanceof Date ? t.getTime() : typeof t === 'number' ? t : time, qos: -1, retain: false };
+    const out = { topic, payload, time: t instanceof D ? getTime(t) : typeof t === 'number' ? t : time, qos: -1, retain: false };
     const mqtt = m.mqtt;
     if (mqtt !== null && typeof mqtt === 'object') {
       const q = mqtt.qos;
       if (q === 0 || q === 1 || q === 2) out.qos = q;
       out.retain = mqtt.retain === true;
     }
-    push(into, out);
+    return out;
   };
+  // null (no message), one record, an array of records (several), a string (the error).
   const collect = (r, time) => {
+    if (r === null || r === undefined) return null;
+    if (!isArray(r)) return one(r, time);
     const into = [];
-    if (r === null || r === undefined) return into;
-    if (isArray(r)) for (let i = 0; i < r.length; i++) one(r[i], time, into);
-    else one(r, time, into);
+    for (let i = 0; i < r.length; i++) push(into, one(r[i], time));
     return into;
   };
+  const PENDING = 0;
 
   const ctl = {
     module: null, kind: 'message', batch: null, time: 0, budgetMs: 0,
-    /** results[i]: {ok: true, out: [...]} | {ok: false, error} | {pending: true} */
+    /** results[i]: see collect; PENDING while the step's promise has not settled */
     results: null, next: 0,
     run() {
       if (ctl.results === null) ctl.results = [];
       const batch = ctl.batch, results = ctl.results, started = now();
-      const fn = ctl.module[ctl.kind === 'message' ? 'onMessage' : ctl.kind === 'interval' ? 'onInterval' : 'onStartup'];
-      const count = ctl.kind === 'message' ? batch.length : 1;
+      const message = ctl.kind === 'message';
+      const fn = ctl.module[message ? 'onMessage' : ctl.kind === 'interval' ? 'onInterval' : 'onStartup'];
+      const count = message ? batch.length : 1;
       while (ctl.next < count) {
         const i = ctl.next++;
         try {
-          let r;
-          if (ctl.kind === 'message') {
+          let r, time;
+          if (message) {
             const h = batch[i];
-            const msg = { topic: S(h.topic), payload: new U8(h.payload), time: new Date(h.time) };
+            time = h.time;
+            const msg = { topic: S(h.topic), payload: new U8(h.payload), time: new D(time) };
             if (h.qos !== undefined || h.retain !== undefined) msg.mqtt = { qos: h.qos, retain: h.retain === true };
             r = fn(msg, context);
-          } else r = typeof fn === 'function' ? fn(new Date(ctl.time), context) : null;
+          } else {
+            time = ctl.time;
+            r = typeof fn === 'function' ? fn(new D(time), context) : null;
+          }
           if (r !== null && typeof r === 'object' && typeof r.then === 'function') {
-            const slot = { pending: true };
-            results[i] = slot;
-            const time = ctl.kind === 'message' ? batch[i].time : ctl.time;
-            r.then((v) => { try { results[i] = { ok: true, out: collect(v, time) }; } catch (e) { results[i] = { ok: false, error: text(e) }; } },
-                   (e) => { results[i] = { ok: false, error: text(e) }; });
-          } else results[i] = { ok: true, out: collect(r, ctl.kind === 'message' ? batch[i].time : ctl.time) };
+            results[i] = PENDING;
+            r.then((v) => { try { results[i] = collect(v, time); } catch (e) { results[i] = text(e); } },
+                   (e) => { results[i] = text(e); });
+          } else results[i] = collect(r, time);
         } catch (e) {
-          results[i] = { ok: false, error: text(e) };
+          results[i] = text(e);
         }
         if (now() - started > ctl.budgetMs) break;
       }

@@ -11,11 +11,23 @@ export interface SandboxLimits {
   readonly callTimeoutMs: number;
 }
 
-/** The runner's record of one call, read after the sandbox returned (plain fields of the sandbox realm). */
-type CallResult =
-  | { ok: true; out: { topic: string; payload: string | Uint8Array; time: number; qos: number; retain: boolean }[] }
-  | { ok: false; error: string }
-  | { pending: true };
+/** One output as the runner records it: plain own fields of the sandbox realm. */
+interface OutputRecord {
+  topic: string;
+  payload: string | Uint8Array;
+  time: number;
+  qos: number;
+  retain: boolean;
+}
+
+/**
+ * The runner's record of one call (sandbox-bootstrap.ts's collect): null for no message, one record,
+ * several, an error's text, or PENDING while its promise has not settled. The host tells them apart
+ * with typeof and Array.isArray only, and walks arrays by index: nothing it does runs step code
+ * (an iterator or a getter of the step's realm would run outside the call's time limit).
+ */
+type CallResult = null | OutputRecord | OutputRecord[] | string | typeof PENDING;
+const PENDING = 0;
 
 interface Control {
   module: unknown;
@@ -128,7 +140,7 @@ export class ScriptStep implements Step {
       // The only error the runner lets out is the timeout (or a stack overflow in the runner itself).
       if (this.ctl.next === 0) this.ctl.next = 1;
       if (this.ctl.results === null) this.ctl.results = [];
-      this.ctl.results[this.ctl.next - 1] = { ok: false, error: (err as { code?: string }).code === 'ERR_SCRIPT_EXECUTION_TIMEOUT' ? `the step took more than ${this.limits.callTimeoutMs} ms: cut` : `the step failed: ${String((err as Error).message)}` };
+      this.ctl.results[this.ctl.next - 1] = (err as { code?: string }).code === 'ERR_SCRIPT_EXECUTION_TIMEOUT' ? `the step took more than ${this.limits.callTimeoutMs} ms: cut` : `the step failed: ${String((err as Error).message)}`;
       return true;
     }
   }
@@ -138,14 +150,19 @@ export class ScriptStep implements Step {
       into.failures.push({ step: this.label, topic, error } satisfies StepFailure);
     };
     if (result === undefined) return fail(timedOut ? `the step took more than ${this.limits.callTimeoutMs} ms: cut` : 'the step returned nothing the runner could read');
-    if ('pending' in result) return fail('the promise returned by the step did not settle');
-    if (!result.ok) return fail(String(result.error));
-    for (const o of result.out) {
-      const payload = typeof o.payload === 'string' ? encoder.encode(o.payload) : new Uint8Array(o.payload);
-      const msg: { topic: string; payload: Uint8Array; time: number; qos?: QoS; retain?: boolean } = { topic: String(o.topic), payload, time: Number(o.time) };
-      if (o.qos === 0 || o.qos === 1 || o.qos === 2) msg.qos = o.qos;
-      if (o.retain === true) msg.retain = true;
-      into.outputs.push(msg);
-    }
+    if (result === null) return;
+    if (result === PENDING) return fail('the promise returned by the step did not settle');
+    if (typeof result === 'string') return fail(result);
+    if (!Array.isArray(result)) return void into.outputs.push(hostMessage(result));
+    for (let i = 0; i < result.length; i++) into.outputs.push(hostMessage(result[i] as OutputRecord));
   }
+}
+
+/** An output as the worker's own objects: the payload copied out of the sandbox (the Uint8Array constructor reads no property of the step's realm). */
+function hostMessage(o: OutputRecord): FlowMessage {
+  const payload = typeof o.payload === 'string' ? encoder.encode(o.payload) : new Uint8Array(o.payload);
+  const msg: { topic: string; payload: Uint8Array; time: number; qos?: QoS; retain?: boolean } = { topic: o.topic, payload, time: typeof o.time === 'number' ? o.time : Number.NaN };
+  if (o.qos === 0 || o.qos === 1 || o.qos === 2) msg.qos = o.qos;
+  if (o.retain) msg.retain = true;
+  return msg;
 }
