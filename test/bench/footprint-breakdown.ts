@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { BusProbe } from '../helpers/bus-probe';
 import { Mosquitto, freePort } from '../helpers/mosquitto';
 import { REPO_ROOT } from '../helpers/paths';
-import { type Memory, memory } from './footprint';
+import { type Faults, type Memory, faults, fileBackedByPath, memory } from './proc-memory';
 import { runtimeEnvironment } from '../helpers/runtime-env';
 
 const MiB = 1024 * 1024;
@@ -43,35 +43,6 @@ export interface Variant {
   /** The whole runtime environment of the variant (NODE_OPTIONS included). */
   readonly env: Readonly<Record<string, string>>;
   readonly executable?: string;
-}
-
-interface Faults {
-  readonly minflt: number;
-  readonly majflt: number;
-  readonly threads: number;
-  readonly cpuTicks: number;
-}
-
-/** Fields of /proc/<pid>/stat (after the command name, which may contain spaces). */
-export function faults(pid: number): Faults {
-  const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  const n = (i: number): number => Number(f[i - 3]);
-  return { minflt: n(10), majflt: n(12), threads: n(20), cpuTicks: n(14) + n(15) };
-}
-
-/** Resident file-backed bytes per mapped file, largest first. */
-function fileBackedByPath(pid: number): Array<[string, number]> {
-  const totals = new Map<string, number>();
-  let path = '';
-  for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
-    const header = /^[0-9a-f]+-[0-9a-f]+ \S{4} \S+ \S+ (\d+)\s*(.*)$/.exec(line);
-    if (header) path = header[1] !== '0' && header[2]?.startsWith('/') ? header[2] : '';
-    else if (path !== '' && line.startsWith('Rss:')) {
-      totals.set(path, (totals.get(path) ?? 0) + Number(/(\d+) kB/.exec(line)?.[1] ?? 0) * 1024);
-    }
-  }
-  return [...totals].sort((a, b) => b[1] - a[1]);
 }
 
 /** The file's pages leave the page cache: each run faults the binary in from the start, as after a boot. */
@@ -114,6 +85,25 @@ export interface Measured {
   readonly extra?: Record<string, unknown>;
 }
 
+/**
+ * The device a benchmark runs `tedge` as: every path under `configDir`, and ports of its own (a run beside
+ * another finds the agent's 8000 and the Cumulocity proxy's 8001 taken).
+ */
+export async function benchDeviceEnv(configDir: string, brokerPort: number): Promise<Record<string, string>> {
+  return {
+    TEDGE_CONFIG_DIR: configDir,
+    TEDGE_MQTT_CLIENT_PORT: String(brokerPort),
+    TEDGE_DEVICE_ID: 'bench-device',
+    TEDGE_AGENT_STATE_PATH: join(configDir, 'agent'),
+    TEDGE_DATA_PATH: join(configDir, 'data'),
+    TEDGE_LOGS_PATH: join(configDir, 'logs'),
+    TEDGE_RUN_PATH: join(configDir, 'run'),
+    TEDGE_TMP_PATH: join(configDir, 'tmp'),
+    TEDGE_HTTP_BIND_PORT: String(await freePort()),
+    TEDGE_C8Y_PROXY_BIND_PORT: String(await freePort()),
+  };
+}
+
 /** Starts one variant on its own broker; `during` runs once it is up (the entities mode registers there). */
 export async function measureVariant(
   variant: Variant,
@@ -132,21 +122,7 @@ export async function measureVariant(
   const nodeOptions = `${variant.env['NODE_OPTIONS'] ?? ''} --report-on-signal --report-directory=${reports}`.trim();
   const t0 = Date.now();
   const child = spawn(executable, [...variant.args], {
-    env: {
-      ...variant.env,
-      NODE_OPTIONS: nodeOptions,
-      PATH: process.env['PATH'] ?? '/usr/bin:/bin',
-      TEDGE_CONFIG_DIR: configDir,
-      TEDGE_MQTT_CLIENT_PORT: String(broker.port),
-      TEDGE_DEVICE_ID: 'bench-device',
-      TEDGE_AGENT_STATE_PATH: join(configDir, 'agent'),
-      TEDGE_DATA_PATH: join(configDir, 'data'),
-      TEDGE_LOGS_PATH: join(configDir, 'logs'),
-      TEDGE_RUN_PATH: join(configDir, 'run'),
-      TEDGE_TMP_PATH: join(configDir, 'tmp'),
-      TEDGE_HTTP_BIND_PORT: String(await freePort()),
-      TEDGE_C8Y_PROXY_BIND_PORT: String(await freePort()),
-    },
+    env: { ...variant.env, NODE_OPTIONS: nodeOptions, PATH: process.env['PATH'] ?? '/usr/bin:/bin', ...(await benchDeviceEnv(configDir, broker.port)) },
     stdio: ['ignore', 'ignore', 'ignore'],
   });
   const pid = child.pid ?? 0;

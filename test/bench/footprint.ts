@@ -15,14 +15,15 @@
  * BENCH_NODE_OPTIONS (instead of runtime.env's), BENCH_TEDGE_ARGS (more `run all` arguments, e.g. `--release-pages 0`).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BusProbe } from '../helpers/bus-probe';
-import { Mosquitto, freePort } from '../helpers/mosquitto';
+import { Mosquitto } from '../helpers/mosquitto';
 import { REPO_ROOT } from '../helpers/paths';
 import { runtimeEnvironment } from '../helpers/runtime-env';
-import { breakdown, entities, faults } from './footprint-breakdown';
+import { benchDeviceEnv, breakdown, entities } from './footprint-breakdown';
+import { type Memory, faults, memory } from './proc-memory';
 
 const MiB = 1024 * 1024;
 const env = (name: string, fallback: number): number => {
@@ -43,20 +44,6 @@ const NODE_OPTIONS = process.env['BENCH_NODE_OPTIONS'] ?? RUNTIME_ENV['NODE_OPTI
 const TEDGE_ARGS = (process.env['BENCH_TEDGE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
 const AFTER_BURST_SECONDS = env('BENCH_AFTER_BURST_SECONDS', 300);
 
-export interface Memory {
-  readonly rss: number;
-  readonly pss: number;
-  readonly anonymous: number;
-  readonly privateClean: number;
-}
-
-/** smaps_rollup of a process, in bytes. */
-export function memory(pid: number): Memory {
-  const text = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
-  const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN) * 1024;
-  return { rss: kb('Rss'), pss: kb('Pss'), anonymous: kb('Anonymous'), privateClean: kb('Private_Clean') };
-}
-
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const mib = (bytes: number): string => (bytes / MiB).toFixed(1);
 
@@ -73,25 +60,8 @@ function slope(points: ReadonlyArray<readonly [number, number]>): number {
 async function startTedge(command: string[], port: number, configDir: string, topicRoot = 'te', extraEnv: Record<string, string> = {}): Promise<ChildProcess> {
   const [exe, ...args] = command;
   return spawn(exe ?? 'false', [...args, 'run', 'all', '--mappers', 'c8y,collectd', ...TEDGE_ARGS], {
-    env: {
-      ...RUNTIME_ENV,
-      ...extraEnv,
-      PATH: process.env['PATH'] ?? '/usr/bin:/bin',
-      NODE_OPTIONS,
-      TEDGE_CONFIG_DIR: configDir,
-      TEDGE_MQTT_CLIENT_PORT: String(port),
-      TEDGE_DEVICE_ID: 'bench-device',
-      TEDGE_MQTT_TOPIC_ROOT: topicRoot,
-      TEDGE_AGENT_STATE_PATH: join(configDir, 'agent'),
-      TEDGE_DATA_PATH: join(configDir, 'data'),
-      TEDGE_LOGS_PATH: join(configDir, 'logs'),
-      TEDGE_RUN_PATH: join(configDir, 'run'),
-      TEDGE_TMP_PATH: join(configDir, 'tmp'),
-      // Each run its own ports: the x86_64 run is still up while the ARM ones start, and the agent's HTTP
-      // service and the mapper's Cumulocity proxy would otherwise find 8000 and 8001 taken.
-      TEDGE_HTTP_BIND_PORT: String(await freePort()),
-      TEDGE_C8Y_PROXY_BIND_PORT: String(await freePort()),
-    },
+    // Each run its own ports (benchDeviceEnv): the x86_64 run is still up while the ARM ones start.
+    env: { ...RUNTIME_ENV, ...extraEnv, PATH: process.env['PATH'] ?? '/usr/bin:/bin', NODE_OPTIONS, ...(await benchDeviceEnv(configDir, port)), TEDGE_MQTT_TOPIC_ROOT: topicRoot },
     stdio: ['ignore', 'ignore', 'ignore'],
   });
 }
