@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { REPO_ROOT } from '../../helpers/paths';
@@ -31,6 +33,37 @@ describe('deb maintainer scripts', () => {
     for (const name of ['postinst', 'prerm']) assert.doesNotMatch(script(name), /\benable\b/);
     for (const unit of units.filter((u) => u !== 'tedge-run-all.service')) {
       assert.match(readFileSync(join(SYSTEMD, unit), 'utf8'), /^Conflicts=tedge-run-all\.service$/m, unit);
+    }
+  });
+
+  it("postinst installs the mappers' flows with their templates where none is there, and leaves an edited, disabled or removed one alone", () => {
+    const root = mkdtempSync(join(tmpdir(), 'postinst-flows-'));
+    try {
+      cpSync(join(REPO_ROOT, 'packaging', 'mappers'), join(root, 'usr/share/tedge/mappers'), { recursive: true });
+      const flows = (cloud: string): string => join(root, 'etc/tedge/mappers', cloud, 'flows');
+      mkdirSync(flows('az'), { recursive: true });
+      writeFileSync(join(flows('az'), 'mea.toml'), 'edited\n');
+      writeFileSync(join(flows('az'), 'mea.toml.template'), 'older\n');
+      mkdirSync(flows('aws'), { recursive: true });
+      writeFileSync(join(flows('aws'), 'mea.toml.template'), 'older\n');
+      mkdirSync(flows('c8y'), { recursive: true });
+      writeFileSync(join(flows('c8y'), 'alarms.toml.disabled'), 'mine\n');
+      const fn = /^install_builtin_flows\(\) \{\n[\s\S]*?\n\}$/m.exec(script('postinst'))?.[0];
+      assert.ok(fn !== undefined, 'no install_builtin_flows in postinst');
+      // Paths under the temp root; the owner recorded (the tedge user need not exist here).
+      const sh = `chown() { echo "chown $*" >>"${root}/calls"; }\ninstall() { shift 6; command install -m 0644 "$@"; }\n${fn.replaceAll('/usr/share/tedge/', `${root}/usr/share/tedge/`).replaceAll('/etc/tedge/', `${root}/etc/tedge/`)}\ninstall_builtin_flows`;
+      execFileSync('sh', ['-ec', sh]);
+      assert.equal(readFileSync(join(flows('az'), 'mea.toml'), 'utf8'), 'edited\n');
+      assert.equal(existsSync(join(flows('aws'), 'mea.toml')), false, 'a removed flow (its template left) stays removed');
+      assert.equal(existsSync(join(flows('c8y'), 'alarms.toml')), false, 'a disabled flow stays disabled');
+      for (const name of ['measurements', 'events', 'health']) {
+        const shipped = readFileSync(join(REPO_ROOT, 'packaging/mappers/c8y/flows', `${name}.toml`), 'utf8');
+        assert.equal(readFileSync(join(flows('c8y'), `${name}.toml`), 'utf8'), shipped);
+        assert.equal(readFileSync(join(flows('c8y'), `${name}.toml.template`), 'utf8'), shipped);
+      }
+      assert.match(readFileSync(join(root, 'calls'), 'utf8'), new RegExp(`^chown tedge:tedge ${root}/etc/tedge/mappers ${root}/etc/tedge/mappers/c8y ${root}/etc/tedge/mappers/c8y/flows$`, 'm'));
+    } finally {
+      rmSync(root, { recursive: true, force: true });
     }
   });
 });
