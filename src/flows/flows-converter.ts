@@ -1,18 +1,23 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { filtersMatcher } from '../bus/topic-filter';
-import type { Converter } from '../core/converter';
-import { ConversionError, TedgeError, errorMessage } from '../core/errors';
+import type { Converter, ConverterHost } from '../core/converter';
+import { ConversionError, errorMessage } from '../core/errors';
 import { type Message, message } from '../core/message';
 import type { BuiltinServices } from './builtins';
 import { FlowChain } from './flow-chain';
+import { loadErrorText } from './flow-reports';
+import { DEFAULT_LIMITS, type IsolationLimits } from './flow-worker-host';
+import { IsolatedFlow, outputMessage } from './isolated-flow';
 import type { Logger } from '../log/logger';
 import { PathsWatch } from '../runtime/paths-watch';
 import { type LoadedFlow, flowFiles, loadFlow, treeFingerprint } from './flow-loader';
 import { KvStore } from './kv-store';
 import { mqttFilters } from './model';
 
-interface ConvertingFlow {
+/** A flow of builtin steps only: run synchronously in the mapper's thread. */
+interface InlineFlow {
+  readonly kind: 'inline';
   readonly path: string;
   readonly flow: LoadedFlow;
   readonly chain: FlowChain;
@@ -21,62 +26,166 @@ interface ConvertingFlow {
   pending: [string, string | null][];
 }
 
+/** A flow with script steps: run isolated in its worker, its outputs later (Converter.takeLater). */
+interface WorkerFlow {
+  readonly kind: 'worker';
+  readonly path: string;
+  readonly flow: LoadedFlow;
+  readonly runner: IsolatedFlow;
+  readonly accepts: (topic: string) => boolean;
+}
+
+type ConvertingFlow = InlineFlow | WorkerFlow;
+
 /**
- * The flows of a built-in mapper as its converter, for MapperRuntime: builtin steps only (they run
- * synchronously in the mapper's thread, so the runtime's acknowledgement and error handling stay as
- * they are). A step's failure is the input's ConversionError, reported by the runtime on te/errors.
+ * The flows of a built-in mapper as its converter, for MapperRuntime. Flows of builtin steps only run
+ * synchronously in the mapper's thread (a step's failure is the input's ConversionError, reported by the
+ * runtime); flows with script steps run isolated in a worker each, as in the local mapper, and their
+ * outputs (a failing step reported as the local mapper does) come through `takeLater`. A reload can
+ * change the input topics (`filtersChanged`) and reports a file that no longer loads on te/errors.
  */
 export class FlowsConverter implements Converter {
-  /** The topics of the flows loaded first: the runtime subscribes once, so a reload cannot widen them. */
-  readonly filters: readonly string[];
   private flows: ConvertingFlow[];
-  /** context.mapper as every flow last saw it, to seed the chains a reload makes. */
+  private currentFilters: string[];
+  /** context.mapper as every flow last saw it, to seed the flows a reload makes. */
   private readonly context = new KvStore();
+  /** Flows a reload is making, not yet in `flows`: they see context.mapper changes meanwhile. */
+  private incoming: ConvertingFlow[] = [];
+  private later: Promise<Message[]>[] = [];
+  private host: ConverterHost | undefined;
+  private reloading: Promise<unknown> = Promise.resolve();
+  /** The load error last reported per file: a reload for another file's change does not report it again. */
+  private readonly reported = new Map<string, string>();
 
   constructor(
     private readonly flowsDir: string,
     private readonly errorsTopic: string,
     private readonly services: BuiltinServices = {},
+    private readonly limits: IsolationLimits = DEFAULT_LIMITS,
   ) {
     this.flows = flowFiles(flowsDir).map((path) => this.load(path, undefined));
-    this.filters = [...new Set(this.flows.flatMap((f) => mqttFilters(f.flow.definition)))];
+    this.incoming = [];
+    this.currentFilters = filtersOf(this.flows);
+  }
+
+  get filters(): readonly string[] {
+    return this.currentFilters;
+  }
+
+  /** Starts the workers of the flows with script steps; a flow whose worker cannot start is reported and left out. */
+  async start(host: ConverterHost): Promise<void> {
+    this.host = host;
+    const running: ConvertingFlow[] = [];
+    for (const f of this.flows) {
+      try {
+        if (f.kind === 'worker') await this.startWorker(f, undefined);
+        running.push(f);
+      } catch (err) {
+        this.report(f.path, false, err);
+      }
+    }
+    this.replace(running);
+  }
+
+  async stop(): Promise<void> {
+    await this.reloading;
+    await Promise.all(this.flows.map((f) => (f.kind === 'worker' ? f.runner.stop() : undefined)));
   }
 
   /**
-   * Loads the directory again (a user's edit while the mapper runs): a flow that no longer loads keeps
-   * its previous version and is returned as `<file>: <error>`; an unchanged flow keeps its state, and
-   * context.mapper carries over to the new ones.
+   * Loads the directory again (a user's edit while the mapper runs), one reload at a time: a flow that no
+   * longer loads keeps its previous version and is returned as `<file>: <error>` (and reported on te/errors
+   * once started); an unchanged flow keeps its state, context.mapper and context.script carry over.
    */
-  reload(): string[] {
+  reload(): Promise<string[]> {
+    const run = this.reloading.then(() => this.reloadNow());
+    this.reloading = run.catch(() => {});
+    return run;
+  }
+
+  private async reloadNow(): Promise<string[]> {
     const previous = new Map(this.flows.map((f) => [f.path, f]));
     const errors: string[] = [];
-    this.flows = flowFiles(this.flowsDir).flatMap((path) => {
+    const next: ConvertingFlow[] = [];
+    for (const path of flowFiles(this.flowsDir)) {
+      const kept = previous.get(path);
       try {
-        return [this.load(path, previous.get(path))];
+        const f = this.load(path, kept);
+        if (f !== kept && f.kind === 'worker' && this.host !== undefined) await this.startWorker(f, kept);
+        next.push(f);
+        this.reported.delete(path);
       } catch (err) {
         errors.push(`${path}: ${errorMessage(err)}`);
-        const kept = previous.get(path);
-        return kept === undefined ? [] : [kept];
+        this.report(path, kept !== undefined, err);
+        if (kept !== undefined) next.push(kept);
       }
-    });
-    this.routes = new Map();
+    }
+    this.incoming = [];
+    this.replace(next);
+    // A replaced worker finishes what it was given before it ends: those inputs wait for their outputs.
+    await Promise.all([...previous.values()].map((f) => (f.kind === 'worker' && !next.includes(f) ? f.runner.retire() : undefined)));
     return errors;
+  }
+
+  private replace(flows: ConvertingFlow[]): void {
+    this.flows = flows;
+    this.routes = new Map();
+    const filters = filtersOf(flows);
+    if (filters.length === this.currentFilters.length && filters.every((f, i) => f === this.currentFilters[i])) return;
+    this.currentFilters = filters;
+    this.host?.filtersChanged();
+  }
+
+  private report(path: string, keeps: boolean, err: unknown): void {
+    const text = loadErrorText(path, keeps, err);
+    if (this.host === undefined || this.reported.get(path) === text) return;
+    this.reported.set(path, text);
+    this.host.log('error', text);
+    this.host.publish(message(this.errorsTopic, text, { qos: 1 }));
   }
 
   private load(path: string, previous: ConvertingFlow | undefined): ConvertingFlow {
     const flow = loadFlow(this.flowsDir, path, {}, this.errorsTopic);
     if (previous !== undefined && previous.flow.digest === flow.digest) return previous;
-    const script = flow.definition.steps.find((s) => s.kind === 'script');
-    if (script !== undefined) throw new TedgeError('CONFIG_FILE', `${path}: a built-in mapper runs builtin steps only for now; run ${script.path} in tedge-mapper local`);
-    const mapperStore = this.context.keys().map((k): [string, string] => [k, this.context.get(k) as string]);
-    const chain = new FlowChain({ flow: flow.definition, scripts: {}, callTimeoutMs: 1000, mapperStore, scriptStores: {}, now: Date.now() }, this.services);
-    return { path, flow, chain, accepts: filtersMatcher(mqttFilters(flow.definition)), pending: [] };
+    const accepts = filtersMatcher(mqttFilters(flow.definition));
+    let made: ConvertingFlow;
+    if (flow.definition.steps.some((s) => s.kind === 'script')) {
+      const runner = new IsolatedFlow(flow, {
+        limits: this.limits,
+        errorsTopic: this.errorsTopic,
+        mapperStore: () => this.contextEntries(),
+        onMapperChanges: (changes) => this.shareMapperChanges(made, changes),
+        log: (level, text) => this.host?.log(level, text),
+      });
+      made = { kind: 'worker', path, flow, runner, accepts };
+    } else {
+      const chain = new FlowChain({ flow: flow.definition, scripts: {}, callTimeoutMs: this.limits.callTimeoutMs, mapperStore: this.contextEntries(), scriptStores: {}, now: Date.now() }, this.services);
+      made = { kind: 'inline', path, flow, chain, accepts, pending: [] };
+    }
+    this.incoming.push(made);
+    return made;
+  }
+
+  /** Starts the worker of a new or changed flow, with the context.script of the version it replaces. */
+  private async startWorker(f: WorkerFlow, replaced: ConvertingFlow | undefined): Promise<void> {
+    const stores = replaced?.kind === 'worker' ? await replaced.runner.takeScriptStores() : {};
+    for (const m of await f.runner.start(stores)) this.host?.publish(m);
+  }
+
+  private contextEntries(): [string, string][] {
+    return this.context.keys().map((k): [string, string] => [k, this.context.get(k) as string]);
   }
 
   /** Sets a `context.mapper` key for every flow (the c8y mapper's entities, as thin-edge's steps read them). */
   setContext(key: string, json: string | null): void {
-    this.context.set(key, json);
-    for (const f of this.flows) f.pending.push([key, json]);
+    this.shareMapperChanges(undefined, [[key, json]]);
+  }
+
+  /** What one flow (or the mapper) put in context.mapper is seen by the other flows too. */
+  private shareMapperChanges(from: ConvertingFlow | undefined, changes: readonly [string, string | null][]): void {
+    for (const [key, json] of changes) this.context.set(key, json);
+    for (const f of this.flows) if (f !== from) share(f, changes);
+    for (const f of this.incoming) if (f !== from && !this.flows.includes(f)) share(f, changes);
   }
 
   /** The flows each topic goes to, remembered (bounded): matching every flow's filters costs more than its steps. */
@@ -92,34 +201,60 @@ export class FlowsConverter implements Converter {
     return flows;
   }
 
+  accepts(topic: string): boolean {
+    return this.flowsFor(topic).length > 0;
+  }
+
   convert(msg: Message, now: Date): Message[] {
     const out: Message[] = [];
+    let isolated: WorkerFlow[] | undefined;
     for (const f of this.flowsFor(msg.topic)) {
+      if (f.kind === 'worker') {
+        (isolated ??= []).push(f);
+        continue;
+      }
       const updates = f.pending;
       f.pending = [];
       const reply = f.chain.run([{ topic: msg.topic, payload: msg.payload, time: now.getTime() }], updates);
-      // What a step put in context.mapper (update-context) is seen by the other flows too.
-      for (const [key, json] of reply.mapperChanges) {
-        this.context.set(key, json);
-        for (const other of this.flows) if (other !== f) other.pending.push([key, json]);
-      }
+      if (reply.mapperChanges.length > 0) this.shareMapperChanges(f, reply.mapperChanges);
       const failure = reply.failures[0];
       if (failure !== undefined) throw new ConversionError(failure.error);
-      const output = f.flow.definition.output;
-      for (const o of reply.outputs) out.push(message(output.kind === 'mqtt' && output.topic !== undefined ? output.topic : o.topic, o.payload, { qos: 1 }));
+      for (const o of reply.outputs) out.push(outputMessage(f.flow.definition, o));
+    }
+    // Only once the inline flows took it: an input they refuse goes to no flow.
+    if (isolated !== undefined) {
+      const fm = { topic: msg.topic, payload: msg.payload, time: now.getTime() };
+      for (const f of isolated) this.later.push(f.runner.submit(fm));
     }
     return out;
   }
+
+  takeLater(): Promise<Message[]> | undefined {
+    if (this.later.length === 0) return undefined;
+    const later = this.later;
+    this.later = [];
+    return later.length === 1 ? (later[0] as Promise<Message[]>) : Promise.all(later).then((parts) => parts.flat());
+  }
 }
 
-/** Reloads the converter's flows when a file of `flowsDir` changes, until `stop`; the outcome goes to the log. */
+function share(f: ConvertingFlow, changes: readonly [string, string | null][]): void {
+  if (f.kind === 'worker') f.runner.shareMapperChanges(changes);
+  else f.pending.push(...changes);
+}
+
+function filtersOf(flows: readonly ConvertingFlow[]): string[] {
+  return [...new Set(flows.flatMap((f) => mqttFilters(f.flow.definition)))];
+}
+
+/** Reloads the converter's flows when a file of `flowsDir` changes, until `stop`; the outcome goes to the log (load errors also to te/errors, once the mapper runs). */
 export function reloadOnChange(converter: FlowsConverter, flowsDir: string, logger: Logger, stop: AbortSignal): void {
   const watch = new PathsWatch(
     [flowsDir],
     () => {
-      const errors = converter.reload();
-      for (const error of errors) logger.error({ flowsDir }, `flow not reloaded, its previous version keeps running: ${error}`);
-      logger.info({ flowsDir, failed: errors.length }, 'flows reloaded');
+      void converter.reload().then(
+        (errors) => logger.info({ flowsDir, failed: errors.length }, 'flows reloaded'),
+        (err: unknown) => logger.error({ err, flowsDir }, 'flows not reloaded'),
+      );
     },
     2000,
     () => treeFingerprint(flowsDir),

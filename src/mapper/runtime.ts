@@ -1,6 +1,6 @@
 import type { Bus } from '../bus/bus';
 import type { Clock, Timers } from '../core/clock';
-import type { Converter } from '../core/converter';
+import { type Converter, type ConverterHost, ConverterStopped } from '../core/converter';
 import { ConversionError, errorMessage, isConversionError } from '../core/errors';
 import type { CloudPayloadLimit } from '../core/payload-limit';
 import { type Message, message } from '../core/message';
@@ -36,6 +36,13 @@ export class MapperRuntime implements Service {
   private stopped = false;
   /** Publishes whose input waits for its acknowledgement. */
   private readonly inFlight = new Set<Promise<void>>();
+  /**
+   * The last input whose outputs come later (takeLater), while they are not handed to the bus: inputs after
+   * it go out after it, and are acknowledged after it. Undefined on the synchronous path.
+   */
+  private ordered: { readonly handed: Promise<void>; readonly acked: Promise<boolean> } | undefined;
+  private subscribed = new Set<string>();
+  private resubscribing: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly deps: {
@@ -61,8 +68,10 @@ export class MapperRuntime implements Service {
   async start(): Promise<void> {
     const { bus, converter, health } = this.deps;
     bus.onMessageWithAck((m, ack) => this.onMessage(m, ack));
+    await converter.start?.(this.host());
     // Subscribed before `up`: a client that waits for `up` and then publishes must not lose its message.
-    await bus.subscribe([...converter.filters, ...health.checkFilters(), ...(this.deps.monitors ?? []).flatMap((m) => m.filters)], 1);
+    this.subscribed = new Set(this.wantedFilters());
+    await bus.subscribe([...this.subscribed], 1);
     await health.start();
     for (const m of converter.startupMessages?.(this.deps.clock.now()) ?? []) void this.publish(m);
   }
@@ -83,7 +92,39 @@ export class MapperRuntime implements Service {
       const unfinished = await settleWithin([...this.inFlight], drainMs);
       if (unfinished > 0) this.deps.logger.warn({ unfinished }, 'stopped with outputs not yet accepted by the broker: their inputs stay unacknowledged and come again at the next start');
     }
+    await this.deps.converter.stop?.();
     await this.deps.health.stop();
+  }
+
+  private wantedFilters(): string[] {
+    return [...this.deps.converter.filters, ...this.deps.health.checkFilters(), ...(this.deps.monitors ?? []).flatMap((m) => m.filters)];
+  }
+
+  private host(): ConverterHost {
+    const { logger } = this.deps;
+    return {
+      publish: (msg) => this.track(this.publish(msg).then(() => {})),
+      filtersChanged: () => {
+        this.resubscribing = this.resubscribing.then(() => this.resubscribe());
+      },
+      log: (level, text) => logger[level](text),
+    };
+  }
+
+  /** After a reload of the converter: the new filters subscribed, those no longer wanted dropped. */
+  private async resubscribe(): Promise<void> {
+    if (this.stopped) return;
+    const wanted = new Set(this.wantedFilters());
+    const added = [...wanted].filter((f) => !this.subscribed.has(f));
+    const removed = [...this.subscribed].filter((f) => !wanted.has(f));
+    this.subscribed = wanted;
+    try {
+      if (added.length > 0) await this.deps.bus.subscribe(added, 1);
+      if (removed.length > 0) await this.deps.bus.unsubscribe(removed);
+      if (added.length + removed.length > 0) this.deps.logger.info({ added, removed }, 'input topics changed');
+    } catch (err) {
+      this.deps.logger.error({ err, added, removed }, 'cannot change the subscriptions to the new input topics');
+    }
   }
 
   private onMessage(input: Message, ack: () => void): void {
@@ -99,6 +140,11 @@ export class MapperRuntime implements Service {
     } catch (err) {
       outputs = [this.errorMessage(input, err)];
     }
+    const later = this.deps.converter.takeLater?.();
+    if (later !== undefined || this.ordered !== undefined) {
+      this.publishInOrder(input, outputs, later, ack);
+      return;
+    }
     // An input is acknowledged only once the broker has accepted every output (QoS 1 PUBACK): a stop or a
     // crash before then leaves it with the broker, which sends it again. An input held by the converter
     // (early messages, batches) is acknowledged at once: held inputs must not fill the broker's in-flight
@@ -109,6 +155,42 @@ export class MapperRuntime implements Service {
       this.track(accepted.then((ok) => (ok.every(Boolean) || !this.stopped ? ack() : undefined)));
     }
     this.armFlush();
+  }
+
+  /**
+   * The path of outputs that come later (a flow's script steps in its worker): each input's outputs are
+   * handed to the bus after those of the inputs before it, and it is acknowledged after them. A worker
+   * answers for a batch of inputs, not for each, so a batch's outputs may come with its first input:
+   * acknowledging in input order is what covers the others.
+   */
+  private publishInOrder(input: Message, outputs: Message[], later: Promise<Message[]> | undefined, ack: () => void): void {
+    const before = this.ordered;
+    const handing = (async () => {
+      await before?.handed;
+      let all = outputs;
+      try {
+        if (later !== undefined) all = [...outputs, ...this.eachWithinCloudLimit(await later)];
+      } catch (err) {
+        if (err instanceof ConverterStopped) return undefined;
+        all = [...outputs, this.errorMessage(input, err)];
+      }
+      // Wrapped: the caller gets the publishes as soon as they are handed over, not once accepted.
+      return { accepted: Promise.all(all.map((out) => this.publish(out))) };
+    })();
+    const handed = handing.then(() => {});
+    const acked = handing.then(async (h) => {
+      const beforeOk = before === undefined || (await before.acked);
+      if (h === undefined) return false;
+      const ok = (await h.accepted).every(Boolean) && beforeOk;
+      if (ok || !this.stopped) ack();
+      return ok;
+    });
+    const mine = { handed, acked };
+    this.ordered = mine;
+    void handed.then(() => {
+      if (this.ordered === mine) this.ordered = undefined;
+    });
+    this.track(acked.then(() => {}));
   }
 
   private track(work: Promise<void>): void {
@@ -155,6 +237,18 @@ export class MapperRuntime implements Service {
       }
     }
     return outputs;
+  }
+
+  /** For outputs that came later, each on its own: one too large for the cloud becomes its te/errors message. */
+  private eachWithinCloudLimit(outputs: Message[]): Message[] {
+    if (this.deps.cloudLimit === undefined) return outputs;
+    return outputs.map((out) => {
+      try {
+        return this.withinCloudLimit([out])[0] as Message;
+      } catch (err) {
+        return this.errorMessage(out, err);
+      }
+    });
   }
 
   /** The te/errors message for an input that could not be converted. */

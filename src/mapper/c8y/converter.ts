@@ -1,4 +1,4 @@
-import type { Converter } from '../../core/converter';
+import type { Converter, ConverterHost } from '../../core/converter';
 import { parseRegistration } from '../../core/entity';
 import { ConversionError } from '../../core/errors';
 import { type Message, message, payloadText } from '../../core/message';
@@ -40,10 +40,11 @@ export interface C8yConverterOptions extends RegistrationOptions, Omit<Operation
   readonly telemetryFlows?: TelemetryFlows;
 }
 
-/** What the converter needs of its telemetry flows (a FlowsConverter). */
-export interface TelemetryFlows {
-  convert(msg: Message, now: Date): Message[];
+/** What the converter needs of its telemetry flows (a FlowsConverter): the runtime's hooks are passed on to it. */
+export interface TelemetryFlows extends Pick<Converter, 'filters' | 'convert' | 'takeLater' | 'start' | 'stop'> {
   setContext(key: string, json: string | null): void;
+  /** Whether a flow takes this topic (a flow of a topic outside te/). */
+  accepts(topic: string): boolean;
 }
 
 /** thin-edge refuses these in an `@id`: they would make the entity's topics (`c8y/s/us/<xid>`) wildcards or deeper. */
@@ -61,7 +62,7 @@ const BRIDGE_SERVICES = (prefix: string): string[] => [`device/main/service/mosq
  * It owns the mapper's view of entities and holds data of entities that are not registered yet.
  */
 export class C8yConverter implements Converter {
-  readonly filters: readonly string[];
+  private readonly ownFilters: readonly string[];
   private readonly cache: C8yEntityCache;
   private readonly early: EarlyMessages;
   private readonly units = new UnitStore();
@@ -84,7 +85,7 @@ export class C8yConverter implements Converter {
     const main = this.cache.get(MAIN_DEVICE);
     if (main !== undefined) this.shareEntity(main);
     const root = opts.topicRoot;
-    this.filters = [
+    this.ownFilters = [
       ...opts.topics,
       `${root}/+/+/+/+/cmd/+`,
       `${root}/+/+/+/+/cmd/+/+`,
@@ -92,6 +93,24 @@ export class C8yConverter implements Converter {
       `${opts.prefix}/s/ds`,
       topicFor(this.mapperService, { kind: 'signal', type: 'sync' }, root),
     ];
+  }
+
+  /** Its own and its flows' (a reload may change theirs). */
+  get filters(): readonly string[] {
+    const flows = this.opts.telemetryFlows;
+    return flows === undefined ? this.ownFilters : [...new Set([...this.ownFilters, ...flows.filters])];
+  }
+
+  takeLater(): Promise<Message[]> | undefined {
+    return this.opts.telemetryFlows?.takeLater?.();
+  }
+
+  async start(host: ConverterHost): Promise<void> {
+    await this.opts.telemetryFlows?.start?.(host);
+  }
+
+  async stop(): Promise<void> {
+    await this.opts.telemetryFlows?.stop?.();
   }
 
   get droppedEarlyMessages(): number {
@@ -122,6 +141,7 @@ export class C8yConverter implements Converter {
     }
     if (msg.topic === `${this.opts.prefix}/s/ds`) return this.operations.onSmartrest(payloadText(msg));
     const topic = parseTopic(msg.topic, this.opts.topicRoot);
+    if (!topic && this.opts.telemetryFlows?.accepts(msg.topic)) return this.opts.telemetryFlows.convert(msg, now);
     if (!topic) throw new ConversionError(`Unknown topic or channel: '${msg.topic}'`, { code: 'UNKNOWN_CHANNEL' });
     if (topic.channel.kind === 'registration') return this.onRegistration(topic, msg, now);
     if (topic.channel.kind === 'signal' && topic.channel.type === 'sync' && topic.entity === this.mapperService) {

@@ -147,7 +147,7 @@ describe("the c8y mapper's telemetry flows, generated from its settings, give it
     ]);
   });
 
-  it('reloads edited flows: context.mapper carries over, a broken file keeps its previous version', () => {
+  it('reloads edited flows: context.mapper carries over, a broken file keeps its previous version', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'c8y-flows-'));
     dirs.push(dir);
     for (const [name, toml] of Object.entries(c8yFlowTomls({ topics: TOPICS, topicRoot: 'te', prefix: 'c8y', maxPayloadSize: 16184, serviceType: 'service' }))) installBuiltinFlow(dir, name, toml);
@@ -157,11 +157,11 @@ describe("the c8y mapper's telemetry flows, generated from its settings, give it
     run(converter, [['te/device/c//', '{"@type":"child-device"}']]);
     const path = join(dir, 'measurements.toml');
     writeFileSync(path, readFileSync(path, 'utf8').replace('output.mqtt.topic = "c8y/measurement/measurements/create"', 'output.mqtt.topic = "c8y/edited"'));
-    assert.deepEqual(flows.reload(), []);
+    assert.deepEqual(await flows.reload(), []);
     const edited = '[c8y/edited] {"externalSource":{"externalId":"main-device:device:c","type":"c8y_Serial"},"type":"ThinEdgeMeasurement","time":"2026-01-02T03:04:05.678Z","t":{"t":{"value":1}}}';
     assert.deepEqual(run(converter, [child]), [edited], 'the child registered before the reload is still known');
     writeFileSync(path, 'steps = [');
-    const errors = flows.reload();
+    const errors = await flows.reload();
     assert.equal(errors.length, 1);
     assert.match(errors[0] as string, /measurements\.toml: /);
     assert.deepEqual(run(converter, [child]), [edited], 'the previous version keeps running');

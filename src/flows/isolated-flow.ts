@@ -1,0 +1,114 @@
+import { ConverterStopped } from '../core/converter';
+import { type Message, message } from '../core/message';
+import { stepFailureText } from './flow-reports';
+import type { FlowMessage } from './flow-message';
+import { unpackMessages } from './flow-message';
+import { type IsolationLimits, FlowWorker } from './flow-worker-host';
+import type { LoadedFlow } from './flow-loader';
+import type { FlowDefinition } from './model';
+import type { WorkerReply } from './worker-protocol';
+
+/** A flow's output as a built-in mapper publishes it: to `output.mqtt.topic` when set, else to the message's own topic. */
+export function outputMessage(def: FlowDefinition, out: FlowMessage): Message {
+  const output = def.output;
+  return message(output.kind === 'mqtt' && output.topic !== undefined ? output.topic : out.topic, out.payload, { qos: 1 });
+}
+
+export interface IsolatedFlowDeps {
+  readonly limits: IsolationLimits;
+  /** Where a step's failure is reported when the flow names no `errors.mqtt.topic`. */
+  readonly errorsTopic: string;
+  /** context.mapper as it is now (a worker that starts, or starts again after its death, begins with it). */
+  readonly mapperStore: () => [string, string][];
+  /** What the flow's steps changed in context.mapper, for the other flows. */
+  readonly onMapperChanges: (changes: [string, string | null][]) => void;
+  readonly log: (level: 'info' | 'warn', text: string) => void;
+}
+
+/**
+ * A flow with script steps in a built-in mapper: its steps run isolated in the flow's worker (the local
+ * mapper's FlowWorker: batching, limits, restart after a death, one report for the message that killed
+ * it), and each input gets a promise of the outputs, for the runtime to publish before acknowledging it.
+ * A worker answers per batch, not per input: what it routed is taken by the inputs in their order, so an
+ * input's promise holds the outputs of its batch or of earlier ones (the runtime acknowledges in order).
+ */
+export class IsolatedFlow {
+  private readonly worker: FlowWorker;
+  /** Outputs and error reports routed by the worker and not yet taken by an input. */
+  private routed: Message[] = [];
+  private lastTake: Promise<unknown> = Promise.resolve();
+  private started = false;
+  private closed = false;
+  private scriptStores: Record<string, [string, string][]> = {};
+
+  constructor(
+    readonly loaded: LoadedFlow,
+    private readonly deps: IsolatedFlowDeps,
+  ) {
+    const def = loaded.definition;
+    this.worker = new FlowWorker(
+      () => ({ flow: def, scripts: loaded.scripts, callTimeoutMs: deps.limits.callTimeoutMs, mapperStore: deps.mapperStore(), scriptStores: this.scriptStores, now: Date.now() }),
+      deps.limits,
+      (reason) => deps.log('warn', `flow ${def.name}: worker restarted: ${reason}`),
+      (reply) => this.route(reply),
+    );
+  }
+
+  /** Starts the worker with the context.script stores of the version it replaces; resolves with onStartup's messages. */
+  async start(scriptStores: Record<string, [string, string][]>): Promise<Message[]> {
+    this.scriptStores = scriptStores;
+    const startup = await this.worker.start();
+    this.started = true;
+    this.route(startup);
+    return this.take();
+  }
+
+  submit(msg: FlowMessage): Promise<Message[]> {
+    if (!this.started) throw new Error(`flow ${this.loaded.definition.name} is not started`);
+    const done = this.worker.messages([msg]);
+    const take = Promise.all([this.lastTake, done]).then(() => this.take());
+    this.lastTake = take.catch(() => {});
+    return take;
+  }
+
+  shareMapperChanges(changes: readonly [string, string | null][]): void {
+    this.worker.shareMapperChanges(changes);
+  }
+
+  /** context.script of every step, once what was submitted before went through. */
+  async takeScriptStores(): Promise<Record<string, [string, string][]>> {
+    return (await this.worker.scriptStores()).scriptStores ?? {};
+  }
+
+  /** Replaced by a reload: what was submitted goes through first, then the worker ends. */
+  async retire(): Promise<void> {
+    await this.lastTake;
+    await this.stop();
+  }
+
+  /** Ends the worker: what it has not answered yet will not come (ConverterStopped). */
+  async stop(): Promise<void> {
+    this.closed = true;
+    await this.worker.stop();
+  }
+
+  private take(): Message[] {
+    if (this.closed) throw new ConverterStopped();
+    const out = this.routed;
+    this.routed = [];
+    return out;
+  }
+
+  private route(reply: WorkerReply): void {
+    const def = this.loaded.definition;
+    for (const line of reply.logs) this.deps.log('info', `flow ${def.name}: ${line}`);
+    if (reply.mapperChanges.length > 0) this.deps.onMapperChanges(reply.mapperChanges);
+    for (const out of unpackMessages(reply.outputs)) this.routed.push(outputMessage(def, out));
+    const errorsTopic = def.errors.kind === 'mqtt' && def.errors.topic !== undefined ? def.errors.topic : this.deps.errorsTopic;
+    for (const failure of reply.failures) {
+      const text = stepFailureText(def, failure);
+      this.deps.log('warn', text);
+      this.routed.push(message(errorsTopic, text, { qos: 1 }));
+    }
+  }
+}

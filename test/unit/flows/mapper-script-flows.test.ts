@@ -1,0 +1,139 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, it } from 'node:test';
+import { MemoryBroker } from '../../../src/bus/memory-bus';
+import { type Message, formatLine, message, payloadText } from '../../../src/core/message';
+import { FlowsConverter } from '../../../src/flows/flows-converter';
+import { silentLogger } from '../../../src/log/logger';
+import { MapperRuntime } from '../../../src/mapper/runtime';
+import { HealthReporter } from '../../../src/runtime/health';
+import { ManualTime } from '../../helpers/manual-time';
+
+const SCRIPT_FLOW = 'input.mqtt.topics = ["in/a"]\nsteps = [{ script = "twice.js" }]\n';
+// Two outputs per input; 'throw' and 'loop' fail the step (a loop is cut by the call timeout).
+const TWICE = `export function onMessage(m) {
+  const text = new TextDecoder().decode(m.payload);
+  if (text === 'throw') throw new Error('boom');
+  if (text === 'loop') for (;;) {}
+  return [{ topic: 'out/a', payload: text + '.1' }, { topic: 'out/a', payload: text + '.2' }];
+}`;
+const INLINE_FLOW = 'input.mqtt.topics = ["in/b"]\nsteps = [{ builtin = "set-topic", config = { topic = "out/b" } }]\n';
+
+const dirs: string[] = [];
+const runtimes: MapperRuntime[] = [];
+
+afterEach(async () => {
+  for (const r of runtimes.splice(0)) await r.stop(0);
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+/** A built-in mapper's runtime over the flows of `files`, on an in-memory broker; `events` keeps publishes and acks in order. */
+async function mapper(files: Record<string, string>) {
+  const dir = mkdtempSync(join(tmpdir(), 'mapper-script-flows-'));
+  dirs.push(dir);
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+  const broker = new MemoryBroker();
+  const time = new ManualTime(new Date('2026-01-02T03:04:05Z'));
+  const bus = broker.connect();
+  const events: string[] = [];
+  const publish = bus.publish.bind(bus);
+  bus.publish = async (m: Message) => {
+    await publish(m);
+    events.push(`pub ${formatLine(m)}`);
+  };
+  bus.acked.push = (...acked: Message[]) => events.push(...acked.map((m) => `ack ${formatLine(m)}`));
+  const health = new HealthReporter(bus, time, { root: 'te', service: 'device/main/service/tedge-mapper-az', device: 'device/main//', timestampFormat: 'unix' }, 7);
+  const converter = new FlowsConverter(dir, 'te/errors', {}, { callTimeoutMs: 200, heapMb: 16, stackMb: 1 });
+  const runtime = new MapperRuntime({ name: 'tedge-mapper-az', bus, clock: time, timers: time, converter, health, logger: silentLogger(), topicRoot: 'te' });
+  await runtime.start();
+  runtimes.push(runtime);
+  const device = broker.connect();
+  const lines = (topic: string): string[] => broker.published.filter((m) => m.topic === topic).map(payloadText);
+  const send = (topic: string, payload: string): Promise<void> => device.publish(message(topic, payload, { qos: 1 }));
+  const until = async (what: string, done: () => boolean): Promise<void> => {
+    const deadline = Date.now() + 5000;
+    while (!done()) {
+      assert.ok(Date.now() < deadline, `${what}; events:\n${events.slice(-20).join('\n')}`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  };
+  return { dir, converter, runtime, events, lines, send, until, acked: () => events.filter((e) => e.startsWith('ack ')).length };
+}
+
+describe("a built-in mapper's flows with script steps (run in their worker, under MapperRuntime)", () => {
+  it('publishes the outputs of each flow in input order, and acknowledges each input after its outputs', async () => {
+    const m = await mapper({ 'a.toml': SCRIPT_FLOW, 'twice.js': TWICE, 'b.toml': INLINE_FLOW });
+    const N = 300;
+    for (let i = 0; i < N; i++) await m.send(i % 3 === 0 ? 'in/b' : 'in/a', String(i));
+    await m.until('every input acknowledged', () => m.acked() === N);
+    const published = (topic: string): string[] => m.events.filter((e) => e.startsWith(`pub [${topic}] `)).map((e) => e.slice(`pub [${topic}] `.length));
+    const inputs = Array.from({ length: N }, (_, i) => i);
+    assert.deepEqual(published('out/a'), inputs.filter((i) => i % 3 !== 0).flatMap((i) => [`${i}.1`, `${i}.2`]), 'the script flow in input order');
+    assert.deepEqual(published('out/b'), inputs.filter((i) => i % 3 === 0).map(String), 'the inline flow in input order');
+    for (let i = 1; i < N; i += 3) {
+      assert.ok(m.events.indexOf(`pub [out/a] ${i}.2`) < m.events.indexOf(`ack [in/a] ${i}`), `input ${i} acknowledged after its outputs`);
+    }
+  });
+
+  it('reports a throwing and a looping step on te/errors, and the flow goes on', async () => {
+    const m = await mapper({ 'a.toml': SCRIPT_FLOW, 'twice.js': TWICE });
+    for (const p of ['throw', 'loop', 'ok']) await m.send('in/a', p);
+    await m.until('three inputs acknowledged', () => m.acked() === 3);
+    const errors = m.lines('te/errors');
+    assert.equal(errors.length, 2, errors.join('\n'));
+    assert.match(errors[0] as string, /^Flow 'a', step 'twice\.js', on a message of topic 'in\/a': .*boom/);
+    assert.match(errors[1] as string, /^Flow 'a', step 'twice\.js', on a message of topic 'in\/a': .*took more than 200 ms/);
+    assert.deepEqual(m.lines('out/a'), ['ok.1', 'ok.2']);
+  });
+
+  it('a reload subscribes to the topics of a new flow and drops those no flow uses; a broken file is reported on te/errors', async () => {
+    const m = await mapper({ 'a.toml': SCRIPT_FLOW, 'twice.js': TWICE, 'b.toml': INLINE_FLOW });
+    writeFileSync(join(m.dir, 'c.toml'), 'input.mqtt.topics = ["in/c"]\nsteps = [{ script = "twice.js" }]\noutput.mqtt.topic = "out/c"\n');
+    unlinkSync(join(m.dir, 'b.toml'));
+    assert.deepEqual(await m.converter.reload(), []);
+    assert.ok(m.converter.filters.includes('in/c') && !m.converter.filters.includes('in/b'));
+    await new Promise((r) => setTimeout(r, 20)); // the runtime's (un)subscribe
+    await m.send('in/c', 'x');
+    await m.send('in/b', 'dropped');
+    await m.until('in/c converted', () => m.lines('out/c').length === 2);
+    assert.deepEqual(m.lines('out/c'), ['x.1', 'x.2']);
+    assert.equal(m.runtime.stats.received, 1, 'in/b is no longer subscribed');
+
+    writeFileSync(join(m.dir, 'a.toml'), 'steps = [');
+    const errors = await m.converter.reload();
+    assert.equal(errors.length, 1);
+    const path = join(m.dir, 'a.toml');
+    await m.until('the load error on te/errors', () => m.lines('te/errors').length === 1);
+    assert.ok((m.lines('te/errors')[0] as string).startsWith(`Flow ${path} cannot be loaded (its previous version keeps running): `), m.lines('te/errors')[0]);
+    await m.send('in/a', 'still');
+    await m.until('the previous version runs', () => m.lines('out/a').length === 2);
+    await m.converter.reload();
+    assert.equal(m.lines('te/errors').length, 1, 'the same error is not reported again');
+  });
+
+  it('a reload of a changed script while inputs are in flight: each gets its outputs, context.script carries over', async () => {
+    const counting = (tag: string): string => `export function onMessage(m, context) {
+  const n = (context.script.get('n') ?? 0) + 1;
+  context.script.set('n', n);
+  return { topic: 'out/a', payload: '${tag}' + n };
+}`;
+    const m = await mapper({ 'a.toml': 'input.mqtt.topics = ["in/a"]\nsteps = [{ script = "count.js" }]\n', 'count.js': counting('v1-') });
+    for (let i = 0; i < 100; i++) await m.send('in/a', String(i));
+    writeFileSync(join(m.dir, 'count.js'), counting('v2-'));
+    const reloaded = m.converter.reload();
+    for (let i = 100; i < 200; i++) await m.send('in/a', String(i));
+    assert.deepEqual(await reloaded, []);
+    for (let i = 200; i < 220; i++) await m.send('in/a', String(i));
+    await m.until('every input acknowledged', () => m.acked() === 220);
+    const out = m.lines('out/a');
+    assert.equal(out.length, 220);
+    const v1 = out.filter((o) => o.startsWith('v1-')).map((o) => Number(o.slice(3)));
+    const v2 = out.filter((o) => o.startsWith('v2-')).map((o) => Number(o.slice(3)));
+    assert.deepEqual(out, [...v1.map((n) => `v1-${n}`), ...v2.map((n) => `v2-${n}`)], 'the old version, then the new one');
+    assert.deepEqual(v1, Array.from({ length: v1.length }, (_, i) => i + 1));
+    assert.ok(v1.length >= 100 && v2.length >= 20, `${v1.length} by v1, ${v2.length} by v2`);
+    assert.ok((v2[0] as number) > 1, 'context.script carried over to the new version');
+  });
+});
