@@ -11,12 +11,14 @@ import { mqttFilters } from '../flows/model';
 import { assertStepLanguageSupported } from '../flows/compile-script';
 import { FlowEngine } from '../flows/flow-engine';
 import { flowsDirOf, isolationLimits, mapperParamsOf } from '../flows/local-mapper';
+import { profileName } from '../config/profiles';
 import { systemClock } from '../runtime/system-clock';
 import { type Clock, fixedClock } from '../core/clock';
 import type { CommandContext } from './context';
 
 interface MapperOptions {
   mapper: string;
+  profile?: string;
   flowsDir?: string;
 }
 
@@ -49,10 +51,17 @@ function contextValues(arg: string): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
-/** `local`, a built-in mapper's name or a user mapper's: `[a-z][a-z0-9-]*`, as thin-edge names them. */
-function checkMapper(name: string): string {
+/**
+ * The directory name under `mappers/` of `--mapper` (`local`, a built-in mapper's name or a user mapper's:
+ * `[a-z][a-z0-9-]*`, as thin-edge names them) and `--profile`: `<mapper>.<profile>`, as thin-edge's
+ * profiled mappers keep their flows.
+ */
+function mapperDirName(opts: { mapper: string; profile?: string }): { dir: string; service: string } {
+  const name = opts.mapper;
   if (!/^[a-z][a-z0-9-]*$/.test(name)) throw new TedgeError('USAGE', `not a mapper name: '${name}' (expected [a-z][a-z0-9-]*)`);
-  return name;
+  if (opts.profile === undefined) return { dir: name, service: `tedge-mapper-${name}` };
+  const profile = profileName(opts.profile);
+  return { dir: `${name}.${profile}`, service: `tedge-mapper-${name}@${profile}` };
 }
 
 /**
@@ -62,10 +71,10 @@ function checkMapper(name: string): string {
  */
 function engineFor(ctx: CommandContext, opts: MapperOptions, print: (m: Message) => void, clock: Clock = systemClock): { engine: FlowEngine; dir: string } {
   const config = ctx.config();
-  const mapper = checkMapper(opts.mapper);
-  const dir = opts.flowsDir ?? flowsDirOf(config, mapper);
+  const mapper = mapperDirName(opts);
+  const dir = opts.flowsDir ?? flowsDirOf(config, mapper.dir);
   const logger = createLogger({ name: 'tedge-flows', level: 'error', write: (line) => ctx.err(line) });
-  const engine = new FlowEngine({ flowsDir: dir, topicRoot: config.string('mqtt.topic_root'), service: `tedge-mapper-${mapper}`, mapperParams: mapperParamsOf(config, mapper), limits: isolationLimits(config), logger, clock, publish: print });
+  const engine = new FlowEngine({ flowsDir: dir, topicRoot: config.string('mqtt.topic_root'), service: mapper.service, mapperParams: mapperParamsOf(config, mapper.dir), limits: isolationLimits(config), logger, clock, publish: print });
   return { engine, dir };
 }
 
@@ -84,7 +93,10 @@ function describe(def: FlowDefinition): string {
 export function registerFlowsCommand(program: Command, context: () => CommandContext): void {
   const flows = program.command('flows').description('list and test the flows of a mapper (user-defined mappings)');
   const mapperOpts = (cmd: Command): Command =>
-    cmd.option('--mapper <name>', 'mapper whose flows are used', 'local').option('--flows-dir <dir>', 'directory of flows (default <config-dir>/mappers/<mapper>/flows)');
+    cmd
+      .option('--mapper <name>', 'mapper whose flows are used', 'local')
+      .option('--profile <name>', 'profile of the mapper (its flows are in mappers/<mapper>.<profile>/flows)')
+      .option('--flows-dir <dir>', 'directory of flows (default <config-dir>/mappers/<mapper>[.<profile>]/flows)');
 
   mapperOpts(flows.command('list').description('list the flows and their steps'))
     .option('--topic <topic>', 'only the flows that process messages published on this topic')
@@ -150,8 +162,9 @@ export function registerFlowsCommand(program: Command, context: () => CommandCon
     .command('config-dir')
     .description('print the directory of the flows of a mapper')
     .option('--mapper <name>', 'mapper name', 'local')
-    .action((opts: { mapper: string }) => {
+    .option('--profile <name>', 'profile of the mapper')
+    .action((opts: { mapper: string; profile?: string }) => {
       const ctx = context();
-      ctx.out(`${flowsDirOf(ctx.config(), checkMapper(opts.mapper))}\n`);
+      ctx.out(`${flowsDirOf(ctx.config(), mapperDirName(opts).dir)}\n`);
     });
 }

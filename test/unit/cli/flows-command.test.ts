@@ -42,6 +42,23 @@ export function onInterval() { return n === 0 ? null : { topic: 'sensor/avg', pa
     assert.equal((await runTedgeIn(dir, ['flows', 'config-dir', '--mapper', 'Bad!'])).code, 2, 'a usage error');
   });
 
+  it("--profile: the flows of mappers/<mapper>.<profile>, as thin-edge's profiled mappers keep them", async () => {
+    const profiled = join(dir, 'mappers', 'az.foo', 'flows');
+    mkdirSync(profiled, { recursive: true });
+    writeFileSync(join(profiled, 'up.toml'), 'input.mqtt.topics = ["in/+"]\nsteps = [{ builtin = "set-topic", config = { topic = "out/foo" } }]\n');
+    try {
+      assert.deepEqual(await runTedgeIn(dir, ['flows', 'config-dir', '--mapper', 'az', '--profile', 'foo']), { code: 0, out: `${profiled}\n`, err: '' });
+      const list = await runTedgeIn(dir, ['flows', 'list', '--mapper', 'az', '--profile', 'foo']);
+      assert.equal(list.code, 0, list.err);
+      assert.match(list.out, /^Flow {8}: up \(unversioned\)\n[^]*File {8}: .*az\.foo\/flows\/up\.toml\n/);
+      const run = await runTedgeIn(dir, ['flows', 'test', '--mapper', 'az', '--profile', 'foo', 'in/x', '1']);
+      assert.deepEqual(run, { code: 0, out: '[out/foo] 1\n', err: '' });
+      assert.equal((await runTedgeIn(dir, ['flows', 'config-dir', '--mapper', 'az', '--profile', '../x'])).code, 2, 'not a profile name: a usage error');
+    } finally {
+      rmSync(join(dir, 'mappers', 'az.foo'), { recursive: true, force: true });
+    }
+  });
+
   it('list shows each flow with its steps; --topic keeps the flows that take that topic', async () => {
     const all = await runTedgeIn(dir, ['flows', 'list']);
     assert.equal(all.code, 0, all.err);
