@@ -1,14 +1,9 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { type IncomingHttpHeaders, request as httpRequest } from 'node:http';
+import { type IncomingHttpHeaders, type IncomingMessage, request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { BusProbe } from './bus-probe';
-import { Daemon } from './daemon';
-import { Mosquitto, freePort } from './mosquitto';
-
-const HEALTH = 'te/device/main/service/tedge-agent/status/health';
+import { AgentUnderTest } from './agent-under-test';
+import type { BusProbe } from './bus-probe';
+import type { Daemon } from './daemon';
 
 export interface HttpReply {
   readonly status: number;
@@ -29,7 +24,7 @@ export interface RequestOptions {
 export function send(port: number, method: string, path: string, opts: RequestOptions = {}): Promise<HttpReply> {
   return new Promise((resolve, reject) => {
     const base = { host: '127.0.0.1', port, method, path, headers: opts.headers ?? {} };
-    const onResponse = (res: import('node:http').IncomingMessage): void => {
+    const onResponse = (res: IncomingMessage): void => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
@@ -53,70 +48,56 @@ export function send(port: number, method: string, path: string, opts: RequestOp
   });
 }
 
-/** A real mosquitto, a temp device directory and a real tedge-agent process with its HTTP service. */
-export class AgentUnderTest {
-  private readonly probes: BusProbe[] = [];
-
+/**
+ * An agent under test started at once, with a client for its HTTP service (on a free port of its own):
+ * the setup of the HTTP and file-transfer tests.
+ */
+export class HttpAgentUnderTest {
   private constructor(
-    readonly broker: Mosquitto,
-    readonly dir: string,
-    readonly httpPort: number,
+    readonly device: AgentUnderTest,
     readonly agent: Daemon,
-    /** The environment the agent runs with (for starting more processes on the same device). */
-    readonly env: Record<string, string>,
   ) {}
+
+  /** `extraEnv` goes over the device's environment; it may be a function of the device directory (for files the test makes there first). */
+  static async start(extraEnv: Record<string, string> | ((dir: string) => Record<string, string>) = {}): Promise<HttpAgentUnderTest> {
+    const device = await AgentUnderTest.start('agent-http');
+    Object.assign(device.env, typeof extraEnv === 'function' ? extraEnv(device.dir) : extraEnv);
+    // The HTTP service starts before the agent reports `up`: `up` means it listens.
+    try {
+      return new HttpAgentUnderTest(device, await device.startAgent());
+    } catch (err) {
+      await device.close();
+      throw err;
+    }
+  }
+
+  get dir(): string {
+    return this.device.dir;
+  }
+
+  /** The environment the agent runs with (for starting more processes on the same device). */
+  get env(): Record<string, string> {
+    return this.device.env;
+  }
+
+  get httpPort(): number {
+    return Number(this.device.env['TEDGE_HTTP_BIND_PORT']);
+  }
 
   /** `<data.path>/file-transfer` */
   get fileRoot(): string {
-    return join(this.dir, 'data', 'file-transfer');
-  }
-
-  /** `extraEnv` may be a function of the device directory (for files the test makes there first). */
-  static async start(extraEnv: Record<string, string> | ((dir: string) => Record<string, string>) = {}): Promise<AgentUnderTest> {
-    const broker = await Mosquitto.start();
-    const dir = mkdtempSync(join(tmpdir(), 'tedge-agent-http-'));
-    mkdirSync(join(dir, 'config'));
-    const httpPort = await freePort();
-    const env = {
-      TEDGE_CONFIG_DIR: join(dir, 'config'),
-      TEDGE_MQTT_CLIENT_PORT: String(broker.port),
-      TEDGE_AGENT_STATE_PATH: join(dir, 'state'),
-      TEDGE_DATA_PATH: join(dir, 'data'),
-      TEDGE_LOGS_PATH: join(dir, 'logs'),
-      TEDGE_RUN_PATH: join(dir, 'run'),
-      TEDGE_TMP_PATH: join(dir, 'tmp'),
-      TEDGE_HTTP_BIND_PORT: String(httpPort),
-      ...(typeof extraEnv === 'function' ? extraEnv(dir) : extraEnv),
-    };
-    const watcher = await BusProbe.connect(broker.port, [HEALTH]);
-    const agent = Daemon.start('tedge-agent', [], env);
-    const pid = agent.process.pid;
-    const under = new AgentUnderTest(broker, dir, httpPort, agent, env);
-    under.probes.push(watcher);
-    // The HTTP service starts before the agent reports `up`: `up` means it listens.
-    await watcher
-      .waitForText(HEALTH, (t) => t.includes('"up"') && t.includes(`"pid":${pid}`), 20_000)
-      .catch(async (err: unknown) => {
-        await under.stop();
-        throw new Error(`${String(err)}\nagent output:\n${agent.output}`);
-      });
-    return under;
+    return this.device.path('data', 'file-transfer');
   }
 
   request(method: string, path: string, opts: RequestOptions = {}): Promise<HttpReply> {
     return send(this.httpPort, method, path, opts);
   }
 
-  async probe(filters: readonly string[]): Promise<BusProbe> {
-    const p = await BusProbe.connect(this.broker.port, filters);
-    this.probes.push(p);
-    return p;
+  probe(filters: readonly string[]): Promise<BusProbe> {
+    return this.device.probe(filters);
   }
 
-  async stop(): Promise<void> {
-    await this.agent.stop('SIGKILL');
-    await Promise.all(this.probes.splice(0).map((p) => p.close()));
-    await this.broker.stop();
-    rmSync(this.dir, { recursive: true, force: true });
+  stop(): Promise<void> {
+    return this.device.close();
   }
 }

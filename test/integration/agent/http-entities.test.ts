@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { AgentUnderTest } from '../../helpers/agent-http';
+import { HttpAgentUnderTest } from '../../helpers/agent-http';
 import type { BusProbe } from '../../helpers/bus-probe';
 
 const JSON_BODY = { 'content-type': 'application/json' };
 
 /** The retained payload a fresh subscriber gets on `topic`, or undefined when nothing is retained. */
-async function retained(t: AgentUnderTest, topic: string): Promise<string | undefined> {
+async function retained(t: HttpAgentUnderTest, topic: string): Promise<string | undefined> {
   const p = await t.probe([topic]);
   // Anything retained arrives right after the subscription; a marker message behind it bounds the wait.
   const marker = `tedge-ts/test-marker/${Math.random()}`;
@@ -20,17 +20,17 @@ async function retained(t: AgentUnderTest, topic: string): Promise<string | unde
 }
 
 describe('entity and twin HTTP API (tedge-agent process, real mosquitto)', () => {
-  let t: AgentUnderTest;
+  let t: HttpAgentUnderTest;
   let bus: BusProbe;
   before(async () => {
-    t = await AgentUnderTest.start();
+    t = await HttpAgentUnderTest.start();
     bus = await t.probe(['te/#']);
   });
   after(async () => {
     await t?.stop();
   });
 
-  const post = (body: unknown): ReturnType<AgentUnderTest['request']> => t.request('POST', '/te/v1/entities', { body: JSON.stringify(body), headers: JSON_BODY });
+  const post = (body: unknown): ReturnType<HttpAgentUnderTest['request']> => t.request('POST', '/te/v1/entities', { body: JSON.stringify(body), headers: JSON_BODY });
 
   it('POST registers an entity (201), publishes its retained registration and twin data, and GET shows it', async () => {
     const r = await post({ '@topic-id': 'device/child01//', '@type': 'child-device', name: 'child01' });
@@ -119,7 +119,7 @@ describe('entity and twin HTTP API (tedge-agent process, real mosquitto)', () =>
   });
 
   it('PATCH changes @parent and @health, republishes the registration, and refuses what thin-edge refuses', async () => {
-    const patch = (id: string, body: string): ReturnType<AgentUnderTest['request']> => t.request('PATCH', `/te/v1/entities/${id}`, { body, headers: JSON_BODY });
+    const patch = (id: string, body: string): ReturnType<HttpAgentUnderTest['request']> => t.request('PATCH', `/te/v1/entities/${id}`, { body, headers: JSON_BODY });
     const moved = await patch('device/q21//', '{"@parent":"device/q20//"}');
     assert.equal(moved.status, 200, moved.text());
     assert.equal(moved.text(), '{"@topic-id":"device/q21//","@parent":"device/q20//","@type":"child-device"}');

@@ -5,7 +5,7 @@ import { request } from 'node:http';
 import { join, relative } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { AgentUnderTest } from '../../helpers/agent-http';
+import { HttpAgentUnderTest } from '../../helpers/agent-http';
 
 /** Every file under `dir` with its size, as `relative/path:size`, for before/after comparisons. */
 function tree(dir: string, base = dir): string[] {
@@ -46,9 +46,9 @@ function peakRssKiB(pid: number): number {
 }
 
 describe('file transfer service (tedge-agent process, real mosquitto, HTTP only)', () => {
-  let t: AgentUnderTest;
+  let t: HttpAgentUnderTest;
   before(async () => {
-    t = await AgentUnderTest.start({ TEDGE_HTTP_FILE_TRANSFER_MAX_BYTES: String(200 * 1024 * 1024) });
+    t = await HttpAgentUnderTest.start({ TEDGE_HTTP_FILE_TRANSFER_MAX_BYTES: String(200 * 1024 * 1024) });
   });
   after(async () => {
     await t?.stop();
@@ -198,9 +198,9 @@ describe('file transfer service (tedge-agent process, real mosquitto, HTTP only)
 });
 
 describe('file transfer size bound (http.file_transfer.max_bytes)', () => {
-  let t: AgentUnderTest;
+  let t: HttpAgentUnderTest;
   before(async () => {
-    t = await AgentUnderTest.start({ TEDGE_HTTP_FILE_TRANSFER_MAX_BYTES: '1048576' });
+    t = await HttpAgentUnderTest.start({ TEDGE_HTTP_FILE_TRANSFER_MAX_BYTES: '1048576' });
   });
   after(async () => {
     await t?.stop();

@@ -5,22 +5,10 @@ import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { AgentUnderTest, send } from '../../helpers/agent-http';
+import { HttpAgentUnderTest, send } from '../../helpers/agent-http';
+import { AgentUnderTest } from '../../helpers/agent-under-test';
 import { SimPki } from '../../helpers/cloud-sim/pki';
-import { Daemon } from '../../helpers/daemon';
-import { Mosquitto, freePort } from '../../helpers/mosquitto';
-
-/** Waits for a process to exit; fails with its output after `timeoutMs`. */
-function exitOf(d: Daemon, timeoutMs = 20_000): Promise<number | string> {
-  if (d.exited) return Promise.resolve(d.process.exitCode ?? d.process.signalCode ?? 0);
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`still running after ${timeoutMs} ms:\n${d.output}`)), timeoutMs);
-    d.process.once('exit', (code, sig) => {
-      clearTimeout(timer);
-      resolve(code ?? sig ?? 0);
-    });
-  });
-}
+import { freePort } from '../../helpers/mosquitto';
 
 /**
  * Log lines at error level or above (` ERROR `, ` FATAL ` in the text format) that concern the HTTP service or the agent's exit (other
@@ -49,9 +37,9 @@ describe('agent HTTP service over HTTPS, with and without client certificates', 
   after(() => rmSync(pkiDir, { recursive: true, force: true }));
 
   describe('https (http.cert_path, http.key_path)', () => {
-    let t: AgentUnderTest;
+    let t: HttpAgentUnderTest;
     before(async () => {
-      t = await AgentUnderTest.start({ TEDGE_HTTP_CERT_PATH: pki.serverCert, TEDGE_HTTP_KEY_PATH: pki.serverKey });
+      t = await HttpAgentUnderTest.start({ TEDGE_HTTP_CERT_PATH: pki.serverCert, TEDGE_HTTP_KEY_PATH: pki.serverKey });
     });
     after(async () => {
       await t?.stop();
@@ -94,10 +82,10 @@ describe('agent HTTP service over HTTPS, with and without client certificates', 
   });
 
   describe('mTLS (http.ca_path)', () => {
-    let t: AgentUnderTest;
+    let t: HttpAgentUnderTest;
     before(async () => {
       // A directory, as /etc/ssl/certs: every certificate file in it is trusted.
-      t = await AgentUnderTest.start((dir) => {
+      t = await HttpAgentUnderTest.start((dir) => {
         const trust = join(dir, 'trust');
         mkdirSync(trust);
         execFileSync('cp', [pki.caCert, join(trust, 'ca.pem')]);
@@ -128,28 +116,12 @@ describe('agent HTTP service over HTTPS, with and without client certificates', 
 });
 
 describe('agent HTTP service start-up', () => {
-  let broker: Mosquitto;
-  let dir: string;
-  let env: Record<string, string>;
-  const daemons: Daemon[] = [];
+  let device: AgentUnderTest;
   before(async () => {
-    broker = await Mosquitto.start();
-    dir = mkdtempSync(join(tmpdir(), 'tedge-http-start-'));
-    mkdirSync(join(dir, 'config'));
-    env = {
-      TEDGE_CONFIG_DIR: join(dir, 'config'),
-      TEDGE_MQTT_CLIENT_PORT: String(broker.port),
-      TEDGE_AGENT_STATE_PATH: join(dir, 'state'),
-      TEDGE_DATA_PATH: join(dir, 'data'),
-      TEDGE_LOGS_PATH: join(dir, 'logs'),
-      TEDGE_RUN_PATH: join(dir, 'run'),
-      TEDGE_TMP_PATH: join(dir, 'tmp'),
-    };
+    device = await AgentUnderTest.start('http-start');
   });
   after(async () => {
-    for (const d of daemons) await d.stop('SIGKILL');
-    await broker.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await device.close();
   });
 
   it('a port already in use: the agent exits non-zero with one clear error line', async () => {
@@ -157,9 +129,8 @@ describe('agent HTTP service start-up', () => {
     const port = await freePort();
     await new Promise<void>((resolve) => blocker.listen(port, '127.0.0.1', resolve));
     try {
-      const agent = Daemon.start('tedge-agent', [], { ...env, TEDGE_HTTP_BIND_PORT: String(port) });
-      daemons.push(agent);
-      const code = await exitOf(agent);
+      const agent = device.spawnAgent({ env: { TEDGE_HTTP_BIND_PORT: String(port) } });
+      const code = await agent.waitForExit(20_000);
       assert.notEqual(code, 0);
       const errors = errorLines(agent.output);
       assert.equal(errors.length, 1, agent.output);
@@ -170,9 +141,8 @@ describe('agent HTTP service start-up', () => {
   });
 
   it('half a TLS configuration: the agent exits non-zero with one clear error line', async () => {
-    const agent = Daemon.start('tedge-agent', [], { ...env, TEDGE_HTTP_BIND_PORT: String(await freePort()), TEDGE_HTTP_CERT_PATH: join(dir, 'missing.crt') });
-    daemons.push(agent);
-    assert.notEqual(await exitOf(agent), 0);
+    const agent = device.spawnAgent({ env: { TEDGE_HTTP_BIND_PORT: String(await freePort()), TEDGE_HTTP_CERT_PATH: device.path('missing.crt') } });
+    assert.notEqual(await agent.waitForExit(20_000), 0);
     const errors = errorLines(agent.output);
     assert.equal(errors.length, 1, agent.output);
     assert.match(errors[0] ?? '', /HTTPS needs both http\.cert_path and http\.key_path/);
@@ -180,11 +150,10 @@ describe('agent HTTP service start-up', () => {
 
   it('a child-device agent does not bind: it uses the main device service (http.client.host/port)', async () => {
     const port = await freePort();
-    const main = await AgentUnderTest.start({ TEDGE_HTTP_BIND_PORT: String(port) });
+    const main = await HttpAgentUnderTest.start({ TEDGE_HTTP_BIND_PORT: String(port) });
     try {
       const probe = await main.probe(['te/device/child1/service/tedge-agent/status/health']);
-      const child = Daemon.start('tedge-agent', ['--mqtt-device-topic-id', 'device/child1//'], { ...main.env, TEDGE_AGENT_STATE_PATH: join(main.dir, 'child-state') });
-      daemons.push(child);
+      const child = main.device.spawnAgent({ args: ['--mqtt-device-topic-id', 'device/child1//'], env: { TEDGE_AGENT_STATE_PATH: join(main.dir, 'child-state') } });
       await probe.waitForText('te/device/child1/service/tedge-agent/status/health', (x) => x.includes('"up"'), 20_000).catch((err: unknown) => {
         throw new Error(`${String(err)}\nchild output:\n${child.output}`);
       });
