@@ -18,8 +18,8 @@ function isDir(path: string): boolean {
 }
 
 /**
- * The mappers of `<config-dir>/mappers/` that are not built-in, as thin-edge's `tedge mapper list` counts
- * them: a directory with a `mapper.toml` or a `flows/` subdirectory. `local` only with its `flows/`
+ * The mappers of `<config-dir>/mappers/` that are not built-in and have something to run: a directory with a
+ * `mapper.toml` or a `flows/` subdirectory (`tedge mapper list` shows every directory, see mapper-inventory.ts). `local` only with its `flows/`
  * (it has no cloud). Names thin-edge refuses (`[a-z][a-z0-9-]*`, not `bridge-*`) are skipped and reported.
  */
 export function configuredUserMappers(configDir: string): { readonly names: readonly string[]; readonly skipped: readonly string[] } {
