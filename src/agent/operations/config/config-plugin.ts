@@ -1,8 +1,7 @@
+import type { PluginCallControl } from '../plugin-support/plugin-executable';
+
 /** What each config plugin call gets: the command's signal (agent stopping) and its log. */
-export interface CallControl {
-  readonly signal: AbortSignal;
-  readonly log?: (line: string) => void;
-}
+export type CallControl = PluginCallControl;
 
 /** JSON a step printed between `:::begin-tedge:::` and `:::end-tedge:::`, merged into the command. */
 export type StepOutput = Record<string, unknown> | undefined;

@@ -1,24 +1,18 @@
-import { callPlugin, describeFailure, scriptOutput, succeeded } from '../plugin-support/plugin-call';
+import { scriptOutput } from '../plugin-support/plugin-call';
+import { PluginExecutable, listedLines } from '../plugin-support/plugin-executable';
 import type { CallControl, ConfigPlugin, StepOutput } from './config-plugin';
 
 /** A plugin call that hangs is killed after this long (thin-edge has no key for it). */
 export const CONFIG_PLUGIN_TIMEOUT_MS = 5 * 60_000;
 
 /** An executable of configuration.plugin_paths, called with thin-edge's arguments. */
-export class ExternalConfigPlugin implements ConfigPlugin {
-  constructor(
-    readonly name: string,
-    private readonly path: string,
-    private readonly sudo: boolean,
-    private readonly timeoutMs = CONFIG_PLUGIN_TIMEOUT_MS,
-  ) {}
+export class ExternalConfigPlugin extends PluginExecutable implements ConfigPlugin {
+  constructor(name: string, path: string, sudo: boolean, timeoutMs = CONFIG_PLUGIN_TIMEOUT_MS) {
+    super(name, path, sudo, timeoutMs);
+  }
 
   async list(ctl: CallControl): Promise<string[]> {
-    const r = await this.call(['list'], ctl);
-    return r.stdout
-      .split('\n')
-      .map((l) => l.trim())
-      .filter((l) => l !== '');
+    return listedLines((await this.call(['list'], ctl)).stdout);
   }
 
   async get(type: string, dest: string, ctl: CallControl): Promise<void> {
@@ -47,19 +41,5 @@ export class ExternalConfigPlugin implements ConfigPlugin {
 
   private async step(args: string[], ctl: CallControl): Promise<StepOutput> {
     return scriptOutput((await this.call(args, ctl)).stdout);
-  }
-
-  private async call(args: string[], ctl: CallControl, stdoutFile?: string): Promise<{ stdout: string }> {
-    const r = await callPlugin({
-      path: this.path,
-      args,
-      sudo: this.sudo,
-      timeoutMs: this.timeoutMs,
-      signal: ctl.signal,
-      ...(stdoutFile !== undefined ? { stdoutFile } : {}),
-      ...(ctl.log ? { log: ctl.log } : {}),
-    });
-    if (!succeeded(r)) throw new Error(describeFailure(this.name, args[0] ?? '', r));
-    return r;
   }
 }

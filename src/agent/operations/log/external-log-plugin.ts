@@ -1,4 +1,4 @@
-import { callPlugin, describeFailure, succeeded } from '../plugin-support/plugin-call';
+import { PluginExecutable, listedLines } from '../plugin-support/plugin-executable';
 import type { LogCallControl, LogPlugin, LogWindow } from './log-plugin';
 
 export const LOG_PLUGIN_TIMEOUT_MS = 5 * 60_000;
@@ -12,22 +12,16 @@ export function getArgs(type: string, window: LogWindow): string[] {
 }
 
 /** An executable of log.plugin_paths. */
-export class ExternalLogPlugin implements LogPlugin {
-  constructor(
-    readonly name: string,
-    private readonly path: string,
-    private readonly sudo: boolean,
-    private readonly timeoutMs = LOG_PLUGIN_TIMEOUT_MS,
-  ) {}
+export class ExternalLogPlugin extends PluginExecutable implements LogPlugin {
+  constructor(name: string, path: string, sudo: boolean, timeoutMs = LOG_PLUGIN_TIMEOUT_MS) {
+    super(name, path, sudo, timeoutMs);
+  }
 
   async list(ctl: LogCallControl): Promise<string[]> {
-    const r = await callPlugin({ path: this.path, args: ['list'], sudo: this.sudo, timeoutMs: this.timeoutMs, signal: ctl.signal, ...(ctl.log ? { log: ctl.log } : {}) });
-    if (!succeeded(r)) throw new Error(describeFailure(this.name, 'list', r));
-    return [...new Set(r.stdout.split('\n').map((l) => l.trim()).filter((l) => l !== ''))];
+    return [...new Set(listedLines((await this.call(['list'], ctl)).stdout))];
   }
 
   async get(type: string, window: LogWindow, dest: string, ctl: LogCallControl): Promise<void> {
-    const r = await callPlugin({ path: this.path, args: getArgs(type, window), sudo: this.sudo, timeoutMs: this.timeoutMs, signal: ctl.signal, stdoutFile: dest, ...(ctl.log ? { log: ctl.log } : {}) });
-    if (!succeeded(r)) throw new Error(describeFailure(this.name, 'get', r));
+    await this.call(getArgs(type, window), ctl, dest);
   }
 }

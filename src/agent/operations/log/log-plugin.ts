@@ -1,8 +1,7 @@
+import type { PluginCallControl } from '../plugin-support/plugin-executable';
+
 /** What each log plugin call gets: the command's signal and its log. */
-export interface LogCallControl {
-  readonly signal: AbortSignal;
-  readonly log?: (line: string) => void;
-}
+export type LogCallControl = PluginCallControl;
 
 /** The time window of a request, epoch seconds; absent: unbounded. */
 export interface LogWindow {
