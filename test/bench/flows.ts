@@ -1,20 +1,24 @@
 /**
  * `npm run bench:flows`: the cost of a flow step per message (issue 13, item 3). Not a test: it prints figures.
  *
- *  1. the built-in converter (add-timestamp, as the az/aws mappers run it) called in-process;
- *  2. a trivial JavaScript step (returns its input with a new topic) in its node:vm realm, in-process,
- *     batches of 1000 per entry into the realm (what the worker does);
- *  3. the same step as the mapper runs it: through the flow engine, one worker thread per flow with
- *     resourceLimits, messages batched while the worker is busy;
- *  4. the same, one message per round trip (no batching): the cost of the thread hop alone;
- *  5. the builtin through the engine: a flow of builtins only runs in the mapper's thread;
- *  6. the c8y mapper's converter on measurements, with its built-in mapping and through its generated
- *     telemetry flows (`<config-dir>/mappers/c8y/flows/`), both on the native converter, run alternately.
+ * First, side by side, in alternated rounds so that the load of a shared machine weighs on all three alike:
+ *  - the built-in converter (the az mapper's: skip-mosquitto-health, add-timestamp, limit-payload-size),
+ *    called per message as MapperRuntime calls it;
+ *  - a flow of one builtin step (add-timestamp) through the flow engine (builtin-only: the mapper's thread);
+ *  - a trivial JavaScript step (returns its input with a new topic) through the flow engine, as the mapper
+ *    runs it: one worker thread per flow with resourceLimits, its step in a node:vm realm, batched;
+ * and the ratio of the JS step to the built-in converter, per round.
+ * Then: the same steps in-process (no engine), one message per round trip to the worker (the cost of the
+ * thread hop alone), and the c8y mapper's converter with its built-in mapping and through its generated
+ * telemetry flows, run alternately.
  *
- * Environment: BENCH_MESSAGES (default 200000).
+ * The engine is fed as the mapper feeds it (`void engine.dispatch(m)` per message): a run ends when the
+ * last message's promise resolves, replies being routed in order.
+ *
+ * Environment: BENCH_MESSAGES (default 200000), BENCH_ROUNDS (default 3).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BuiltinStep } from '../../src/flows/builtins';
 import { FlowEngine } from '../../src/flows/flow-engine';
@@ -26,18 +30,24 @@ import { message } from '../../src/core/message';
 import { createLogger } from '../../src/log/logger';
 import { c8yFlowTomls } from '../../src/flows/c8y-flows';
 import { FlowsConverter, installBuiltinFlow } from '../../src/flows/flows-converter';
+import { AzConverter } from '../../src/mapper/az/converter';
 import { C8yConverter } from '../../src/mapper/c8y/converter';
 import { nativeForProcess } from '../../src/native/binding';
 import { MeasurementConverter } from '../../src/native/measurement-converter';
 import { systemClock } from '../../src/runtime/system-clock';
 
 const N = Number(process.env['BENCH_MESSAGES'] ?? 200_000);
+const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
 const TRIVIAL = `export function onMessage(message) { return { topic: 'out/' + message.topic, payload: message.payload }; }\n`;
 const payload = new TextEncoder().encode('{"temperature":21.5,"humidity":40}');
 const batch: FlowMessage[] = Array.from({ length: 1000 }, (_, i) => ({ topic: `te/device/main///m/env${i % 10}`, payload, time: Date.now() }));
 
+function perSecond(count: number, ms: number): number {
+  return (count / ms) * 1000;
+}
+
 function rate(count: number, ms: number): string {
-  return `${Math.round((count / ms) * 1000).toLocaleString('en')} msg/s`;
+  return `${Math.round(perSecond(count, ms)).toLocaleString('en')} msg/s`;
 }
 
 function inProcess(name: string, step: { onMessages(b: readonly FlowMessage[]): { outputs: FlowMessage[] } }): void {
@@ -48,20 +58,76 @@ function inProcess(name: string, step: { onMessages(b: readonly FlowMessage[]): 
   console.log(`${name.padEnd(52)} ${rate(out, performance.now() - started)}`);
 }
 
-async function throughEngine(name: string, dir: string, oneByOne: boolean): Promise<void> {
+const inputs = Array.from({ length: 100 }, (_, i) => message(`te/device/main///m/env${i}`, payload));
+
+/** An engine over a flows directory of one flow; `run` sends `count` messages and gives the rate of outputs. */
+async function engineOver(dir: string, toml: string): Promise<{ run(count: number): Promise<number>; stop(): Promise<void> }> {
+  writeFileSync(join(dir, 'bench.toml'), toml);
   let out = 0;
   const engine = new FlowEngine({ flowsDir: dir, topicRoot: 'te', service: 'bench', mapperParams: {}, logger: createLogger({ name: 'bench', level: 'error' }), clock: systemClock, publish: () => void out++ });
   await engine.sync();
-  const count = oneByOne ? Math.min(N, 20_000) : N;
-  const msgs = Array.from({ length: 100 }, (_, i) => message(`te/device/main///m/env${i}`, payload));
+  return {
+    async run(count) {
+      out = 0;
+      const started = performance.now();
+      let last: Promise<void> = Promise.resolve();
+      for (let i = 0; i < count; i++) last = engine.dispatch(inputs[i % 100] as ReturnType<typeof message>);
+      await last;
+      return perSecond(out, performance.now() - started);
+    },
+    stop: () => engine.stop(),
+  };
+}
+
+/** The az mapper's converter, per message with its time, as MapperRuntime calls it. */
+function builtinConverter(count: number): number {
+  const az = new AzConverter({ topics: ['te/+/+/+/+/m/+'], prefix: 'az', timestampFormat: 'unix', maxPayloadSize: 262144, maxPayloadSizeKey: 'az.mapper.mqtt.max_payload_size' });
+  let out = 0;
   const started = performance.now();
-  if (oneByOne) for (let i = 0; i < count; i++) await engine.dispatch(msgs[i % 100] as ReturnType<typeof message>);
-  else {
-    const work: Promise<void>[] = [];
-    for (let i = 0; i < count; i++) work.push(engine.dispatch(msgs[i % 100] as ReturnType<typeof message>));
-    await Promise.all(work);
+  for (let i = 0; i < count; i++) out += az.convert(inputs[i % 100] as ReturnType<typeof message>, new Date()).length;
+  return perSecond(out, performance.now() - started);
+}
+
+const k = (v: number): string => `${Math.round(v / 1000)} k`;
+const range = (vs: readonly number[], show: (v: number) => string): string => `${show(Math.min(...vs))}–${show(Math.max(...vs))}`;
+
+async function sideBySide(dir: string): Promise<void> {
+  const load = (): string => loadavg().map((l) => l.toFixed(2)).join(' ');
+  console.log(`side by side, ${ROUNDS} rounds of ${N} messages each (${cpus().length} cores, load average ${load()}):`);
+  const jsDir = join(dir, 'js');
+  const builtinDir = join(dir, 'builtin');
+  mkdirSync(jsDir);
+  mkdirSync(builtinDir);
+  writeFileSync(join(jsDir, 'trivial.js'), TRIVIAL);
+  const js = await engineOver(jsDir, 'input.mqtt.topics = ["te/+/+/+/+/m/+"]\nsteps = [{ script = "trivial.js" }]\n');
+  const builtin = await engineOver(builtinDir, 'input.mqtt.topics = ["te/+/+/+/+/m/+"]\nsteps = [{ builtin = "add-timestamp" }]\n');
+  builtinConverter(20_000); // warm-up
+  await builtin.run(20_000);
+  await js.run(20_000);
+  const rows: { converter: number; flow: number; js: number }[] = [];
+  console.log(`${'round'.padEnd(7)}${'built-in converter (az)'.padEnd(26)}${'builtin-only flow'.padEnd(20)}${'trivial JS step, engine'.padEnd(26)}JS / built-in`);
+  for (let round = 1; round <= ROUNDS; round++) {
+    const row = { converter: builtinConverter(N), flow: await builtin.run(N), js: await js.run(N) };
+    rows.push(row);
+    console.log(`${String(round).padEnd(7)}${`${k(row.converter)} msg/s`.padEnd(26)}${`${k(row.flow)} msg/s`.padEnd(20)}${`${k(row.js)} msg/s`.padEnd(26)}${(row.js / row.converter).toFixed(2)}`);
   }
-  console.log(`${name.padEnd(52)} ${rate(out, performance.now() - started)}`);
+  const show = (v: number): string => String(Math.round(v / 1000));
+  console.log(
+    `${'range'.padEnd(7)}${`${range(rows.map((r) => r.converter), show)} k`.padEnd(26)}${`${range(rows.map((r) => r.flow), show)} k`.padEnd(20)}${`${range(rows.map((r) => r.js), show)} k`.padEnd(26)}${range(rows.map((r) => r.js / r.converter), (v) => v.toFixed(2))}`,
+  );
+  console.log(`(load average after: ${load()})\n`);
+  await js.stop();
+  await builtin.stop();
+}
+
+async function oneByOne(dir: string): Promise<void> {
+  let out = 0;
+  const engine = new FlowEngine({ flowsDir: dir, topicRoot: 'te', service: 'bench', mapperParams: {}, logger: createLogger({ name: 'bench', level: 'error' }), clock: systemClock, publish: () => void out++ });
+  await engine.sync();
+  const count = Math.min(N, 20_000);
+  const started = performance.now();
+  for (let i = 0; i < count; i++) await engine.dispatch(inputs[i % 100] as ReturnType<typeof message>);
+  console.log(`${'trivial JS step via engine + worker, one by one'.padEnd(52)} ${rate(out, performance.now() - started)}`);
   await engine.stop();
 }
 
@@ -99,18 +165,14 @@ function c8yBench(dir: string): void {
 
 async function main(): Promise<void> {
   const stores = { mapper: new KvStore(), flow: new KvStore(), script: new KvStore() };
-  console.log(`flows bench: ${N} messages of ${payload.length} bytes, node ${process.version}`);
-  inProcess('builtin add-timestamp (converter of az/aws), in-process', new BuiltinStep('add-timestamp', { format: 'unix', reformat: true }, 1000, stores));
-  inProcess('builtin set-topic, in-process', new BuiltinStep('set-topic', { topic: 'out' }, 1000, stores));
-  inProcess('trivial JS step in its vm realm, in-process', new ScriptStep('trivial.js', compileStepModule(TRIVIAL, 'trivial.js'), 'trivial.js', {}, 1000, stores, { callTimeoutMs: 1000 }, () => {}));
+  console.log(`flows bench: ${N} messages of ${payload.length} bytes, node ${process.version}\n`);
   const dir = mkdtempSync(join(tmpdir(), 'flows-bench-'));
   try {
-    writeFileSync(join(dir, 'trivial.js'), TRIVIAL);
-    writeFileSync(join(dir, 'trivial.toml'), 'input.mqtt.topics = ["te/+/+/+/+/m/+"]\nsteps = [{ script = "trivial.js" }]\n');
-    await throughEngine('trivial JS step via engine + worker, batched', dir, false);
-    await throughEngine('trivial JS step via engine + worker, one by one', dir, true);
-    writeFileSync(join(dir, 'trivial.toml'), 'input.mqtt.topics = ["te/+/+/+/+/m/+"]\nsteps = [{ builtin = "add-timestamp" }]\n');
-    await throughEngine('builtin add-timestamp via engine (builtin-only: in-process)', dir, false);
+    await sideBySide(dir);
+    inProcess('builtin add-timestamp (converter of az/aws), in-process', new BuiltinStep('add-timestamp', { format: 'unix', reformat: true }, 1000, stores));
+    inProcess('builtin set-topic, in-process', new BuiltinStep('set-topic', { topic: 'out' }, 1000, stores));
+    inProcess('trivial JS step in its vm realm, in-process', new ScriptStep('trivial.js', compileStepModule(TRIVIAL, 'trivial.js'), 'trivial.js', {}, 1000, stores, { callTimeoutMs: 1000 }, () => {}));
+    await oneByOne(join(dir, 'js'));
     const c8yDir = join(dir, 'c8y');
     mkdirSync(c8yDir);
     c8yBench(c8yDir);

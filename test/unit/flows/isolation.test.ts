@@ -75,3 +75,42 @@ describe('isolation of user steps', () => {
     assert.equal(JSON.stringify({ a: 1 }), '{"a":1}');
   });
 });
+
+/**
+ * The worker reads what a step returned after the call, outside its time limit: it must not run step code
+ * then. This step replaces the iterator of its realm's arrays, the typed arrays' getters and Date's methods
+ * by endless loops, then returns two messages; reading them through any of those would hang the worker
+ * until its watchdog ends it (what the runner inside the realm reads is under the call's time limit).
+ */
+const TRAP = `
+export function onMessage(message) {
+  const one = new Uint8Array([111, 110, 101]);
+  const loop = () => { while (true) {} };
+  const typed = Object.getPrototypeOf(Uint8Array.prototype);
+  for (const name of ['length', 'buffer', 'byteOffset', 'byteLength']) Object.defineProperty(typed, name, { get: loop });
+  Array.prototype[Symbol.iterator] = loop;
+  Date.prototype.getTime = loop;
+  Date.prototype.valueOf = loop;
+  return [
+    { topic: 'out/trap/1', payload: one, time: new Date(5) },
+    { topic: 'out/trap/2', payload: 'two', mqtt: { qos: 0, retain: true } },
+  ];
+}`;
+
+describe('a step that booby-traps its own realm', () => {
+  it('cannot make the worker run its code: outputs read by index, bytes and times through internal slots', async () => {
+    const t = new EngineUnderTest().write({ 'trap.toml': 'input.mqtt.topics = ["in/trap"]\nsteps = [{ script = "trap.js" }]\n', 'trap.js': TRAP });
+    try {
+      await t.engine.sync();
+      const published: string[] = [];
+      const started = Date.now();
+      await t.send('in/trap', 'x');
+      published.push(...t.take());
+      assert.deepEqual(published, ['[out/trap/1] one', '[out/trap/2] two'], t.logs.join('\n'));
+      assert.ok(Date.now() - started < 1000, 'answered at once: no watchdog, no restart');
+      assert.ok(!t.logs.some((l) => l.includes('restarted')), t.logs.join('\n'));
+    } finally {
+      await t.close();
+    }
+  });
+});
