@@ -19,10 +19,13 @@ export class MapperUnderTest {
     readonly env: Record<string, string>,
   ) {}
 
-  /** `dirs`, `files`: directories and files made under the config dir before the mapper starts. */
+  /**
+   * `dirs`, `files`: directories and files made under the config dir before the mapper starts; `retained`:
+   * messages on the broker before it starts (what an earlier run left), by topic.
+   */
   static async start(
     cloud: string,
-    opts: { filters: readonly string[]; env?: Record<string, string>; service?: string; brokerConfig?: string; dirs?: readonly string[]; files?: Readonly<Record<string, string>> },
+    opts: { filters: readonly string[]; env?: Record<string, string>; service?: string; brokerConfig?: string; dirs?: readonly string[]; files?: Readonly<Record<string, string>>; retained?: Readonly<Record<string, string>> },
   ): Promise<MapperUnderTest> {
     const broker = await Mosquitto.start(opts.brokerConfig !== undefined ? { extraConfig: opts.brokerConfig } : {});
     const configDir = mkdtempSync(join(tmpdir(), `tedge-mapper-${cloud}-it-`));
@@ -34,6 +37,7 @@ export class MapperUnderTest {
     const env = { TEDGE_CONFIG_DIR: configDir, TEDGE_MQTT_CLIENT_PORT: String(broker.port), ...opts.env };
     const health = `te/device/main/service/${opts.service ?? `tedge-mapper-${cloud}`}/status/health`;
     const probe = await BusProbe.connect(broker.port, [...opts.filters, health]);
+    for (const [topic, payload] of Object.entries(opts.retained ?? {})) await probe.publish(topic, payload, { retain: true });
     const mapper = Daemon.start('tedge-mapper', [cloud], env);
     await probe.waitForText(health, (t) => t.includes('"up"'));
     return new MapperUnderTest(broker, probe, mapper, configDir, env);
