@@ -270,7 +270,8 @@ export function reloadOnChange(converter: FlowsConverter, flowsDir: string, logg
 export function installBuiltinFlow(flowsDir: string, name: string, toml: string): void {
   const flow = join(flowsDir, `${name}.toml`);
   const template = `${flow}.template`;
-  const edited = existsSync(flow) && existsSync(template) && readText(flow) !== readText(template);
+  // As thin-edge: a flow without its template is the user's too (e.g. put there before the mapper first ran).
+  const edited = existsSync(flow) && (!existsSync(template) || readText(flow) !== readText(template));
   const disabled = existsSync(`${flow}.disabled`) || (!existsSync(flow) && existsSync(template));
   if (!edited && !disabled) writeIfChanged(flow, toml);
   writeIfChanged(template, toml);

@@ -93,13 +93,18 @@ describe("the az and aws mappers' mea flow, generated from their settings, gives
     renameSync(flow, `${flow}.disabled`);
     installBuiltinFlow(t.dir, 'mea', 'v4');
     assert.equal(existsSync(flow), false, 'disabled stays disabled');
+    // A flow of that name put there before the mapper first ran (no template yet) is the user's, as in thin-edge.
+    writeFileSync(join(t.dir, 'own.toml'), 'mine');
+    installBuiltinFlow(t.dir, 'own', 'v1');
+    assert.deepEqual([readFileSync(join(t.dir, 'own.toml'), 'utf8'), readFileSync(join(t.dir, 'own.toml.template'), 'utf8')], ['mine', 'v1']);
   });
 
   it('runs a script step of a built-in mapper later, in its worker (test/unit/flows/mapper-script-flows.test.ts runs it)', () => {
     t = new EngineUnderTest().write({ 'x.toml': 'input.mqtt.topics = ["a"]\nsteps = [{ script = "x.js" }]\n', 'x.js': 'export function onMessage(m) { return m; }' });
     const converter = new FlowsConverter(t.dir, 'te/errors');
     assert.deepEqual(converter.filters, ['a']);
-    assert.throws(() => converter.convert(message('a', '1'), new Date()), /flow x is not started/);
+    assert.deepEqual(converter.convert(message('a', '1'), new Date()), []);
+    assert.ok(converter.takeLater() instanceof Promise, 'its outputs, once the flow is started');
   });
 
   it('reads as thin-edge documents it', () => {
