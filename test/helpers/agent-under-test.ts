@@ -95,16 +95,17 @@ export class AgentUnderTest {
     return daemon;
   }
 
-  /** Publishes a request retained, as a mapper does, and waits for a terminal state. */
-  async runCommand(p: BusProbe, op: string, id: string, payload: Record<string, unknown>, timeoutMs = 15_000): Promise<Record<string, unknown>> {
-    await p.publish(cmd(op, id), JSON.stringify(payload), { retain: true });
-    return this.awaitCommand(p, op, id, timeoutMs);
+  /** Publishes a request retained, as a mapper does, and waits for a terminal state. `device`: a child's name. */
+  async runCommand(p: BusProbe, op: string, id: string, payload: Record<string, unknown>, timeoutMs = 15_000, device = 'main'): Promise<Record<string, unknown>> {
+    await p.publish(cmd(op, id, device), JSON.stringify(payload), { retain: true });
+    return this.awaitCommand(p, op, id, timeoutMs, device);
   }
 
   /** Waits for a terminal state of a command already requested; fails with its states and the agents' output. */
-  async awaitCommand(p: BusProbe, op: string, id: string, timeoutMs = 15_000): Promise<Record<string, unknown>> {
-    const text = await p.waitForText(cmd(op, id), terminal, timeoutMs).catch((err: unknown) => {
-      throw new Error(`${String(err)}\nstates: ${p.texts(cmd(op, id)).join('\n')}\nagent output:\n${this.output()}`);
+  async awaitCommand(p: BusProbe, op: string, id: string, timeoutMs = 15_000, device = 'main'): Promise<Record<string, unknown>> {
+    const topic = cmd(op, id, device);
+    const text = await p.waitForText(topic, terminal, timeoutMs).catch((err: unknown) => {
+      throw new Error(`${String(err)}\nstates: ${p.texts(topic).join('\n')}\nagent output:\n${this.output()}`);
     });
     return json(text);
   }

@@ -1,13 +1,9 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { BusProbe } from '../../helpers/bus-probe';
-import { Daemon } from '../../helpers/daemon';
-import { Mosquitto, freePort } from '../../helpers/mosquitto';
-
-const HEALTH = 'te/device/main/service/tedge-agent/status/health';
+import { AgentUnderTest, cmd } from '../../helpers/agent-under-test';
+import type { BusProbe } from '../../helpers/bus-probe';
+import type { Daemon } from '../../helpers/daemon';
 
 /**
  * A stand-in for the file transfer service (and a cloud's file server): PUT stores the body, GET serves
@@ -57,97 +53,73 @@ export class FileServer {
   }
 }
 
-/** A device in a temp dir: mosquitto, a file server for tedgeUrl, the agent as a process. */
+/**
+ * The agent under test with what the config and log operations need: a file server for tedgeUrl (the
+ * test's, unless `ownFileTransfer`), and configuration.plugin_paths / log.plugin_paths of its own.
+ */
 export class ConfigLogDevice {
+  /** The main device's agent, started last. */
   agent: Daemon | undefined;
-  private readonly children: Daemon[] = [];
-  private readonly probes: BusProbe[] = [];
 
   private constructor(
-    readonly broker: Mosquitto,
+    private readonly device: AgentUnderTest,
     readonly files: FileServer,
-    readonly dir: string,
-    readonly env: Record<string, string>,
   ) {}
 
   /** `ownFileTransfer`: tedgeUrls the agent fills in point at its own HTTP service, not at the test's server. */
   static async start(opts: { readonly ownFileTransfer?: boolean } = {}): Promise<ConfigLogDevice> {
-    const broker = await Mosquitto.start();
+    const device = await AgentUnderTest.start('cfglog');
     const files = await FileServer.start();
-    const dir = mkdtempSync(join(tmpdir(), 'tedge-cfglog-it-'));
-    for (const d of ['config/plugins', 'state', 'logs', 'tmp', 'data', 'config-plugins', 'log-plugins', 'etc']) mkdirSync(join(dir, d), { recursive: true });
-    const env: Record<string, string> = {
-      TEDGE_CONFIG_DIR: join(dir, 'config'),
-      TEDGE_MQTT_CLIENT_PORT: String(broker.port),
-      TEDGE_AGENT_STATE_PATH: join(dir, 'state'),
-      TEDGE_LOGS_PATH: join(dir, 'logs'),
-      TEDGE_TMP_PATH: join(dir, 'tmp'),
-      TEDGE_DATA_PATH: join(dir, 'data'),
-      TEDGE_RUN_PATH: join(dir, 'state'),
-      TEDGE_SUDO_ENABLE: 'false',
-      TEDGE_CONFIGURATION_PLUGIN_PATHS: join(dir, 'config-plugins'),
-      TEDGE_LOG_PLUGIN_PATHS: join(dir, 'log-plugins'),
-      // The agent's own HTTP service (when it has one) on a free port; tedgeUrls it fills in point at
-      // the test's file server, so the uploaded bytes can be checked either way.
-      TEDGE_HTTP_BIND_PORT: String(await freePort()),
+    for (const d of ['config/plugins', 'config-plugins', 'log-plugins', 'etc']) mkdirSync(device.path(d), { recursive: true });
+    Object.assign(device.env, {
+      TEDGE_CONFIGURATION_PLUGIN_PATHS: device.path('config-plugins'),
+      TEDGE_LOG_PLUGIN_PATHS: device.path('log-plugins'),
+      // tedgeUrls the agent fills in point at the test's file server, so the uploaded bytes can be checked either way.
       ...(opts.ownFileTransfer ? {} : { TEDGE_HTTP_CLIENT_PORT: String(files.port) }),
-    };
-    return new ConfigLogDevice(broker, files, dir, env);
+    });
+    return new ConfigLogDevice(device, files);
+  }
+
+  get env(): Record<string, string> {
+    return this.device.env;
   }
 
   path(...parts: string[]): string {
-    return join(this.dir, ...parts);
+    return this.device.path(...parts);
   }
 
-  async probe(filters: readonly string[]): Promise<BusProbe> {
-    const p = await BusProbe.connect(this.broker.port, filters);
-    this.probes.push(p);
-    return p;
+  probe(filters: readonly string[]): Promise<BusProbe> {
+    return this.device.probe(filters);
   }
 
   /** Starts the agent and waits until it is up with its own pid; `child`: an agent for device/<child>//. */
   async startAgent(opts: { readonly child?: string; readonly env?: Record<string, string> } = {}): Promise<Daemon> {
-    const health = opts.child === undefined ? HEALTH : `te/device/${opts.child}/service/tedge-agent/status/health`;
-    const watcher = await this.probe([health]);
-    const daemon = Daemon.start('tedge-agent', opts.child === undefined ? [] : ['--mqtt-device-topic-id', `device/${opts.child}//`], { ...this.env, ...opts.env });
-    if (opts.child === undefined) this.agent = daemon;
-    else this.children.push(daemon);
-    const pid = daemon.process.pid;
-    await watcher
-      .waitForText(health, (t) => t.includes('"up"') && t.includes(`"pid":${pid}`), 15_000)
-      .catch((err: unknown) => {
-        throw new Error(`${String(err)}\nagent output:\n${daemon.output}`);
-      });
-    return daemon;
+    if (opts.child === undefined) {
+      this.agent = await this.device.startAgent({ ...(opts.env ? { env: opts.env } : {}) });
+      return this.agent;
+    }
+    return this.device.startAgent({
+      args: ['--mqtt-device-topic-id', `device/${opts.child}//`],
+      health: `te/device/${opts.child}/service/tedge-agent/status/health`,
+      ...(opts.env ? { env: opts.env } : {}),
+    });
   }
 
   /** Publishes a command retained (as a mapper does) and waits for its terminal state. */
   async command(op: string, id: string, payload: Record<string, unknown>, timeoutMs = 20_000, device = 'main'): Promise<Record<string, unknown>> {
-    const topic = `te/device/${device}///cmd/${op}/${id}`;
-    const p = await this.probe([topic]);
-    await p.publish(topic, JSON.stringify({ status: 'init', ...payload }), { retain: true });
-    return this.terminal(op, id, timeoutMs, p, device);
+    const p = await this.probe([cmd(op, id, device)]);
+    return this.device.runCommand(p, op, id, { status: 'init', ...payload }, timeoutMs, device);
   }
 
   /** Waits for the terminal state of a command (successful or failed). */
   async terminal(op: string, id: string, timeoutMs = 20_000, existing?: BusProbe, device = 'main'): Promise<Record<string, unknown>> {
-    const topic = `te/device/${device}///cmd/${op}/${id}`;
-    const p = existing ?? (await this.probe([topic]));
-    const text = await p
-      .waitForText(topic, (t) => /"status":"(successful|failed)"/.test(t), timeoutMs)
-      .catch((err: unknown) => {
-        throw new Error(`${String(err)}\nagent output:\n${this.agent?.output ?? ''}`);
-      });
-    return JSON.parse(text) as Record<string, unknown>;
+    const p = existing ?? (await this.probe([cmd(op, id, device)]));
+    return this.device.awaitCommand(p, op, id, timeoutMs, device);
   }
 
   async stop(): Promise<void> {
-    await this.agent?.stop('SIGKILL');
     this.agent = undefined;
-    await Promise.all(this.children.splice(0).map((d) => d.stop('SIGKILL')));
-    await Promise.all(this.probes.splice(0).map((p) => p.close()));
+    await this.device.close();
     await this.files.close();
-    await this.broker.stop();
-    rmSync(this.dir, { recursive: true, force: true });
   }
 }
