@@ -153,6 +153,8 @@ build_deb() {
   ln -s tedge "$root/usr/bin/tedge-watchdog"
   # The apt sm-plugin: the link's name is the software type (thin-edge's layout); tedge follows it to tedge-apt-plugin.
   ln -s tedge "$root/usr/bin/tedge-apt-plugin"
+  # The flow sm-plugin (software type `flow`: flow packages into mappers/<mapper>/flows), linked as thin-edge's .deb does.
+  ln -s tedge "$root/usr/bin/tedge-flows-plugin"
   # The agent writes files it may not write itself through `sudo tedge-write DEST` (sudoers: /usr/bin/tedge-write /etc/*).
   ln -s tedge "$root/usr/bin/tedge-write"
   # The built-in file plugins as programs, run by the agent through sudo for files its user may not read.
@@ -160,6 +162,7 @@ build_deb() {
   ln -s tedge "$root/usr/bin/tedge-file-log-plugin"
   install -d "$root/etc/tedge/sm-plugins"
   ln -s /usr/bin/tedge-apt-plugin "$root/etc/tedge/sm-plugins/apt"
+  ln -s /usr/bin/tedge-flows-plugin "$root/etc/tedge/sm-plugins/flow"
   install -m 0644 packaging/systemd/*.service "$root/lib/systemd/system/"
   # The units' EnvironmentFile: part of the build (tested with it), not a conffile.
   install -D -m 0644 packaging/runtime.env "$root/usr/lib/tedge/runtime.env"

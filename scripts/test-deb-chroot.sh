@@ -64,6 +64,8 @@ in_chroot tedge config list >"$WORK/config-list.txt" || fail "tedge config list"
 grep -q '^mqtt.client.port=1883$' "$WORK/config-list.txt" || fail "tedge config list: $(cat "$WORK/config-list.txt")"
 in_chroot tedge-agent --help >/dev/null || fail "tedge-agent (link) --help"
 in_chroot tedge-mapper --help >/dev/null || fail "tedge-mapper (link) --help"
+[ "$(readlink "$CHROOT/etc/tedge/sm-plugins/flow")" = /usr/bin/tedge-flows-plugin ] || fail "/etc/tedge/sm-plugins/flow is not a link to /usr/bin/tedge-flows-plugin"
+in_chroot /etc/tedge/sm-plugins/flow list >/dev/null || fail "/etc/tedge/sm-plugins/flow list"
 
 say "tedge flows test: a .js step runs in the flow worker embedded in the single executable; a .ts step is refused"
 mkdir -p "$CHROOT/tmp/flow"

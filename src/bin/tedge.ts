@@ -20,6 +20,8 @@ function loadComponent(component: Component | 'run-all'): ComponentModule {
       return require('./tedge-agent') as ComponentModule;
     case 'tedge-apt-plugin':
       return require('./tedge-apt-plugin') as ComponentModule;
+    case 'tedge-flows-plugin':
+      return require('./tedge-flows-plugin') as ComponentModule;
     case 'tedge-watchdog':
       return require('./tedge-watchdog') as ComponentModule;
     case 'run-all':

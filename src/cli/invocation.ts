@@ -1,7 +1,7 @@
 import { basename, dirname, resolve } from 'node:path';
 
 /** The daemons the `tedge` binary can also be, via a link named after them or `tedge run <component>`. */
-export const COMPONENTS = ['tedge-mapper', 'tedge-agent', 'tedge-apt-plugin', 'tedge-watchdog'] as const;
+export const COMPONENTS = ['tedge-mapper', 'tedge-agent', 'tedge-apt-plugin', 'tedge-flows-plugin', 'tedge-watchdog'] as const;
 export type Component = (typeof COMPONENTS)[number];
 
 export type Invocation =

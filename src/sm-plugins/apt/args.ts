@@ -1,3 +1,7 @@
+import { UsageError } from '../plugin-cli';
+
+export { UsageError };
+
 /**
  * The command line of tedge-apt-plugin, thin-edge's sm-plugin API exactly: a usage error is exit 1
  * (which is also how the agent learns that a command such as update-list is not supported).
@@ -15,7 +19,6 @@ export interface AptCli {
   readonly configDir?: string;
 }
 
-export class UsageError extends Error {}
 
 export const USAGE = `Usage: tedge-apt-plugin [--config-dir <dir>] <command>
 

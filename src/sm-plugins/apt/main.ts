@@ -3,7 +3,8 @@ import { readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { TedgeConfig, resolveConfigDir } from '../../config/tedge-config';
 import { errorMessage } from '../../core/errors';
-import { type AptCli, type AptOp, USAGE, UsageError, parseAptArgs } from './args';
+import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_SUCCESS, PluginFailure as Failed, type PluginIo, runPluginCommand } from '../plugin-cli';
+import { type AptOp, USAGE, parseAptArgs } from './args';
 import {
   DPKG_QUERY_FORMAT,
   type DpkgConfigOption,
@@ -19,22 +20,6 @@ import {
   parseUpdateLines,
   removalTarget,
 } from './apt-model';
-
-/** The protocol's exit codes (software-management-plugin-api). */
-const EXIT_SUCCESS = 0;
-const EXIT_USAGE = 1;
-const EXIT_FAILURE = 2;
-const EXIT_INTERRUPTED = 4;
-
-/** A failure with its own exit status: apt-get failed (2), or was killed (4). */
-class Failed extends Error {
-  constructor(
-    message: string,
-    readonly exitCode: number,
-  ) {
-    super(message);
-  }
-}
 
 interface AptSettings {
   readonly name?: string;
@@ -55,10 +40,7 @@ function loadSettings(configDir: string | undefined, env: NodeJS.ProcessEnv, war
   }
 }
 
-export interface Io {
-  readonly out: (s: string) => void;
-  readonly err: (s: string) => void;
-  readonly env: NodeJS.ProcessEnv;
+export interface Io extends PluginIo {
   readonly stdin: () => string;
 }
 
@@ -167,23 +149,12 @@ export function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
 }
 
 export function runApt(argv: readonly string[], io: Io): number {
-  let cli: AptCli | 'help';
-  try {
-    cli = parseAptArgs(argv);
-  } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    io.err(`error: ${err.message}\n\n${USAGE}`);
-    return EXIT_USAGE;
-  }
-  if (cli === 'help') {
-    io.out(USAGE);
-    return EXIT_SUCCESS;
-  }
-  try {
-    execute(cli.operation, loadSettings(cli.configDir, io.env, io.err), io);
-    return EXIT_SUCCESS;
-  } catch (err) {
-    io.err(`ERROR: ${errorMessage(err)}\n`);
-    return err instanceof Failed ? err.exitCode : EXIT_FAILURE;
-  }
+  return runPluginCommand(argv, io, {
+    usage: USAGE,
+    parse: parseAptArgs,
+    execute: (cli) => {
+      execute(cli.operation, loadSettings(cli.configDir, io.env, io.err), io);
+      return EXIT_SUCCESS;
+    },
+  });
 }
