@@ -37,7 +37,11 @@ export class IsolatedFlow {
   /** Outputs and error reports routed by the worker and not yet taken by an input. */
   private routed: Message[] = [];
   private lastTake: Promise<unknown> = Promise.resolve();
-  private started = false;
+  /** Settled by `start`: inputs that come before (a persistent session's backlog at connect) wait for it. */
+  private readonly ready: Promise<void>;
+  private settleReady: (err?: unknown) => void = () => {};
+  /** Set in the first reaction to `ready`, so it runs before those of the inputs that waited. */
+  private isReady = false;
   private closed = false;
   private scriptStores: Record<string, [string, string][]> = {};
 
@@ -46,6 +50,11 @@ export class IsolatedFlow {
     private readonly deps: IsolatedFlowDeps,
   ) {
     const def = loaded.definition;
+    this.ready = new Promise<void>((resolve, reject) => (this.settleReady = (err) => (err === undefined ? resolve() : reject(err as Error))));
+    this.ready.then(
+      () => (this.isReady = true),
+      () => {},
+    );
     this.worker = new FlowWorker(
       () => ({ flow: def, scripts: loaded.scripts, callTimeoutMs: deps.limits.callTimeoutMs, mapperStore: deps.mapperStore(), scriptStores: this.scriptStores, now: Date.now() }),
       deps.limits,
@@ -57,15 +66,20 @@ export class IsolatedFlow {
   /** Starts the worker with the context.script stores of the version it replaces; resolves with onStartup's messages. */
   async start(scriptStores: Record<string, [string, string][]>): Promise<Message[]> {
     this.scriptStores = scriptStores;
-    const startup = await this.worker.start();
-    this.started = true;
+    let startup: WorkerReply;
+    try {
+      startup = await this.worker.start();
+    } catch (err) {
+      this.settleReady(new Error(`flow ${this.loaded.definition.name} cannot run: ${(err as Error).message}`));
+      throw err;
+    }
+    this.settleReady();
     this.route(startup);
     return this.take();
   }
 
   submit(msg: FlowMessage): Promise<Message[]> {
-    if (!this.started) throw new Error(`flow ${this.loaded.definition.name} is not started`);
-    const done = this.worker.messages([msg]);
+    const done = this.isReady ? this.worker.messages([msg]) : this.ready.then(() => this.worker.messages([msg]));
     const take = Promise.all([this.lastTake, done]).then(() => this.take());
     this.lastTake = take.catch(() => {});
     return take;
