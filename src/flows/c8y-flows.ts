@@ -5,6 +5,7 @@ import type { MeasurementConverter } from '../native/measurement-converter';
 import type { Logger } from '../log/logger';
 import { builtinFlowsDir, installBuiltinFlows } from './builtin-flows-dir';
 import { FlowsConverter, reloadOnChange } from './flows-converter';
+import { isolationLimits } from './local-mapper';
 
 export interface C8yFlowSettings {
   /** `c8y.topics`. */
@@ -83,7 +84,7 @@ export function c8yTelemetryFlows(
 ): FlowsConverter | undefined {
   const dir = builtinFlowsDir(config, 'c8y');
   if (!installBuiltinFlows(dir, c8yFlowTomls(settings), watch.logger)) return undefined;
-  const flows = new FlowsConverter(dir, errorsTopic(settings.topicRoot), { measurements });
+  const flows = new FlowsConverter(dir, errorsTopic(settings.topicRoot), { measurements }, isolationLimits(config));
   reloadOnChange(flows, dir, watch.logger, watch.stop);
   return flows;
 }

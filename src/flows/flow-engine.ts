@@ -11,6 +11,7 @@ import { systemClock } from '../runtime/system-clock';
 import type { InThreadReply } from './flow-chain';
 import { type FlowMessage, type PackedMessages, type StepFailure, packedQos } from './flow-message';
 import { DEFAULT_LIMITS, FlowWorker, type IsolationLimits } from './flow-worker-host';
+import { loadErrorText, stepFailureText } from './flow-reports';
 import { InProcessFlow } from './in-process-flow';
 import { type LoadedFlow, flowFiles, loadFlow } from './flow-loader';
 import { type FlowDefinition, type FlowOutput, mqttFilters } from './model';
@@ -235,7 +236,7 @@ export class FlowEngine {
 
   private fail(def: FlowDefinition, stats: FlowStats, failure: StepFailure): void {
     stats.error++;
-    const text = `Flow '${def.name}', step '${failure.step}', on a message of topic '${failure.topic}': ${failure.error}`;
+    const text = stepFailureText(def, failure);
     this.deps.logger.warn({ flow: def.name, step: failure.step, topic: failure.topic }, failure.error);
     if (def.errors.kind === 'file') {
       try {
@@ -247,8 +248,7 @@ export class FlowEngine {
   }
 
   private reportLoadError(path: string, err: unknown): void {
-    const keeps = this.flows.has(path) ? ' (its previous version keeps running)' : '';
-    const text = `Flow ${path} cannot be loaded${keeps}: ${errorMessage(err)}`;
+    const text = loadErrorText(path, this.flows.has(path), err);
     if (this.reported.get(path) === text) return;
     this.reported.set(path, text);
     this.deps.logger.error({ path }, text);
