@@ -139,7 +139,7 @@ export class AgentUnderTest {
 }
 
 /** Polls `check` (a file appearing, say: nothing on the bus to wait for) until it holds. */
-export async function until(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+export async function until(check: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);

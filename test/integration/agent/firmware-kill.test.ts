@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
-import { FirmwareRig, IMAGE, IMAGE_SHA, until } from './firmware-setup';
+import { until } from '../../helpers/agent-under-test';
+import { FirmwareRig, IMAGE, IMAGE_SHA } from './firmware-setup';
 
 /**
  * kill -9 of the real tedge-agent at each state of firmware_update: the command always ends terminal

@@ -1,29 +1,19 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { AGENT_HEALTH, AgentUnderTest, cmd, json } from '../../helpers/agent-under-test';
 import { BusProbe } from '../../helpers/bus-probe';
-import { Daemon } from '../../helpers/daemon';
+import type { Daemon } from '../../helpers/daemon';
 import { ImageServer, SimulatedAbDevice } from '../../helpers/firmware-device';
-import { Mosquitto, freePort } from '../../helpers/mosquitto';
 import { REPO_ROOT } from '../../helpers/paths';
 
 /** The workflow file the .deb installs as /etc/tedge/operations/firmware_update.toml. */
 export const SHIPPED_FIRMWARE_WORKFLOW = join(REPO_ROOT, 'packaging', 'operations', 'firmware_update.toml');
 
-export const AGENT_HEALTH = 'te/device/main/service/tedge-agent/status/health';
-export const FW = (id: string): string => `te/device/main///cmd/firmware_update/${id}`;
+export const FW = (id: string): string => cmd('firmware_update', id);
 export const TWIN = 'te/device/main///twin/firmware';
 export const IMAGE = Buffer.from(`firmware 2.0\n${'x'.repeat(256 * 1024)}\n`);
 export const IMAGE_SHA = createHash('sha256').update(IMAGE).digest('hex');
-
-export function json(text: string | undefined): Record<string, unknown> {
-  try {
-    return JSON.parse(text ?? '') as Record<string, unknown>;
-  } catch {
-    return {};
-  }
-}
 
 const TERMINAL = (t: string): boolean => ['successful', 'failed'].includes(String(json(t)['status']));
 
@@ -35,14 +25,11 @@ const TERMINAL = (t: string): boolean => ['successful', 'failed'].includes(Strin
 export class FirmwareRig {
   agent: Daemon | undefined;
   boots = 0;
-  private readonly probes: BusProbe[] = [];
 
   private constructor(
-    readonly broker: Mosquitto,
-    readonly dir: string,
+    private readonly host: AgentUnderTest,
     readonly device: SimulatedAbDevice,
     readonly server: ImageServer,
-    readonly env: Record<string, string>,
     readonly cloud: BusProbe,
   ) {}
 
@@ -51,34 +38,24 @@ export class FirmwareRig {
    * user's version of it, or none (the agent's built-in steps run without a file).
    */
   static async start(opts: { env?: Record<string, string>; stallFirst?: boolean; rebootTimeoutS?: number; image?: Buffer; workflow?: string | false } = {}): Promise<FirmwareRig> {
-    const broker = await Mosquitto.start();
-    const dir = mkdtempSync(join(tmpdir(), 'tedge-fw-'));
-    mkdirSync(join(dir, 'config', 'operations'), { recursive: true });
+    const host = await AgentUnderTest.start('fw');
     const workflow = opts.workflow ?? readFileSync(SHIPPED_FIRMWARE_WORKFLOW, 'utf8');
-    if (workflow !== false) writeFileSync(join(dir, 'config', 'operations', 'firmware_update.toml'), workflow);
-    const runDir = join(dir, 'run');
-    mkdirSync(runDir);
-    const device = new SimulatedAbDevice(join(dir, 'device'), runDir);
-    writeFileSync(join(dir, 'config', 'system.toml'), `[system]\nreboot = ${JSON.stringify([device.reboot])}\nreboot_timeout_seconds = ${opts.rebootTimeoutS ?? 30}\n`);
+    if (workflow !== false) host.workflow('firmware_update.toml', workflow);
+    const device = new SimulatedAbDevice(host.path('device'), host.path('run'));
+    writeFileSync(host.path('config', 'system.toml'), `[system]\nreboot = ${JSON.stringify([device.reboot])}\nreboot_timeout_seconds = ${opts.rebootTimeoutS ?? 30}\n`);
     const server = await ImageServer.start(opts.image ?? IMAGE, opts.stallFirst === true ? { stallFirst: true } : {});
-    const env: Record<string, string> = {
-      TEDGE_CONFIG_DIR: join(dir, 'config'),
-      TEDGE_MQTT_CLIENT_PORT: String(broker.port),
-      TEDGE_AGENT_STATE_PATH: join(dir, 'state'),
-      TEDGE_LOGS_PATH: join(dir, 'logs'),
-      TEDGE_RUN_PATH: runDir,
-      TEDGE_DATA_PATH: join(dir, 'data'),
-      TEDGE_TMP_PATH: join(dir, 'tmp'),
-      TEDGE_SUDO_ENABLE: 'false',
-      TEDGE_HTTP_BIND_PORT: String(await freePort()),
-      TEDGE_FIRMWARE_BACKEND: device.backend,
-      TEDGE_FIRMWARE_HEALTH_TIMEOUT: '10s',
-      ...opts.env,
-    };
-    const cloud = await BusProbe.connect(broker.port, ['te/device/main///cmd/firmware_update/+', 'te/device/main///cmd/firmware_update', TWIN]);
-    const rig = new FirmwareRig(broker, dir, device, server, env, cloud);
-    rig.probes.push(cloud);
-    return rig;
+    Object.assign(host.env, { TEDGE_FIRMWARE_BACKEND: device.backend, TEDGE_FIRMWARE_HEALTH_TIMEOUT: '10s', ...opts.env });
+    const cloud = await host.probe(['te/device/main///cmd/firmware_update/+', 'te/device/main///cmd/firmware_update', TWIN]);
+    return new FirmwareRig(host, device, server, cloud);
+  }
+
+  get dir(): string {
+    return this.host.dir;
+  }
+
+  /** The agent's environment; a test may change it for the next boot. */
+  get env(): Record<string, string> {
+    return this.host.env;
   }
 
   /**
@@ -86,8 +63,8 @@ export class FirmwareRig {
    * first (a fault killed it, it rebooted) is no error; the caller plays the next boot.
    */
   async startAgent(allowExit = false): Promise<Daemon> {
-    const watcher = await BusProbe.connect(this.broker.port, [AGENT_HEALTH]);
-    const daemon = Daemon.start('tedge-agent', [], this.env);
+    const watcher = await BusProbe.connect(this.host.broker.port, [AGENT_HEALTH]);
+    const daemon = this.host.spawnAgent();
     this.agent = daemon;
     this.boots++;
     const pid = daemon.process.pid;
@@ -137,26 +114,12 @@ export class FirmwareRig {
     }
   }
 
-  async probe(filters: readonly string[]): Promise<BusProbe> {
-    const p = await BusProbe.connect(this.broker.port, filters);
-    this.probes.push(p);
-    return p;
+  probe(filters: readonly string[]): Promise<BusProbe> {
+    return this.host.probe(filters);
   }
 
   async stop(): Promise<void> {
-    await this.agent?.stop('SIGKILL');
-    await Promise.all(this.probes.splice(0).map((p) => p.close()));
+    await this.host.close();
     await this.server.stop();
-    await this.broker.stop();
-    rmSync(this.dir, { recursive: true, force: true });
-  }
-}
-
-/** Waits until `check` holds, polling. */
-export async function until(check: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
   }
 }

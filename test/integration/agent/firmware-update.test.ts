@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
 import { REPO_ROOT } from '../../helpers/paths';
-import { FW, FirmwareRig, IMAGE, IMAGE_SHA, SHIPPED_FIRMWARE_WORKFLOW, TWIN, json } from './firmware-setup';
+import { json } from '../../helpers/agent-under-test';
+import { FW, FirmwareRig, IMAGE, IMAGE_SHA, SHIPPED_FIRMWARE_WORKFLOW, TWIN } from './firmware-setup';
 
 /**
  * firmware_update of the real tedge-agent process on a real mosquitto, driven only through MQTT, over a
