@@ -5,7 +5,10 @@ import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
 import { MemoryBroker } from '../../../src/bus/memory-bus';
 import { type Message, formatLine, message, payloadText } from '../../../src/core/message';
+import type { Converter } from '../../../src/core/converter';
+import { c8yFlowTomls } from '../../../src/flows/c8y-flows';
 import { FlowsConverter } from '../../../src/flows/flows-converter';
+import { C8yConverter } from '../../../src/mapper/c8y/converter';
 import { silentLogger } from '../../../src/log/logger';
 import { MapperRuntime } from '../../../src/mapper/runtime';
 import { HealthReporter } from '../../../src/runtime/health';
@@ -29,8 +32,11 @@ afterEach(async () => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-/** A built-in mapper's runtime over the flows of `files`, on an in-memory broker; `events` keeps publishes and acks in order. */
-async function mapper(files: Record<string, string>) {
+/**
+ * A built-in mapper's runtime over the flows of `files` (its converter their FlowsConverter, or what `wrap`
+ * makes of it), on an in-memory broker; `events` keeps publishes and acks in order.
+ */
+async function mapper(files: Record<string, string>, wrap: (flows: FlowsConverter) => Converter = (flows) => flows) {
   const dir = mkdtempSync(join(tmpdir(), 'mapper-script-flows-'));
   dirs.push(dir);
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
@@ -46,7 +52,7 @@ async function mapper(files: Record<string, string>) {
   bus.acked.push = (...acked: Message[]) => events.push(...acked.map((m) => `ack ${formatLine(m)}`));
   const health = new HealthReporter(bus, time, { root: 'te', service: 'device/main/service/tedge-mapper-az', device: 'device/main//', timestampFormat: 'unix' }, 7);
   const converter = new FlowsConverter(dir, 'te/errors', {}, { callTimeoutMs: 200, heapMb: 16, stackMb: 1 });
-  const runtime = new MapperRuntime({ name: 'tedge-mapper-az', bus, clock: time, timers: time, converter, health, logger: silentLogger(), topicRoot: 'te' });
+  const runtime = new MapperRuntime({ name: 'tedge-mapper-az', bus, clock: time, timers: time, converter: wrap(converter), health, logger: silentLogger(), topicRoot: 'te' });
   await runtime.start();
   runtimes.push(runtime);
   const device = broker.connect();
@@ -135,5 +141,29 @@ describe("a built-in mapper's flows with script steps (run in their worker, unde
     assert.deepEqual(v1, Array.from({ length: v1.length }, (_, i) => i + 1));
     assert.ok(v1.length >= 100 && v2.length >= 20, `${v1.length} by v1, ${v2.length} by v2`);
     assert.ok((v2[0] as number) > 1, 'context.script carried over to the new version');
+  });
+
+  it("c8y: a script step after into-c8y-measurements, early messages released through it, and a flow of a topic outside te/", async () => {
+    const generated = c8yFlowTomls({ topics: ['te/+/+/+/+/m/+'], topicRoot: 'te', prefix: 'c8y', maxPayloadSize: 16184, serviceType: 'service' });
+    const m = await mapper(
+      {
+        'measurements.toml': generated.measurements.replace(/\]\n\noutput/, '  { script = "tag.js" },\n]\n\noutput'),
+        'tag.js': "export function onMessage(m) { const p = JSON.parse(new TextDecoder().decode(m.payload)); return { topic: m.topic, payload: JSON.stringify({ ...p, tagged: true }) }; }",
+        'raw.toml': 'input.mqtt.topics = ["sensors/raw"]\nsteps = [{ script = "raw.js" }]\noutput.mqtt.topic = "c8y/s/us"\n',
+        'raw.js': "export function onMessage(m) { return { topic: 'x', payload: '200,raw,' + new TextDecoder().decode(m.payload) }; }",
+      },
+      (flows) => new C8yConverter({ deviceId: 'main-device', prefix: 'c8y', topicRoot: 'te', topics: ['te/+/+/+/+', 'te/+/+/+/+/m/+'], maxPayloadSize: 16184, earlyMessageLimit: 10, createWithDeviceMarker: false, serviceType: 'service', useOperationId: true, enabled: () => true, fileTransferBase: 'http://127.0.0.1:1/te/v1/files', c8yProxyBase: 'http://127.0.0.1:1/c8y', c8yHost: undefined, telemetryFlows: flows }),
+    );
+    await m.send('te/device/early///m/env', '{"t":1}');
+    await m.send('te/device/early//', '{"@type":"child-device"}');
+    await m.send('te/device/main///m/env', '{"t":2}');
+    await m.send('sensors/raw', '42');
+    await m.until('four inputs acknowledged', () => m.acked() === 4);
+    const measurements = m.lines('c8y/measurement/measurements/create').map((p) => JSON.parse(p) as Record<string, unknown>);
+    assert.deepEqual(measurements.map((p) => [p['t'], p['tagged'], (p['externalSource'] as { externalId?: string } | undefined)?.externalId]), [
+      [{ t: { value: 1 } }, true, 'main-device:device:early'],
+      [{ t: { value: 2 } }, true, undefined],
+    ]);
+    assert.ok(m.lines('c8y/s/us').includes('200,raw,42'), m.lines('c8y/s/us').join('\n'));
   });
 });
