@@ -60,8 +60,19 @@ function inProcess(name: string, step: { onMessages(b: readonly FlowMessage[]): 
 
 const inputs = Array.from({ length: 100 }, (_, i) => message(`te/device/main///m/env${i}`, payload));
 
-/** An engine over a flows directory of one flow; `run` sends `count` messages and gives the rate of outputs. */
-async function engineOver(dir: string, toml: string): Promise<{ run(count: number): Promise<number>; stop(): Promise<void> }> {
+/** Outputs per second of wall time, and CPU time per output of the whole process (every thread: the mapper's and the workers'). */
+interface Measure {
+  readonly perSecond: number;
+  readonly cpuUs: number;
+}
+
+function measureFrom(out: number, started: number, cpu: NodeJS.CpuUsage): Measure {
+  const used = process.cpuUsage(cpu);
+  return { perSecond: perSecond(out, performance.now() - started), cpuUs: (used.user + used.system) / out };
+}
+
+/** An engine over a flows directory of one flow; `run` sends `count` messages and measures its outputs. */
+async function engineOver(dir: string, toml: string): Promise<{ run(count: number): Promise<Measure>; stop(): Promise<void> }> {
   writeFileSync(join(dir, 'bench.toml'), toml);
   let out = 0;
   const engine = new FlowEngine({ flowsDir: dir, topicRoot: 'te', service: 'bench', mapperParams: {}, logger: createLogger({ name: 'bench', level: 'error' }), clock: systemClock, publish: () => void out++ });
@@ -69,26 +80,28 @@ async function engineOver(dir: string, toml: string): Promise<{ run(count: numbe
   return {
     async run(count) {
       out = 0;
+      const cpu = process.cpuUsage();
       const started = performance.now();
       let last: Promise<void> = Promise.resolve();
       for (let i = 0; i < count; i++) last = engine.dispatch(inputs[i % 100] as ReturnType<typeof message>);
       await last;
-      return perSecond(out, performance.now() - started);
+      return measureFrom(out, started, cpu);
     },
     stop: () => engine.stop(),
   };
 }
 
 /** The az mapper's converter, per message with its time, as MapperRuntime calls it. */
-function builtinConverter(count: number): number {
+function builtinConverter(count: number): Measure {
   const az = new AzConverter({ topics: ['te/+/+/+/+/m/+'], prefix: 'az', timestampFormat: 'unix', maxPayloadSize: 262144, maxPayloadSizeKey: 'az.mapper.mqtt.max_payload_size' });
   let out = 0;
+  const cpu = process.cpuUsage();
   const started = performance.now();
   for (let i = 0; i < count; i++) out += az.convert(inputs[i % 100] as ReturnType<typeof message>, new Date()).length;
-  return perSecond(out, performance.now() - started);
+  return measureFrom(out, started, cpu);
 }
 
-const k = (v: number): string => `${Math.round(v / 1000)} k`;
+const cell = (m: Measure): string => `${Math.round(m.perSecond / 1000)} k/s ${m.cpuUs.toFixed(1)} µs`;
 const range = (vs: readonly number[], show: (v: number) => string): string => `${show(Math.min(...vs))}–${show(Math.max(...vs))}`;
 
 async function sideBySide(dir: string): Promise<void> {
@@ -104,16 +117,17 @@ async function sideBySide(dir: string): Promise<void> {
   builtinConverter(20_000); // warm-up
   await builtin.run(20_000);
   await js.run(20_000);
-  const rows: { converter: number; flow: number; js: number }[] = [];
-  console.log(`${'round'.padEnd(7)}${'built-in converter (az)'.padEnd(26)}${'builtin-only flow'.padEnd(20)}${'trivial JS step, engine'.padEnd(26)}JS / built-in`);
+  const rows: { converter: Measure; flow: Measure; js: Measure }[] = [];
+  console.log('messages per second (wall time), and CPU time per message of all threads; JS / built-in: ratio of the rates');
+  console.log(`${'round'.padEnd(7)}${'built-in converter (az)'.padEnd(26)}${'builtin-only flow'.padEnd(22)}${'trivial JS step, engine'.padEnd(26)}JS / built-in`);
   for (let round = 1; round <= ROUNDS; round++) {
     const row = { converter: builtinConverter(N), flow: await builtin.run(N), js: await js.run(N) };
     rows.push(row);
-    console.log(`${String(round).padEnd(7)}${`${k(row.converter)} msg/s`.padEnd(26)}${`${k(row.flow)} msg/s`.padEnd(20)}${`${k(row.js)} msg/s`.padEnd(26)}${(row.js / row.converter).toFixed(2)}`);
+    console.log(`${String(round).padEnd(7)}${cell(row.converter).padEnd(26)}${cell(row.flow).padEnd(22)}${cell(row.js).padEnd(26)}${(row.js.perSecond / row.converter.perSecond).toFixed(2)}`);
   }
-  const show = (v: number): string => String(Math.round(v / 1000));
+  const rates = (pick: (r: (typeof rows)[number]) => Measure): string => `${range(rows.map((r) => pick(r).perSecond), (v) => String(Math.round(v / 1000)))} k/s`;
   console.log(
-    `${'range'.padEnd(7)}${`${range(rows.map((r) => r.converter), show)} k`.padEnd(26)}${`${range(rows.map((r) => r.flow), show)} k`.padEnd(20)}${`${range(rows.map((r) => r.js), show)} k`.padEnd(26)}${range(rows.map((r) => r.js / r.converter), (v) => v.toFixed(2))}`,
+    `${'range'.padEnd(7)}${rates((r) => r.converter).padEnd(26)}${rates((r) => r.flow).padEnd(22)}${rates((r) => r.js).padEnd(26)}${range(rows.map((r) => r.js.perSecond / r.converter.perSecond), (v) => v.toFixed(2))}`,
   );
   console.log(`(load average after: ${load()})\n`);
   await js.stop();
