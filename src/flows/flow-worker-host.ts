@@ -43,12 +43,13 @@ function job(kind: Job['kind'], messages: FlowMessage[] = [], now = 0, final = f
 
 /**
  * Why a worker per flow around the vm realms (measured with `npm run bench:flows`, 2 shared cores): a vm
- * realm in the mapper's thread runs a trivial step at 265–494 k msg/s but has no memory limit (a memory bomb
+ * realm in the mapper's thread runs a trivial step at 0.55–0.87 M msg/s but has no memory limit (a memory bomb
  * ends the mapper) and is no security boundary; a worker has resourceLimits and a thread to end, but one
- * round trip per message gives 1.5–3.3 k msg/s. Hence both, with batches: 64–132 k msg/s through the engine.
+ * round trip per message gives 1.4–3.3 k msg/s. Hence both, with batches: 192–401 k msg/s through the engine
+ * at load 7–8 (README, Flows). Batches of 1000: with 2000 the worker spent half its time in GC.
  *
  * The mapper's side of one flow's worker thread: batches what arrives while the worker is busy into one
- * request, keeps one request in flight, and survives the worker's death. A worker that dies (memory
+ * request, keeps two requests in flight, and survives the worker's death. A worker that dies (memory
  * limit, a call that escaped its timeout and tripped the watchdog) is started again; the messages of the
  * batch it died on are retried one by one, so only the message that kills it is reported.
  */
