@@ -141,15 +141,12 @@ export class MapperRuntime implements Service {
       outputs = [this.errorMessage(input, err)];
     }
     const later = this.deps.converter.takeLater?.();
-    if (later !== undefined || this.ordered !== undefined) {
-      this.publishInOrder(input, outputs, later, ack);
-      return;
-    }
+    if (later !== undefined || this.ordered !== undefined) this.publishInOrder(input, outputs, later, ack);
     // An input is acknowledged only once the broker has accepted every output (QoS 1 PUBACK): a stop or a
     // crash before then leaves it with the broker, which sends it again. An input held by the converter
     // (early messages, batches) is acknowledged at once: held inputs must not fill the broker's in-flight
     // window, or the registration that releases them could never arrive.
-    if (outputs.length === 0) ack();
+    else if (outputs.length === 0) ack();
     else {
       const accepted = Promise.all(outputs.map((out) => this.publish(out)));
       this.track(accepted.then((ok) => (ok.every(Boolean) || !this.stopped ? ack() : undefined)));

@@ -118,7 +118,7 @@ for (const mode of ['flows', 'converter'] as const) describe(`tedge-mapper c8y o
         await new Promise((r) => setTimeout(r, 300));
       }
       writeFileSync(path, 'steps = [');
-      await mapper.waitForOutput(/flow not reloaded, its previous version keeps running/, 15_000);
+      await mapper.waitForOutput(/measurements\.toml cannot be loaded \(its previous version keeps running\)/, 15_000);
       const before = probe.texts('c8y/edited').length;
       await probe.publish('te/device/main///m/reload', '{"t":2}');
       await probe.waitForText('c8y/edited', (t) => t.includes('"value":2'));
