@@ -117,6 +117,14 @@ describe("a built-in mapper's flows with script steps (run in their worker, unde
     await m.until('the previous version runs', () => m.lines('out/a').length === 2);
     await m.converter.reload();
     assert.equal(m.lines('te/errors').length, 1, 'the same error is not reported again');
+
+    writeFileSync(join(m.dir, 'a.toml'), SCRIPT_FLOW);
+    writeFileSync(join(m.dir, 'twice.js'), 'export function onMessage(m) { return [; }');
+    const failed = await m.converter.reload();
+    assert.equal(failed.length, 2, failed.join('\n'));
+    assert.match(failed[0] as string, /a\.toml: /);
+    await m.send('in/a', 'again');
+    await m.until('the previous version still runs', () => m.lines('out/a').length === 4);
   });
 
   it('a reload of a changed script while inputs are in flight: each gets its outputs, context.script carries over', async () => {
