@@ -114,3 +114,27 @@ describe('a step that booby-traps its own realm', () => {
     }
   });
 });
+
+describe('the time limit of a step', () => {
+  it('is per call, not per batch: slow messages under the limit pass in one batch, the one over it is cut alone', async () => {
+    const SLOW = `export function onMessage(message) {
+  const text = new TextDecoder().decode(message.payload);
+  const until = Date.now() + (text === 'loop' ? 1e9 : Number(text));
+  while (Date.now() < until) {}
+  return { topic: 'out/slow', payload: text };
+}`;
+    const t = new EngineUnderTest().write({ 'slow.toml': 'input.mqtt.topics = ["in/slow"]\nsteps = [{ script = "slow.js" }]\n', 'slow.js': SLOW });
+    try {
+      await t.engine.sync();
+      // Sent at once: the first two go alone (two requests in flight), the rest as one batch of 4 × 120 ms and a loop beside a 200 ms limit.
+      await Promise.all(['0', '0', '120', '120', '120', 'loop', '120'].map((p) => t.send('in/slow', p)));
+      const lines = t.take();
+      assert.deepEqual(lines.filter((l) => l.startsWith('[out/slow]')), ['0', '0', '120', '120', '120', '120'].map((p) => `[out/slow] ${p}`), lines.join('\n'));
+      const errors = lines.filter((l) => l.startsWith('[te/errors]'));
+      assert.equal(errors.length, 1, lines.join('\n'));
+      assert.match(errors[0] ?? '', /the step took more than 200 ms: cut/);
+    } finally {
+      await t.close();
+    }
+  });
+});
