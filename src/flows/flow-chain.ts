@@ -2,7 +2,8 @@ import { type BuiltinServices, BuiltinStep } from './builtins';
 import { type FlowMessage, type StepFailure, packMessages, unpackMessages } from './flow-message';
 import { KvStore } from './kv-store';
 import { ScriptStep } from './script-step';
-import type { Step } from './step';
+import type { Step, StepOutcome } from './step';
+import { StepCounters, type StepFunction } from './step-stats';
 import type { WorkerInit, WorkerReply, WorkerRequest } from './worker-protocol';
 
 /** A reply whose outputs stayed objects (no thread hop to pack them for). */
@@ -22,6 +23,8 @@ export class FlowChain {
   private readonly scripts = new Map<string, KvStore>();
   private readonly lastInterval: number[];
   private logs: string[] = [];
+  /** Only when the mapper publishes step statistics: otherwise no call is timed. */
+  private readonly counters: StepCounters | undefined;
 
   /** `services`: what the mapper's thread lends builtins (never set in a worker). */
   constructor(init: WorkerInit, services: BuiltinServices = {}) {
@@ -41,6 +44,7 @@ export class FlowChain {
     });
     this.hasInterval = this.steps.some((s) => s.hasInterval);
     this.lastInterval = this.steps.map(() => init.now);
+    this.counters = init.stepStats === true ? new StepCounters() : undefined;
   }
 
   /** onStartup of every step, in order, its messages going down the chain. */
@@ -48,7 +52,7 @@ export class FlowChain {
     const failures: StepFailure[] = [];
     const outputs: FlowMessage[] = [];
     this.steps.forEach((step, i) => {
-      const o = step.onStartup(now);
+      const o = this.call(step, 'onStartup', 1, () => step.onStartup(now));
       failures.push(...o.failures);
       outputs.push(...this.runFrom(i + 1, o.outputs, failures));
     });
@@ -94,7 +98,7 @@ export class FlowChain {
     this.steps.forEach((step, i) => {
       if (!step.hasInterval || (!final && now - (this.lastInterval[i] ?? 0) < step.intervalMs)) return;
       this.lastInterval[i] = now;
-      const o = step.onInterval(now);
+      const o = this.call(step, 'onInterval', 1, () => step.onInterval(now));
       failures.push(...o.failures);
       outputs.push(...this.runFrom(i + 1, o.outputs, failures));
     });
@@ -110,17 +114,29 @@ export class FlowChain {
   private runFrom(first: number, messages: readonly FlowMessage[], failures: StepFailure[]): FlowMessage[] {
     let current = messages;
     for (let i = first; i < this.steps.length && current.length > 0; i++) {
-      const o = (this.steps[i] as Step).onMessages(current);
+      const step = this.steps[i] as Step;
+      const batch = current;
+      const o = this.call(step, 'onMessage', batch.length, () => step.onMessages(batch));
       if (o.failures.length > 0) failures.push(...o.failures);
       current = o.outputs;
     }
     return current as FlowMessage[];
   }
 
+  /** One step function on `calls` inputs, counted when step statistics are on. */
+  private call(step: Step, fn: StepFunction, calls: number, run: () => StepOutcome): StepOutcome {
+    if (this.counters === undefined) return run();
+    const started = process.hrtime.bigint();
+    const o = run();
+    this.counters.record(step.label, fn, calls, o.outputs.length, o.failures.length, Number(process.hrtime.bigint() - started));
+    return o;
+  }
+
   private reply(id: number, outputs: FlowMessage[], failures: StepFailure[]): WorkerReply {
     const logs = this.logs;
     this.logs = [];
-    return { id, outputs: packMessages(outputs), failures, logs, mapperChanges: this.mapper.takeChanges() };
+    const stepStats = this.counters?.take();
+    return { id, outputs: packMessages(outputs), failures, logs, mapperChanges: this.mapper.takeChanges(), ...(stepStats !== undefined && { stepStats }) };
   }
 }
 

@@ -15,6 +15,7 @@ import { loadErrorText, stepFailureText } from './flow-reports';
 import { InProcessFlow } from './in-process-flow';
 import { type LoadedFlow, flowFiles, loadFlow } from './flow-loader';
 import { type FlowDefinition, type FlowOutput, mqttFilters } from './model';
+import { NO_STEP_STATS, type StepStatsFilter, StepStatsTotals } from './step-stats';
 import type { WorkerInit, WorkerReply } from './worker-protocol';
 
 export interface FlowStats {
@@ -28,6 +29,7 @@ interface RunningFlow {
   readonly accepts: (topic: string) => boolean;
   readonly worker: FlowWorker | InProcessFlow;
   readonly stats: FlowStats;
+  readonly stepStats: StepStatsTotals;
 }
 
 export interface FlowEngineDeps {
@@ -42,6 +44,8 @@ export interface FlowEngineDeps {
   readonly clock: Clock;
   /** Where MQTT outputs go: the bus in the mapper, stdout in `tedge flows test`. */
   readonly publish: (msg: Message) => void;
+  /** flows.stats.on_message / on_interval / on_startup: which step functions get statistics of their own. */
+  readonly stepStats?: StepStatsFilter;
 }
 
 /**
@@ -121,9 +125,15 @@ export class FlowEngine {
   private async startFlow(path: string, loaded: LoadedFlow, previous: RunningFlow | undefined): Promise<void> {
     const scriptStores = previous ? ((await previous.worker.scriptStores()).scriptStores ?? {}) : {};
     const stats: FlowStats = previous?.stats ?? { input: 0, output: 0, error: 0 };
+    const stepStats = previous?.stepStats ?? new StepStatsTotals();
+    const filter = this.deps.stepStats ?? NO_STEP_STATS;
+    const countSteps = filter.onMessage || filter.onInterval || filter.onStartup;
     const def = loaded.definition;
-    const init = (): WorkerInit => ({ flow: def, scripts: loaded.scripts, callTimeoutMs: this.limits.callTimeoutMs, mapperStore: [...this.mapperStore], scriptStores, now: this.deps.clock.now().getTime() });
-    const route = (reply: WorkerReply | InThreadReply): void => this.route(def, stats, worker, reply);
+    const init = (): WorkerInit => ({ flow: def, scripts: loaded.scripts, callTimeoutMs: this.limits.callTimeoutMs, mapperStore: [...this.mapperStore], scriptStores, now: this.deps.clock.now().getTime(), ...(countSteps && { stepStats: true }) });
+    const route = (reply: WorkerReply | InThreadReply): void => {
+      stepStats.add(reply.stepStats);
+      this.route(def, stats, worker, reply);
+    };
     // User scripts run in a worker (memory limit, a thread to end); builtin-only flows are the mapper's own code.
     const worker = def.steps.some((s) => s.kind === 'script')
       ? new FlowWorker(init, this.limits, (reason) => this.deps.logger.warn({ flow: def.name }, `flow worker restarted: ${reason}`), route)
@@ -136,10 +146,10 @@ export class FlowEngine {
       return;
     }
     if (previous) await previous.worker.stop();
-    this.flows.set(path, { loaded, accepts: remembered(filtersMatcher(mqttFilters(def))), worker, stats });
+    this.flows.set(path, { loaded, accepts: remembered(filtersMatcher(mqttFilters(def))), worker, stats, stepStats });
     this.reported.delete(path);
     this.deps.logger.info({ flow: def.name }, previous ? 'flow reloaded' : 'flow loaded');
-    this.route(def, stats, worker, startup);
+    route(startup);
   }
 
   definitions(): FlowDefinition[] {
@@ -183,9 +193,11 @@ export class FlowEngine {
 
   /** thin-edge's per-flow statistics: `<service>/status/metrics/<flow file>`. */
   statsMessages(): Message[] {
-    return [...this.flows.entries()].map(([path, f]) =>
-      message(topicFor(serviceTopicId('main', this.deps.service), { kind: 'metrics', name: basename(path) }, this.deps.topicRoot), JSON.stringify({ type: 'flow', ...f.stats }), { qos: 1 }),
-    );
+    const metrics = (name: string, payload: Record<string, unknown>): Message =>
+      message(topicFor(serviceTopicId('main', this.deps.service), { kind: 'metrics', name }, this.deps.topicRoot), JSON.stringify(payload), { qos: 1 });
+    const filter = this.deps.stepStats ?? NO_STEP_STATS;
+    // With flows.stats.on_*: also `<script>`, `<script>.onInterval`, `<script>.onStartup` (thin-edge's step dimensions).
+    return [...this.flows.entries()].flatMap(([path, f]) => [metrics(basename(path), { type: 'flow', ...f.stats }), ...f.stepStats.records(filter).map((r) => metrics(r.name, r.payload))]);
   }
 
   async stop(): Promise<void> {

@@ -56,6 +56,7 @@ export function buildFlowEngine(config: TedgeConfig, logger: Logger, mapper: str
     logger,
     clock: systemClock,
     publish,
+    stepStats: { onMessage: config.boolean('flows.stats.on_message'), onInterval: config.boolean('flows.stats.on_interval'), onStartup: config.boolean('flows.stats.on_startup') },
   });
 }
 

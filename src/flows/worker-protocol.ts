@@ -1,5 +1,6 @@
 import type { PackedMessages, StepFailure } from './flow-message';
 import type { FlowDefinition } from './model';
+import type { StepStatsDelta } from './step-stats';
 
 export interface WorkerInit {
   readonly flow: FlowDefinition;
@@ -10,6 +11,8 @@ export interface WorkerInit {
   /** `context.script` stores by step label, carried over a reload (thin-edge keeps them across reloads). */
   readonly scriptStores: Record<string, [string, string][]>;
   readonly now: number;
+  /** Count each step function's calls (flows.stats.on_message/on_interval/on_startup): off, nothing is timed. */
+  readonly stepStats?: boolean;
 }
 
 export type WorkerRequest =
@@ -24,6 +27,8 @@ export interface WorkerReply {
   readonly logs: string[];
   readonly mapperChanges: [string, string | null][];
   readonly scriptStores?: Record<string, [string, string][]>;
+  /** The step calls since the previous reply, when WorkerInit.stepStats. */
+  readonly stepStats?: StepStatsDelta[];
 }
 
 export type WorkerReady =
