@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseToml } from '../../config/toml';
 import { errorMessage } from '../../core/errors';
@@ -117,6 +117,8 @@ export function installFlow(paths: FlowPaths, module: FlowModule, archive: Buffe
   let previous: string | undefined;
   try {
     writeFlowArchive(planned, staging);
+    // mkdtemp makes it 0700: renamed in as it is, a mapper running as another user (tedge, the plugin run by sudo) could not read it.
+    chmodSync(staging, 0o755);
     const files = checkFlows(staging, opts);
     if (existsSync(join(dest, PARAMS_FILE))) copyFileSync(join(dest, PARAMS_FILE), join(staging, PARAMS_FILE));
     mkdirSync(dirname(dest), { recursive: true });

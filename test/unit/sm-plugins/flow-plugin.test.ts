@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
@@ -177,6 +177,7 @@ describe('tedge-flows-plugin install, list, remove (thin-edge layout: <config>/m
     assert.equal(r.code, 0, r.err);
     assert.equal(r.err, '');
     assert.equal(readFileSync(flows('hello-flow', 'main.js'), 'utf8'), HELLO_JS);
+    assert.equal(statSync(flows('hello-flow')).mode & 0o777, 0o755, 'readable by a mapper running as another user');
     assert.ok(existsSync(flows('hello-flow', 'params.toml.template')));
     assert.equal(plugin('install', 'local/nested/hello-flow', '--module-version', '1.0.0', '--file', hello('1.0.0')).code, 0);
     // A tree of flow files as thin-edge names them: flow.toml is its directory's flow, another .toml its own.
