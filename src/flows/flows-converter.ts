@@ -56,6 +56,8 @@ export class FlowsConverter implements Converter {
   private reloading: Promise<unknown> = Promise.resolve();
   /** The load error last reported per file: a reload for another file's change does not report it again. */
   private readonly reported = new Map<string, string>();
+  /** The files that did not load at construction, reported once the runtime lends a host. */
+  private readonly unloaded: [string, unknown][] = [];
 
   constructor(
     private readonly flowsDir: string,
@@ -63,7 +65,15 @@ export class FlowsConverter implements Converter {
     private readonly services: BuiltinServices = {},
     private readonly limits: IsolationLimits = DEFAULT_LIMITS,
   ) {
-    this.flows = flowFiles(flowsDir).map((path) => this.load(path, undefined));
+    // A file that does not load does not stop the mapper (its other flows run): it is reported at start.
+    this.flows = flowFiles(flowsDir).flatMap((path) => {
+      try {
+        return [this.load(path, undefined)];
+      } catch (err) {
+        this.unloaded.push([path, err]);
+        return [];
+      }
+    });
     this.incoming = [];
     this.currentFilters = filtersOf(this.flows);
   }
@@ -75,6 +85,7 @@ export class FlowsConverter implements Converter {
   /** Starts the workers of the flows with script steps; a flow whose worker cannot start is reported and left out. */
   async start(host: ConverterHost): Promise<void> {
     this.host = host;
+    for (const [path, err] of this.unloaded.splice(0)) this.report(path, false, err);
     const running: ConvertingFlow[] = [];
     for (const f of this.flows) {
       try {

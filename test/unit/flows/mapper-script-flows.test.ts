@@ -174,4 +174,12 @@ describe("a built-in mapper's flows with script steps (run in their worker, unde
     ]);
     assert.ok(m.lines('c8y/s/us').includes('200,raw,42'), m.lines('c8y/s/us').join('\n'));
   });
+
+  it('a flow file that does not load at start is reported on te/errors, and the other flows run', async () => {
+    const m = await mapper({ 'a.toml': SCRIPT_FLOW, 'twice.js': TWICE, 'broken.toml': 'steps = [' });
+    await m.until('the load error on te/errors', () => m.lines('te/errors').length === 1);
+    assert.ok((m.lines('te/errors')[0] as string).startsWith(`Flow ${join(m.dir, 'broken.toml')} cannot be loaded: `), m.lines('te/errors')[0]);
+    await m.send('in/a', 'x');
+    await m.until('a runs', () => m.lines('out/a').length === 2);
+  });
 });
