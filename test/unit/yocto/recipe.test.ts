@@ -113,10 +113,11 @@ describe('yocto/meta-tedge-ts', () => {
     it('installs the single executable of the target architecture as /usr/bin/tedge, with its links', () => {
       assert.match(readFileSync(join(image, 'usr/bin/tedge'), 'utf8'), /stand-in for the SEA/);
       assert.equal(mode('usr/bin/tedge'), '755');
-      for (const link of ['tedge-agent', 'tedge-mapper']) {
+      for (const link of ['tedge-agent', 'tedge-mapper', 'tedge-flows-plugin']) {
         assert.ok(lstatSync(join(image, 'usr/bin', link)).isSymbolicLink());
         assert.equal(readlinkSync(join(image, 'usr/bin', link)), 'tedge');
       }
+      assert.equal(readlinkSync(join(image, 'etc/tedge/sm-plugins/flow')), '/usr/bin/tedge-flows-plugin');
     });
 
     it('installs every systemd unit unchanged', () => {

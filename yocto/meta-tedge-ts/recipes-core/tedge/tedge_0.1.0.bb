@@ -70,6 +70,10 @@ do_install() {
     ln -sf tedge ${D}${bindir}/tedge-agent
     ln -sf tedge ${D}${bindir}/tedge-mapper
     ln -sf tedge ${D}${bindir}/tedge-watchdog
+    # Flows installable as software (type `flow`), as the .deb links them.
+    ln -sf tedge ${D}${bindir}/tedge-flows-plugin
+    install -d ${D}${sysconfdir}/tedge/sm-plugins
+    ln -sf ${bindir}/tedge-flows-plugin ${D}${sysconfdir}/tedge/sm-plugins/flow
 
     install -d ${D}${systemd_system_unitdir}
     for unit in ${TEDGE_UNITS}; do
