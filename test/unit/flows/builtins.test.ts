@@ -25,6 +25,7 @@ describe('builtin steps', () => {
     ['ignore-topics', { topics: ['te/device/main/service/mosquitto-c8y-bridge/#'] }, [['te/device/main/service/mosquitto-c8y-bridge/status/health', '1'], ['a', 'x']], ['[a] x']],
     ['limit-payload-size', { max_size: 3 }, [['a', '123'], ['b', '1234']], ['[a] 123', 'error b: The payload is 4 bytes, above the limit of 3 bytes (limit-payload-size.max_size)']],
     ['limit-payload-size', { max_size: 3, discard: true }, [['a', '123'], ['b', '1234']], ['[a] 123']],
+    ['require-json-object', {}, [['a', '{"t":1}'], ['b', ''], ['c', '[1]'], ['d', 'nope']], ['[a] {"t":1}', '[b] ', 'error c: Invalid JSON: invalid type: sequence, expected a JSON object', 'error d: Invalid JSON: Unexpected token \'o\', "nope" is not valid JSON']],
     ['set-topic', { topic: 'c8y/measurement/measurements/create' }, [['a', 'x']], ['[c8y/measurement/measurements/create] x']],
     ['skip-mosquitto-health-status', {}, [['te/device/main/service/mosquitto-c8y-bridge/status/health', '1'], ['te/device/main/service/x/status/health', '{"status":"up"}']], ['[te/device/main/service/x/status/health] {"status":"up"}']],
     ['set-aws-topic', {}, [['te/device/child/service/svc/e/login', '{}'], ['te/device/main///twin/x', '{}']], ['[aws/td/device:child:service:svc/e/login] {}', "error te/device/main///twin/x: No AWS topic for 'te/device/main///twin/x': only te/<entity>/m/<type>, e/<type>, a/<type> and status/health are mapped"]],
