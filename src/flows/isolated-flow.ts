@@ -80,7 +80,12 @@ export class IsolatedFlow {
 
   submit(msg: FlowMessage): Promise<Message[]> {
     const done = this.isReady ? this.worker.messages([msg]) : this.ready.then(() => this.worker.messages([msg]));
-    const take = Promise.all([this.lastTake, done]).then(() => this.take());
+    const take = Promise.all([this.lastTake, done]).then(
+      () => this.take(),
+      (err: unknown) => {
+        throw this.closed ? new ConverterStopped() : err;
+      },
+    );
     this.lastTake = take.catch(() => {});
     return take;
   }

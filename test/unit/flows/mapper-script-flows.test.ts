@@ -182,4 +182,16 @@ describe("a built-in mapper's flows with script steps (run in their worker, unde
     await m.send('in/a', 'x');
     await m.until('a runs', () => m.lines('out/a').length === 2);
   });
+
+  it('a stop before the worker answered leaves those inputs unacknowledged (the broker sends them again)', async () => {
+    const slow = 'export function onMessage(m) { const t = Date.now() + 20; while (Date.now() < t) {} return { topic: "out/a", payload: m.payload }; }';
+    const m = await mapper({ 'a.toml': 'input.mqtt.topics = ["in/a"]\nsteps = [{ script = "slow.js" }]\n', 'slow.js': slow });
+    for (let i = 0; i < 20; i++) await m.send('in/a', String(i));
+    await m.until('the first output', () => m.lines('out/a').length > 0);
+    await m.runtime.stop(0);
+    await new Promise((r) => setTimeout(r, 100));
+    const acked = m.events.filter((e) => e.startsWith('ack [in/a] ')).map((e) => e.slice('ack [in/a] '.length));
+    assert.ok(acked.length < 20, `${acked.length} acknowledged`);
+    for (const i of acked) assert.ok(m.events.indexOf(`pub [out/a] ${i}`) >= 0 && m.events.indexOf(`pub [out/a] ${i}`) < m.events.indexOf(`ack [in/a] ${i}`), `input ${i} acknowledged after its output`);
+  });
 });
