@@ -33,19 +33,18 @@ export function meaFlowSettings(cloud: 'az' | 'aws', config: TedgeConfig): MeaFl
  * (`<cloud>.topics`, `.mapper.timestamp`, `.mapper.timestamp_format`, `.mapper.mqtt.max_payload_size`,
  * `.bridge.topic_prefix`): the same steps as their converters (src/mapper/steps/mea-flow.ts), so a user
  * can read, reorder or extend them. `setting` names the config key in size errors, as the mappers do.
- * Byte for byte the converters' outputs and errors, hence two departures from thin-edge's file: with
- * timestamps off, `require-json-object` reports a payload that is not a JSON object (add-timestamp
- * does it otherwise), as the converters do; on AWS, set-aws-topic comes right after
+ * Byte for byte the converters' outputs and errors, hence two departures from thin-edge's file:
+ * `require-json-object` reports a payload that is not a JSON object, as the converters do (thin-edge's
+ * add-timestamp, like ours, passes it untouched); on AWS, set-aws-topic comes right after
  * skip-mosquitto-health-status (it reads the te/ topic), so that a topic without an AWS form is
  * reported before anything about its payload.
  */
 export function meaFlowToml(cloud: 'az' | 'aws', s: MeaFlowSettings): string {
   const steps = ['  { builtin = "skip-mosquitto-health-status" },'];
   if (cloud === 'aws') steps.push(`  { builtin = "set-aws-topic", config = { prefix = ${q(s.prefix)} } },`);
+  steps.push('  { builtin = "require-json-object" },');
   if (s.timestampFormat !== undefined) {
     steps.push(`  { builtin = "add-timestamp", config = { property = "time", format = ${q(s.timestampFormat === 'unix' ? 'unix' : 'rfc3339')}, reformat = true } },`);
-  } else {
-    steps.push('  { builtin = "require-json-object" },');
   }
   steps.push(`  { builtin = "limit-payload-size", config = { max_size = ${s.maxPayloadSize}, setting = ${q(s.maxPayloadSizeKey)} } },`);
   return [

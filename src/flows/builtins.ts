@@ -1,6 +1,6 @@
 import { isValidFilter, topicMatches } from '../bus/topic-filter';
 import { TedgeError, errorMessage } from '../core/errors';
-import { isJsonObject, parseJson, parseJsonObject } from '../core/json';
+import { type JsonObject, isJsonObject, parseJson, parseJsonObject } from '../core/json';
 import { message, payloadText } from '../core/message';
 import { type EntityTopic, type EntityTopicId, parseTopic } from '../core/topics';
 import { awsTopic } from '../mapper/aws/topic';
@@ -122,6 +122,17 @@ function externalSourceOf(src: { isMain: boolean; externalId: string | undefined
   return src.externalId !== undefined && !src.isMain ? { externalSource: { externalId: src.externalId, type: 'c8y_Serial' } } : {};
 }
 
+/** The payload as a JSON object with its text, or undefined when it is not one (empty, not UTF-8, not JSON, not an object). */
+function jsonObjectOrUndefined(msg: FlowMessage): { text: string; value: JsonObject } | undefined {
+  if (msg.payload.length === 0) return undefined;
+  try {
+    const text = payloadText(msg);
+    return { text, value: parseJsonObject(text, 'a JSON object') };
+  } catch {
+    return undefined;
+  }
+}
+
 function fromMessage(m: { topic: string; payload: Uint8Array }, time: number): FlowMessage {
   return { topic: m.topic, payload: m.payload, time };
 }
@@ -133,12 +144,13 @@ const BUILTINS: Record<string, (setup: BuiltinSetup) => Transform> = {
     const format = parseTimeFormat(stringOf(config, 'format', 'add-timestamp', 'unix'), 'add-timestamp.format');
     const reformat = config['reformat'] === true;
     return (msg) => {
-      if (msg.payload.length === 0) return [msg];
-      const text = payloadText(msg);
-      const json = parseJsonObject(text, 'a JSON object');
+      // As thin-edge's: what is not a JSON object passes untouched (require-json-object refuses it, where wanted).
+      const json = jsonObjectOrUndefined(msg);
+      if (json === undefined) return [msg];
+      const text = json.text;
       // Without `reformat` an existing timestamp is left as it is.
-      if (!reformat && json['time'] !== undefined) return [msg];
-      const stamped = addTimestamp(text, json, new Date(msg.time), format);
+      if (!reformat && json.value['time'] !== undefined) return [msg];
+      const stamped = addTimestamp(text, json.value, new Date(msg.time), format);
       return [stamped === text ? msg : withPayload(msg, stamped)];
     };
   },

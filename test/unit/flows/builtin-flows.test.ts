@@ -116,6 +116,7 @@ describe("the az and aws mappers' mea flow, generated from their settings, gives
         '',
         'steps = [',
         '  { builtin = "skip-mosquitto-health-status" },',
+        '  { builtin = "require-json-object" },',
         '  { builtin = "add-timestamp", config = { property = "time", format = "unix", reformat = true } },',
         '  { builtin = "limit-payload-size", config = { max_size = 262144, setting = "az.mapper.mqtt.max_payload_size" } },',
         ']',

@@ -21,7 +21,8 @@ describe('builtin steps', () => {
     ['add-timestamp', {}, [['t', '{"a":1}']], ['[t] {"a":1,"time":1754570846.152}']],
     ['add-timestamp', { format: 'unix' }, [['t', '{"time":"2025-08-07T12:47:26Z"}']], ['[t] {"time":"2025-08-07T12:47:26Z"}']],
     ['add-timestamp', { format: 'unix', reformat: true }, [['t', '{"time":"2025-08-07T12:47:26Z"}']], ['[t] {"time":1754570846}']],
-    ['add-timestamp', {}, [['t', 'nope']], ['error t: Invalid JSON: Unexpected token \'o\', "nope" is not valid JSON']],
+    // As thin-edge's: what is not a JSON object passes untouched.
+    ['add-timestamp', {}, [['t', 'nope'], ['u', '[1]'], ['v', '']], ['[t] nope', '[u] [1]', '[v] ']],
     ['ignore-topics', { topics: ['te/device/main/service/mosquitto-c8y-bridge/#'] }, [['te/device/main/service/mosquitto-c8y-bridge/status/health', '1'], ['a', 'x']], ['[a] x']],
     ['limit-payload-size', { max_size: 3 }, [['a', '123'], ['b', '1234']], ['[a] 123', 'error b: The payload is 4 bytes, above the limit of 3 bytes (limit-payload-size.max_size)']],
     ['limit-payload-size', { max_size: 3, discard: true }, [['a', '123'], ['b', '1234']], ['[a] 123']],
