@@ -1,7 +1,7 @@
 import { ConversionError, TedgeError, errorMessage } from '../../core/errors';
 import type { JsonObject } from '../../core/json';
 import { formatRfc3339, fromUnixSeconds, parseRfc3339 } from '../../core/timestamp';
-import { setTopLevelMember } from './json-members';
+import { appendTopLevelMember, setTopLevelMember } from './json-members';
 
 /** `az.mapper.timestamp_format`, `aws.mapper.timestamp_format`. */
 export type TimeFormat = 'unix' | 'rfc-3339';
@@ -37,7 +37,7 @@ function instantOf(value: unknown): Date {
  */
 export function addTimestamp(text: string, payload: JsonObject, now: Date, format: TimeFormat): string {
   const current = payload['time'];
-  if (current === undefined) return setTopLevelMember(text, 'time', format === 'unix' ? unixJson(now) : JSON.stringify(formatRfc3339(now)));
+  if (current === undefined) return appendTopLevelMember(text, 'time', format === 'unix' ? unixJson(now) : JSON.stringify(formatRfc3339(now)));
   if (format === 'unix' && typeof current === 'number') return text;
   if (format === 'rfc-3339' && typeof current === 'string') return text;
   let instant: Date;

@@ -76,3 +76,14 @@ export function setTopLevelMember(text: string, name: string, valueJson: string)
   if (last === undefined) return text.slice(0, open + 1) + member + text.slice(open + 1);
   return `${text.slice(0, last.end)},${member}${text.slice(last.end)}`;
 }
+
+/**
+ * setTopLevelMember for a member the object does not have (the caller parsed it): appended after the last
+ * member, found from the closing brace instead of scanning every member (the hot path of add-timestamp).
+ */
+export function appendTopLevelMember(text: string, name: string, valueJson: string): string {
+  let end = text.lastIndexOf('}');
+  while (end > 0 && WS.has(text[end - 1] as string)) end--;
+  const member = `${JSON.stringify(name)}:${valueJson}`;
+  return text[end - 1] === '{' ? `${text.slice(0, end)}${member}${text.slice(end)}` : `${text.slice(0, end)},${member}${text.slice(end)}`;
+}

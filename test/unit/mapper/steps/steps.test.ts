@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { message } from '../../../../src/core/message';
 import { parseTimeFormat } from '../../../../src/mapper/steps/add-timestamp';
-import { setTopLevelMember, topLevelMembers } from '../../../../src/mapper/steps/json-members';
+import { appendTopLevelMember, setTopLevelMember, topLevelMembers } from '../../../../src/mapper/steps/json-members';
 import { isMosquittoBridgeHealth } from '../../../../src/mapper/steps/mosquitto-health';
 
 describe('json-members: one top-level member changed, every other byte kept', () => {
@@ -22,6 +22,8 @@ describe('json-members: one top-level member changed, every other byte kept', ()
       const out = setTopLevelMember(input, 'time', value);
       assert.equal(out, expected);
       assert.doesNotThrow(() => JSON.parse(out));
+      // add-timestamp's fast path, for an object without the member: the same bytes.
+      if (!('time' in (JSON.parse(input) as object))) assert.equal(appendTopLevelMember(input, 'time', value), expected);
     });
   }
 
