@@ -179,7 +179,6 @@ describe("the c8y mapper's telemetry flows, generated from its settings, give it
         'config = { topic_root = "te", c8y_prefix = "c8y" }',
         '',
         'steps = [',
-        '  { builtin = "add-timestamp", config = { property = "time", format = "unix", reformat = false } },',
         '  { builtin = "cache-early-messages" },',
         '  { builtin = "into-c8y-measurements", config = { max_payload_size = 16184 } },',
         ']',
