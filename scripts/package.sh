@@ -175,6 +175,8 @@ build_deb() {
   # The built-in mappers' flows as generated with default settings; postinst puts them in /etc/tedge/mappers/<cloud>/flows/.
   # Not conffiles: a mapper rewrites an unedited flow from its settings, which would make dpkg ask on an upgrade.
   for cloud in c8y az aws; do install -D -m 0644 -t "$root/usr/share/tedge/mappers/$cloud/flows" packaging/mappers/$cloud/flows/*; done
+  # The copy, shared with the Yocto recipe's pkg_postinst.
+  install -m 0755 packaging/install-builtin-flows "$root/usr/share/tedge/install-builtin-flows"
   # firmware_update's workflow, where thin-edge users look for workflows: a conffile, so a user's edits survive upgrades.
   install -m 0644 packaging/operations/firmware_update.toml "$root/etc/tedge/operations/firmware_update.toml"
   install -m 0644 packaging/deb/copyright "$root/usr/share/doc/tedge/copyright"

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { chownRecorder } from '../../helpers/chown-recorder';
 import { REPO_ROOT } from '../../helpers/paths';
 
 const SYSTEMD = join(REPO_ROOT, 'packaging', 'systemd');
@@ -36,9 +37,15 @@ describe('deb maintainer scripts', () => {
     }
   });
 
-  it("postinst installs the mappers' flows with their templates where none is there, and leaves an edited, disabled or removed one alone", () => {
+  it("postinst runs the one copy of the mappers' flows that the .deb ships, and the Yocto recipe runs too", () => {
+    assert.match(script('postinst'), /^ {4}configure\)\n[\s\S]*?^ {8}\/usr\/share\/tedge\/install-builtin-flows\n[\s\S]*?^ {8};;$/m);
+    assert.match(readFileSync(join(REPO_ROOT, 'scripts/package.sh'), 'utf8'), /^ {2}install -m 0755 packaging\/install-builtin-flows "\$root\/usr\/share\/tedge\/install-builtin-flows"$/m);
+  });
+
+  it("install-builtin-flows installs the mappers' flows with their templates where none is there, and leaves an edited, disabled or removed one alone", () => {
     const root = mkdtempSync(join(tmpdir(), 'postinst-flows-'));
     try {
+      const chown = chownRecorder(root);
       cpSync(join(REPO_ROOT, 'packaging', 'mappers'), join(root, 'usr/share/tedge/mappers'), { recursive: true });
       const flows = (cloud: string): string => join(root, 'etc/tedge/mappers', cloud, 'flows');
       mkdirSync(flows('az'), { recursive: true });
@@ -48,20 +55,26 @@ describe('deb maintainer scripts', () => {
       writeFileSync(join(flows('aws'), 'mea.toml.template'), 'older\n');
       mkdirSync(flows('c8y'), { recursive: true });
       writeFileSync(join(flows('c8y'), 'alarms.toml.disabled'), 'mine\n');
-      const fn = /^install_builtin_flows\(\) \{\n[\s\S]*?\n\}$/m.exec(script('postinst'))?.[0];
-      assert.ok(fn !== undefined, 'no install_builtin_flows in postinst');
-      // Paths under the temp root; the owner recorded (the tedge user need not exist here).
-      const sh = `chown() { echo "chown $*" >>"${root}/calls"; }\ninstall() { shift 6; command install -m 0644 "$@"; }\n${fn.replaceAll('/usr/share/tedge/', `${root}/usr/share/tedge/`).replaceAll('/etc/tedge/', `${root}/etc/tedge/`)}\ninstall_builtin_flows`;
-      execFileSync('sh', ['-ec', sh]);
+      // The root argument (Yocto's $D at rootfs time) puts every path under the temp root; run twice, as an upgrade does.
+      for (let run = 0; run < 2; run++) {
+        execFileSync(join(REPO_ROOT, 'packaging', 'install-builtin-flows'), [root], { env: { PATH: chown.path } });
+      }
       assert.equal(readFileSync(join(flows('az'), 'mea.toml'), 'utf8'), 'edited\n');
+      assert.equal(readFileSync(join(flows('az'), 'mea.toml.template'), 'utf8'), 'older\n');
       assert.equal(existsSync(join(flows('aws'), 'mea.toml')), false, 'a removed flow (its template left) stays removed');
       assert.equal(existsSync(join(flows('c8y'), 'alarms.toml')), false, 'a disabled flow stays disabled');
+      assert.equal(existsSync(join(flows('c8y'), 'alarms.toml.template')), false, 'a disabled flow gets no template');
       for (const name of ['measurements', 'events', 'health']) {
         const shipped = readFileSync(join(REPO_ROOT, 'packaging/mappers/c8y/flows', `${name}.toml`), 'utf8');
         assert.equal(readFileSync(join(flows('c8y'), `${name}.toml`), 'utf8'), shipped);
         assert.equal(readFileSync(join(flows('c8y'), `${name}.toml.template`), 'utf8'), shipped);
+        assert.equal((statSync(join(flows('c8y'), `${name}.toml`)).mode & 0o777).toString(8), '644');
       }
-      assert.match(readFileSync(join(root, 'calls'), 'utf8'), new RegExp(`^chown tedge:tedge ${root}/etc/tedge/mappers ${root}/etc/tedge/mappers/c8y ${root}/etc/tedge/mappers/c8y/flows$`, 'm'));
+      const calls = chown.calls();
+      assert.match(calls, new RegExp(`^chown tedge:tedge ${root}/etc/tedge/mappers ${root}/etc/tedge/mappers/c8y ${root}/etc/tedge/mappers/c8y/flows$`, 'm'));
+      const measurements = `${flows('c8y')}/measurements.toml`;
+      assert.equal(calls.split('\n').filter((l) => l === `chown tedge:tedge ${measurements} ${measurements}.template`).length, 1, 'chowned once, when installed');
+      assert.doesNotMatch(calls, /az\/flows\/mea\.toml/);
     } finally {
       rmSync(root, { recursive: true, force: true });
     }

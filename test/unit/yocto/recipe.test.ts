@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { bitbakeSyntaxErrors } from '../../helpers/bitbake-grammar';
+import { chownRecorder } from '../../helpers/chown-recorder';
 import { REPO_ROOT } from '../../helpers/paths';
 
 const LAYER = join(REPO_ROOT, 'yocto', 'meta-tedge-ts');
@@ -84,6 +85,7 @@ describe('yocto/meta-tedge-ts', () => {
         for (const f of readdirSync(join(REPO_ROOT, d))) copyFileSync(join(REPO_ROOT, d, f), join(src, f));
       }
       copyFileSync(join(REPO_ROOT, 'packaging/runtime.env'), join(src, 'runtime.env'));
+      copyFileSync(join(REPO_ROOT, 'packaging/install-builtin-flows'), join(src, 'install-builtin-flows'));
       // file://mappers: BitBake copies the directory of packaging/ into WORKDIR.
       cpSync(join(REPO_ROOT, 'packaging/mappers'), join(src, 'mappers'), { recursive: true });
       calls = join(dir, 'calls.log');
@@ -98,6 +100,7 @@ describe('yocto/meta-tedge-ts', () => {
           WORKDIR: src,
           bindir: '/usr/bin',
           sysconfdir: '/etc',
+          datadir: '/usr/share',
           nonarch_libdir: '/usr/lib',
           systemd_system_unitdir: '/lib/systemd/system',
           TEDGE_SEA_ARCH: 'aarch64',
@@ -136,14 +139,23 @@ describe('yocto/meta-tedge-ts', () => {
       assert.equal(readFileSync(join(image, 'etc/sudoers.d/tedge'), 'utf8'), readFileSync(join(REPO_ROOT, 'packaging/deb/sudoers'), 'utf8'));
     });
 
-    it("installs the built-in mappers' flows of packaging/mappers in /etc/tedge/mappers/<cloud>/flows/, under the tedge chown", () => {
-      const files = readdirSync(join(REPO_ROOT, 'packaging/mappers'), { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
+    const shippedFlows = (): string[] =>
+      readdirSync(join(REPO_ROOT, 'packaging/mappers'), { recursive: true, withFileTypes: true })
+        .filter((e) => e.isFile())
+        .map((e) => relative(join(REPO_ROOT, 'packaging/mappers'), join(e.parentPath, e.name)));
+
+    it("ships the built-in mappers' flows of packaging/mappers in /usr/share/tedge/mappers/, with the .deb's copy script, and none in the package's /etc", () => {
+      const files = shippedFlows();
       assert.ok(files.length >= 12, 'the flows and templates of c8y, az and aws');
-      for (const e of files) {
-        const path = relative(join(REPO_ROOT, 'packaging/mappers'), join(e.parentPath, e.name));
-        assert.equal(readFileSync(join(image, 'etc/tedge/mappers', path), 'utf8'), readFileSync(join(REPO_ROOT, 'packaging/mappers', path), 'utf8'), path);
-        assert.equal(mode(`etc/tedge/mappers/${path}`), '644');
+      for (const path of files) {
+        assert.equal(readFileSync(join(image, 'usr/share/tedge/mappers', path), 'utf8'), readFileSync(join(REPO_ROOT, 'packaging/mappers', path), 'utf8'), path);
+        assert.equal(mode(`usr/share/tedge/mappers/${path}`), '644');
       }
+      assert.equal(readFileSync(join(image, 'usr/share/tedge/install-builtin-flows'), 'utf8'), readFileSync(join(REPO_ROOT, 'packaging/install-builtin-flows'), 'utf8'));
+      assert.equal(mode('usr/share/tedge/install-builtin-flows'), '755');
+      assert.equal(existsSync(join(image, 'etc/tedge/mappers')), false, 'a package upgrade would overwrite an edited flow');
+      const packaged = (/^FILES:\$\{PN\} \+= "([^"]*)"/m.exec(recipe)?.[1] ?? '').split(' ');
+      for (const p of ['${datadir}/tedge/mappers', '${datadir}/tedge/install-builtin-flows']) assert.ok(packaged.includes(p), `FILES lacks ${p}`);
     });
 
     it('installs the runtime flags where every unit reads them (EnvironmentFile)', () => {
@@ -157,17 +169,32 @@ describe('yocto/meta-tedge-ts', () => {
       for (const d of ['/var/tedge', '/var/log/tedge', '/data/tedge/agent']) assert.match(tmpfiles, new RegExp(`^d ${d} 0755 tedge tedge -$`, 'm'));
     });
 
-    it('pkg_postinst adds the mosquitto include_dir once, at rootfs time', () => {
+    it("pkg_postinst, twice at rootfs time: the mosquitto include_dir once, the mappers' flows where none is there, owned by tedge", () => {
+      // The image as do_install left it, with mosquitto's configuration and a flow the user disabled beside it.
       const rootfs = join(dir, 'rootfs');
+      cpSync(image, rootfs, { recursive: true, verbatimSymlinks: true });
       mkdirSync(join(rootfs, 'etc/mosquitto'), { recursive: true });
       writeFileSync(join(rootfs, 'etc/mosquitto/mosquitto.conf'), 'include_dir /etc/mosquitto/conf.d\n');
+      mkdirSync(join(rootfs, 'etc/tedge/mappers/c8y/flows'), { recursive: true });
+      writeFileSync(join(rootfs, 'etc/tedge/mappers/c8y/flows/alarms.toml.disabled'), 'mine\n');
+      const chown = chownRecorder(dir);
       const run = (): void => {
-        execFileSync('sh', ['-c', `set -e\n${shellFunction(recipe, 'pkg_postinst:${PN}')}`], { env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', D: rootfs, sysconfdir: '/etc' } });
+        execFileSync('sh', ['-c', `set -e\n${shellFunction(recipe, 'pkg_postinst:${PN}')}`], {
+          env: { PATH: chown.path, D: rootfs, sysconfdir: '/etc', datadir: '/usr/share' },
+        });
       };
       run();
+      writeFileSync(join(rootfs, 'etc/tedge/mappers/az/flows/mea.toml'), 'edited\n');
       run();
       const conf = readFileSync(join(rootfs, 'etc/mosquitto/mosquitto.conf'), 'utf8');
       assert.equal(conf.match(/^include_dir \/etc\/tedge\/mosquitto-conf$/gm)?.length, 1);
+      for (const path of shippedFlows().filter((p) => !p.startsWith('c8y/flows/alarms.toml') && !p.startsWith('az/flows/mea.toml'))) {
+        assert.equal(readFileSync(join(rootfs, 'etc/tedge/mappers', path), 'utf8'), readFileSync(join(REPO_ROOT, 'packaging/mappers', path), 'utf8'), path);
+      }
+      assert.equal(readFileSync(join(rootfs, 'etc/tedge/mappers/az/flows/mea.toml'), 'utf8'), 'edited\n', 'the second run (an upgrade) keeps an edited flow');
+      assert.equal(existsSync(join(rootfs, 'etc/tedge/mappers/c8y/flows/alarms.toml')), false, 'a disabled flow stays disabled');
+      const flow = `${rootfs}/etc/tedge/mappers/c8y/flows/measurements.toml`;
+      assert.match(chown.calls(), new RegExp(`^chown tedge:tedge ${flow} ${flow}\\.template$`, 'm'));
     });
   });
 });

@@ -47,6 +47,7 @@ SRC_URI = "file://tedge-${TEDGE_SEA_ARCH} \
            file://tedge-mosquitto.conf \
            file://sudoers \
            file://mappers \
+           file://install-builtin-flows \
 "
 S = "${WORKDIR}"
 
@@ -87,13 +88,15 @@ do_install() {
     install -d ${D}${sysconfdir}/tedge/mosquitto-conf
     install -m 0644 ${S}/tedge.ini ${D}${sysconfdir}/tedge/tedge.ini
     install -m 0644 ${S}/tedge-mosquitto.conf ${D}${sysconfdir}/tedge/mosquitto-conf/tedge-mosquitto.conf
-    # The built-in mappers' flows as generated with default settings (thin-edge 2.x's layout), which the
-    # mappers refresh from their settings: owned by tedge, like the rest of /etc/tedge.
-    for cloud in c8y az aws; do
-        install -d ${D}${sysconfdir}/tedge/mappers/$cloud/flows
-        install -m 0644 ${S}/mappers/$cloud/flows/* ${D}${sysconfdir}/tedge/mappers/$cloud/flows/
-    done
     chown -R tedge:tedge ${D}${sysconfdir}/tedge
+    # The built-in mappers' flows as generated with default settings, as the .deb ships them: pkg_postinst copies
+    # them to /etc/tedge/mappers/<cloud>/flows/. Not in the package's /etc (nor conffiles): a mapper rewrites an
+    # unedited flow from its settings, and a package upgrade would overwrite an edited one.
+    for cloud in c8y az aws; do
+        install -d ${D}${datadir}/tedge/mappers/$cloud/flows
+        install -m 0644 ${S}/mappers/$cloud/flows/* ${D}${datadir}/tedge/mappers/$cloud/flows/
+    done
+    install -m 0755 ${S}/install-builtin-flows ${D}${datadir}/tedge/install-builtin-flows
 
     install -d -m 0750 ${D}${sysconfdir}/sudoers.d
     install -m 0440 ${S}/sudoers ${D}${sysconfdir}/sudoers.d/tedge
@@ -108,15 +111,17 @@ do_install() {
         > ${D}${nonarch_libdir}/tmpfiles.d/tedge.conf
 }
 
-# Add tedge's listener to mosquitto: at rootfs time ($D set) or on the target.
+# At rootfs time ($D set) or on the target: tedge's listener in mosquitto; the built-in flows where none is
+# there (the .deb's postinst runs the same script: never over a flow, its template or its .disabled).
 pkg_postinst:${PN}() {
     conf="$D${sysconfdir}/mosquitto/mosquitto.conf"
     if [ -f "$conf" ] && ! grep -qx 'include_dir /etc/tedge/mosquitto-conf' "$conf"; then
         printf '\ninclude_dir /etc/tedge/mosquitto-conf\n' >> "$conf"
     fi
+    $D${datadir}/tedge/install-builtin-flows "$D"
 }
 
-FILES:${PN} += "${systemd_system_unitdir} ${sysconfdir}/tedge ${sysconfdir}/sudoers.d ${nonarch_libdir}/tmpfiles.d ${nonarch_libdir}/tedge"
+FILES:${PN} += "${systemd_system_unitdir} ${datadir}/tedge/mappers ${datadir}/tedge/install-builtin-flows ${sysconfdir}/tedge ${sysconfdir}/sudoers.d ${nonarch_libdir}/tmpfiles.d ${nonarch_libdir}/tedge"
 CONFFILES:${PN} = "${sysconfdir}/tedge/tedge.ini ${sysconfdir}/tedge/mosquitto-conf/tedge-mosquitto.conf ${sysconfdir}/sudoers.d/tedge"
 
 RDEPENDS:${PN} = "mosquitto libstdc++ libgcc"
