@@ -54,6 +54,15 @@ export function cloudPayloadLimit(config: TedgeConfig, cloud: Cloud): CloudPaylo
   return { bytes: config.number(keys.maxPayload), key: keys.maxPayload, appliesTo: (topic) => mapper.toRemote(topic) !== undefined };
 }
 
+/**
+ * The rules, session and user name of `cloud`'s built-in bridge, from the config's view of one connection
+ * (a profile's view gives the profile's prefix): what the running bridge uses and `tedge bridge inspect|test` shows.
+ */
+export function builtInCloudProfile(config: TedgeConfig, cloud: Cloud): CloudProfile {
+  const keys = KEYS[cloud];
+  return cloudProfile(cloud, { prefix: config.string(keys.prefix), deviceId: config.deviceId(), azHost: hostPort(config.string(keys.mqtt)).host });
+}
+
 /** The built-in bridge checked and its outbox open, but no MQTT session yet. */
 export interface PreparedBridge {
   /** Opens its local session (the cloud link starts with the service); `stop` ends a wait for the broker. */
@@ -110,7 +119,7 @@ export function prepareBuiltInBridge(
   const deviceId = config.deviceId();
   const prefix = config.string(keys.prefix);
   const remote = hostPort(config.string(keys.mqtt));
-  const profile = cloudProfile(cloud, { prefix, deviceId, azHost: remote.host });
+  const profile = builtInCloudProfile(config, cloud);
   const tlsPaths = { rootCertPath: config.string(keys.rootCert), certPath: config.string('device.cert_path'), keyPath: config.string('device.key_path') };
   return prepareBridge(
     config,

@@ -83,6 +83,11 @@ function tableAt(entries: unknown, file: string, kind: string): Array<Record<str
   });
 }
 
+/** False when the file's own `if` is false: thin-edge then skips the whole file (`tedge bridge inspect` says so). */
+export function bridgeRuleFileEnabled(doc: Record<string, unknown>, file: string, lookup: TemplateLookup): boolean {
+  return doc['if'] === undefined || condition(doc['if'], file, lookup);
+}
+
 /**
  * The rules of one bridge rule file in thin-edge's format: file-level `local_prefix`/`remote_prefix`
  * (a rule's own prefix wins), `[[rule]]` with `topic` and `direction`, `[[template_rule]]` with the same
@@ -91,7 +96,7 @@ function tableAt(entries: unknown, file: string, kind: string): Array<Record<str
  */
 export function parseBridgeRuleFile(doc: Record<string, unknown>, file: string, lookup: TemplateLookup): BridgeRule[] {
   unknownKeys(doc, FILE_KEYS, file, 'at the top of the file');
-  if (doc['if'] !== undefined && !condition(doc['if'], file, lookup)) return [];
+  if (!bridgeRuleFileEnabled(doc, file, lookup)) return [];
   const filePrefix = (key: 'local_prefix' | 'remote_prefix'): string => (doc[key] === undefined ? '' : expand(doc[key], file, key, lookup));
   const local = filePrefix('local_prefix');
   const remote = filePrefix('remote_prefix');

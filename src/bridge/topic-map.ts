@@ -21,24 +21,28 @@ function translate(rule: BridgeRule, topic: string, fromPrefix: string, toPrefix
   return rest !== '' && topicMatches(rule.topic, rest) ? toPrefix + rest : undefined;
 }
 
-/** The remote topic of a local message, by the first rule that matches; undefined = not bridged. */
-export function toRemote(rules: readonly BridgeRule[], localTopic: string): Mapped | undefined {
+/** The rule that bridges `topic` one way (the first that matches, as the bridge applies them) and the topic it makes. */
+export function bridgingRule(rules: readonly BridgeRule[], topic: string, way: 'outbound' | 'inbound'): { readonly rule: BridgeRule; readonly topic: string } | undefined {
   for (const r of rules) {
-    if (!sends(r, 'outbound')) continue;
-    const topic = translate(r, localTopic, r.localPrefix, r.remotePrefix);
-    if (topic !== undefined) return { topic, qos: r.qos, bidirectional: r.direction === 'bidirectional' };
+    if (!sends(r, way)) continue;
+    const mapped = way === 'outbound' ? translate(r, topic, r.localPrefix, r.remotePrefix) : translate(r, topic, r.remotePrefix, r.localPrefix);
+    if (mapped !== undefined) return { rule: r, topic: mapped };
   }
   return undefined;
 }
 
+function mappedBy(found: { readonly rule: BridgeRule; readonly topic: string } | undefined): Mapped | undefined {
+  return found === undefined ? undefined : { topic: found.topic, qos: found.rule.qos, bidirectional: found.rule.direction === 'bidirectional' };
+}
+
+/** The remote topic of a local message, by the first rule that matches; undefined = not bridged. */
+export function toRemote(rules: readonly BridgeRule[], localTopic: string): Mapped | undefined {
+  return mappedBy(bridgingRule(rules, localTopic, 'outbound'));
+}
+
 /** The local topic of a cloud message, by the first rule that matches; undefined = not bridged. */
 export function toLocal(rules: readonly BridgeRule[], remoteTopic: string): Mapped | undefined {
-  for (const r of rules) {
-    if (!sends(r, 'inbound')) continue;
-    const topic = translate(r, remoteTopic, r.remotePrefix, r.localPrefix);
-    if (topic !== undefined) return { topic, qos: r.qos, bidirectional: r.direction === 'bidirectional' };
-  }
-  return undefined;
+  return mappedBy(bridgingRule(rules, remoteTopic, 'inbound'));
 }
 
 /** What the bridge subscribes to on one side, with the highest QoS any rule asks for each filter. */

@@ -4,12 +4,12 @@ import { CONFIG_KEYS, isConfigKey } from '../config/keys';
 import { parseToml } from '../config/toml';
 import type { TedgeConfig } from '../config/tedge-config';
 import { durationMs } from '../config/value-types';
-import { parseMapperUrl, readMapperToml, resolveMapperConfig, valueAt } from '../flows/user-mapper-config';
+import { type EffectiveMapperConfig, type MapperToml, parseMapperUrl, readMapperToml, resolveMapperConfig, valueAt } from '../flows/user-mapper-config';
 import type { Clock, Timers } from '../core/clock';
 import { TedgeError, errorMessage } from '../core/errors';
 import type { Logger } from '../log/logger';
 import { type PreparedBridge, prepareBridge } from './build';
-import { type TemplateLookup, parseBridgeRuleFile } from './rule-files';
+import { type TemplateLookup, bridgeRuleFileEnabled, parseBridgeRuleFile } from './rule-files';
 import type { BridgeRule } from './rules';
 import { readCaCertificates, readTlsFiles } from './tls-files';
 
@@ -35,15 +35,60 @@ function readCredentials(path: string): { username: string; password: string } {
   return { username: c['username'], password: c['password'] };
 }
 
-/** The rules of every `bridge/*.toml`, in file name order. */
-export function loadBridgeRules(bridgeDir: string, lookup: TemplateLookup): BridgeRule[] {
+/** One `bridge/*.toml`: its rules; disabled (no rules) when its file-level `if` is false. */
+export interface BridgeRuleFile {
+  readonly path: string;
+  readonly disabled: boolean;
+  readonly rules: readonly BridgeRule[];
+}
+
+/** Every `bridge/*.toml`, in file name order. */
+export function loadBridgeRuleFiles(bridgeDir: string, lookup: TemplateLookup): BridgeRuleFile[] {
   const files = readdirSync(bridgeDir)
     .filter((f) => f.endsWith('.toml'))
     .sort();
-  return files.flatMap((f) => {
+  return files.map((f) => {
     const path = join(bridgeDir, f);
-    return parseBridgeRuleFile(parseToml(readFileSync(path, 'utf8'), path), path, lookup);
+    const doc = parseToml(readFileSync(path, 'utf8'), path);
+    const rules = parseBridgeRuleFile(doc, path, lookup);
+    return { path, disabled: !bridgeRuleFileEnabled(doc, path, lookup), rules };
   });
+}
+
+/** The rules of every `bridge/*.toml`, in file name order. */
+export function loadBridgeRules(bridgeDir: string, lookup: TemplateLookup): BridgeRule[] {
+  return loadBridgeRuleFiles(bridgeDir, lookup).flatMap((f) => f.rules);
+}
+
+/** The mapper.toml of a mapper with a `bridge/`: required, its url says where the bridge connects. */
+export function readBridgeMapperToml(dir: string): MapperToml {
+  const toml = readMapperToml(dir);
+  if (toml === undefined) throw new TedgeError('CONFIG_FILE', `${dir} has a bridge/ but no mapper.toml: its url (host:port) says which cloud to connect to`);
+  return toml;
+}
+
+/**
+ * What `${…}` in a user mapper's rule files stands for: `mapper.*` the effective mapper.toml values (fallbacks
+ * applied, as thin-edge's `tedge mapper config get` shows them), `tedge.*` tedge.toml, `connection.auth_method`.
+ */
+export function userMapperRuleLookup(config: TedgeConfig, toml: MapperToml, effective: EffectiveMapperConfig): TemplateLookup {
+  const params = toml.params;
+  const device = table(params['device']);
+  const view: Table = {
+    ...params,
+    ...(effective.url !== undefined ? { url: effective.url.value } : {}),
+    device: { ...device, id: effective.deviceId?.value, cert_path: effective.certPath?.value ?? '', key_path: effective.keyPath?.value ?? '', root_cert_path: effective.rootCertPath.value },
+  };
+  return (ns, key) => {
+    if (ns === 'mapper') {
+      const v = valueAt(view, key);
+      if (Array.isArray(v)) return v.every((x): x is string => typeof x === 'string') ? v : undefined;
+      return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? v : undefined;
+    }
+    if (ns === 'tedge') return !isConfigKey(key) ? undefined : CONFIG_KEYS[key].type === 'string-list' ? config.list(key) : config.text(key);
+    if (ns === 'connection' && key === 'auth_method') return effective.auth.value;
+    return undefined;
+  };
 }
 
 /**
@@ -63,8 +108,7 @@ export function prepareUserMapperBridge(
   const dir = join(config.configDir, 'mappers', name);
   const bridgeDir = join(dir, 'bridge');
   if (!existsSync(bridgeDir) || !statSync(bridgeDir).isDirectory()) return undefined;
-  const toml = readMapperToml(dir);
-  if (toml === undefined) throw new TedgeError('CONFIG_FILE', `${dir} has a bridge/ but no mapper.toml: its url (host:port) says which cloud to connect to`);
+  const toml = readBridgeMapperToml(dir);
   const file = toml.file;
   const effective = resolveMapperConfig(config, toml);
   if (effective.url === undefined) throw new TedgeError('CONFIG_FILE', `${file} has no url, which the MQTT bridge of bridge/ needs`);
@@ -96,20 +140,7 @@ export function prepareUserMapperBridge(
   }
   const credentials = auth === 'password' && credentialsPath !== undefined ? readCredentials(credentialsPath) : undefined;
 
-  // ${mapper.*} sees the effective values (fallbacks applied), as thin-edge's `tedge mapper config get` does.
-  const device = table(params['device']);
-  const view: Table = { ...params, url: effective.url.value, device: { ...device, id: clientId, cert_path: certPath, key_path: keyPath, root_cert_path: rootCertPath } };
-  const lookup: TemplateLookup = (ns, key) => {
-    if (ns === 'mapper') {
-      const v = valueAt(view, key);
-      if (Array.isArray(v)) return v.every((x): x is string => typeof x === 'string') ? v : undefined;
-      return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? v : undefined;
-    }
-    if (ns === 'tedge') return !isConfigKey(key) ? undefined : CONFIG_KEYS[key].type === 'string-list' ? config.list(key) : config.text(key);
-    if (ns === 'connection' && key === 'auth_method') return auth;
-    return undefined;
-  };
-  const rules = loadBridgeRules(bridgeDir, lookup);
+  const rules = loadBridgeRules(bridgeDir, userMapperRuleLookup(config, toml, effective));
   if (rules.length === 0) throw new TedgeError('CONFIG_FILE', `no bridge rule in ${bridgeDir}/*.toml`);
 
   const keepalive = bridge['keepalive_interval'];

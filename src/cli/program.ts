@@ -18,6 +18,7 @@ import { registerCompletionsCommand } from './completions-command';
 import { registerDiagCommand } from './diag-command';
 import { registerInitCommand } from './init-command';
 import { registerRefreshBridgesCommand } from './refresh-bridges-command';
+import { registerBridgeCommand } from './bridge-command';
 
 export type { CliDeps } from './context';
 
@@ -63,6 +64,7 @@ export function buildProgram(deps: CliDeps): Command {
   registerMapperCommand(program, context);
   registerInitCommand(program, context);
   registerRefreshBridgesCommand(program, context);
+  registerBridgeCommand(program, context);
   registerDiagCommand(program, context);
   registerCompletionsCommand(program, context);
   return program;
