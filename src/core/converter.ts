@@ -25,8 +25,9 @@ export interface Converter {
   /** Messages to publish once connected (e.g. supported operations). */
   startupMessages?(now: Date): Message[];
   /**
-   * For converters that hold messages back (batching): what is due at `now`, or everything held
-   * when `drain` (the mapper is stopping). The runtime calls it when `nextFlushAt` says.
+   * For converters that hold messages back (batching, a flow's onInterval): what is due at `now`, or
+   * everything held when `drain` (the mapper is stopping). The runtime calls it when `nextFlushAt` says,
+   * then `takeLater` for what the flush set going elsewhere.
    */
   flush?(now: Date, drain: boolean): Message[];
   /** When `flush` is next due; undefined while nothing is held. */
@@ -39,6 +40,8 @@ export interface ConverterHost {
   publish(msg: Message): void;
   /** The converter's filters changed: the runtime subscribes to the new ones and drops the ones gone. */
   filtersChanged(): void;
+  /** `nextFlushAt` may be earlier than the runtime last asked (a reload added a flow with onInterval). */
+  flushDueChanged?(): void;
   log(level: 'info' | 'warn' | 'error', text: string): void;
 }
 

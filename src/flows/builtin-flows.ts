@@ -7,6 +7,8 @@ import type { Logger } from '../log/logger';
 import { builtinFlowsDir, installBuiltinFlows } from './builtin-flows-dir';
 import { FlowsConverter, reloadOnChange } from './flows-converter';
 import { isolationLimits } from './local-mapper';
+import { flowStatsSettings } from './flow-stats';
+import { mapperServiceName } from '../config/profiles';
 
 export interface MeaFlowSettings extends MeaFlowOptions {
   /** `<cloud>.topics`. */
@@ -70,7 +72,7 @@ export function meaFlowToml(cloud: 'az' | 'aws', s: MeaFlowSettings): string {
 export function meaConverter(cloud: 'az' | 'aws', config: TedgeConfig, settings: MeaFlowSettings, builtIn: () => Converter, watch: { logger: Logger; stop: AbortSignal }): Converter {
   const dir = builtinFlowsDir(config, cloud);
   if (!installBuiltinFlows(dir, { mea: meaFlowToml(cloud, settings) }, watch.logger)) return builtIn();
-  const converter = new FlowsConverter(dir, errorsTopic(config.string('mqtt.topic_root')), {}, isolationLimits(config));
+  const converter = new FlowsConverter(dir, errorsTopic(config.string('mqtt.topic_root')), {}, isolationLimits(config), flowStatsSettings(config, mapperServiceName(config.scope ?? { cloud, profile: undefined })));
   reloadOnChange(converter, dir, watch.logger, watch.stop);
   return converter;
 }

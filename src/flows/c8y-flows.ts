@@ -6,6 +6,8 @@ import type { Logger } from '../log/logger';
 import { builtinFlowsDir, installBuiltinFlows } from './builtin-flows-dir';
 import { FlowsConverter, reloadOnChange } from './flows-converter';
 import { isolationLimits } from './local-mapper';
+import { flowStatsSettings } from './flow-stats';
+import { mapperServiceName } from '../config/profiles';
 
 export interface C8yFlowSettings {
   /** `c8y.topics`. */
@@ -88,7 +90,7 @@ export function c8yTelemetryFlows(
 ): FlowsConverter | undefined {
   const dir = builtinFlowsDir(config, 'c8y');
   if (!installBuiltinFlows(dir, c8yFlowTomls(settings), watch.logger)) return undefined;
-  const flows = new FlowsConverter(dir, errorsTopic(settings.topicRoot), { measurements }, isolationLimits(config));
+  const flows = new FlowsConverter(dir, errorsTopic(settings.topicRoot), { measurements }, isolationLimits(config), flowStatsSettings(config, mapperServiceName(config.scope ?? { cloud: 'c8y', profile: undefined })));
   reloadOnChange(flows, dir, watch.logger, watch.stop);
   return flows;
 }

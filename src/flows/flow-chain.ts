@@ -3,7 +3,7 @@ import { type FlowMessage, type StepFailure, packMessages, unpackMessages } from
 import { KvStore } from './kv-store';
 import { ScriptStep } from './script-step';
 import type { Step, StepOutcome } from './step';
-import { StepCounters, type StepFunction } from './step-stats';
+import { StepCounters, type StepFunction, type StepStatsDelta } from './step-stats';
 import type { WorkerInit, WorkerReply, WorkerRequest } from './worker-protocol';
 
 /** A reply whose outputs stayed objects (no thread hop to pack them for). */
@@ -78,11 +78,12 @@ export class FlowChain {
   }
 
   /** The batch through every step, unpacked: for the mapper's thread, where nothing crosses a worker boundary. */
-  run(messages: readonly FlowMessage[], mapperUpdates: readonly [string, string | null][]): { outputs: FlowMessage[]; failures: StepFailure[]; mapperChanges: [string, string | null][] } {
+  run(messages: readonly FlowMessage[], mapperUpdates: readonly [string, string | null][]): { outputs: FlowMessage[]; failures: StepFailure[]; mapperChanges: [string, string | null][]; stepStats?: StepStatsDelta[] } {
     const failures: StepFailure[] = [];
     const outputs = this.batch(messages, mapperUpdates, failures);
     this.logs = [];
-    return { outputs, failures, mapperChanges: this.mapper.takeChanges() };
+    const mapperChanges = this.mapper.takeChanges();
+    return this.counters === undefined ? { outputs, failures, mapperChanges } : { outputs, failures, mapperChanges, stepStats: this.counters.take() ?? [] };
   }
 
   private batch(messages: readonly FlowMessage[], mapperUpdates: readonly [string, string | null][], failures: StepFailure[]): FlowMessage[] {

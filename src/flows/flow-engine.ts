@@ -5,7 +5,7 @@ import { filtersMatcher, topicMatches } from '../bus/topic-filter';
 import type { Clock } from '../core/clock';
 import { errorMessage } from '../core/errors';
 import { type Message, type QoS, formatLine, message } from '../core/message';
-import { errorsTopic, serviceTopicId, topicFor } from '../core/topics';
+import { errorsTopic } from '../core/topics';
 import type { Logger } from '../log/logger';
 import { systemClock } from '../runtime/system-clock';
 import type { InThreadReply } from './flow-chain';
@@ -15,14 +15,11 @@ import { loadErrorText, stepFailureText } from './flow-reports';
 import { InProcessFlow } from './in-process-flow';
 import { type LoadedFlow, flowFiles, loadFlow } from './flow-loader';
 import { type FlowDefinition, type FlowOutput, mqttFilters } from './model';
-import { NO_STEP_STATS, type StepStatsFilter, StepStatsTotals } from './step-stats';
+import { type FlowStats, countsSteps, flowStatsMessages, newFlowStats } from './flow-stats';
+import { type StepStatsFilter, StepStatsTotals } from './step-stats';
 import type { WorkerInit, WorkerReply } from './worker-protocol';
 
-export interface FlowStats {
-  input: number;
-  output: number;
-  error: number;
-}
+export type { FlowStats } from './flow-stats';
 
 interface RunningFlow {
   readonly loaded: LoadedFlow;
@@ -124,10 +121,9 @@ export class FlowEngine {
 
   private async startFlow(path: string, loaded: LoadedFlow, previous: RunningFlow | undefined): Promise<void> {
     const scriptStores = previous ? ((await previous.worker.scriptStores()).scriptStores ?? {}) : {};
-    const stats: FlowStats = previous?.stats ?? { input: 0, output: 0, error: 0 };
+    const stats: FlowStats = previous?.stats ?? newFlowStats();
     const stepStats = previous?.stepStats ?? new StepStatsTotals();
-    const filter = this.deps.stepStats ?? NO_STEP_STATS;
-    const countSteps = filter.onMessage || filter.onInterval || filter.onStartup;
+    const countSteps = this.deps.stepStats !== undefined && countsSteps(this.deps.stepStats);
     const def = loaded.definition;
     const init = (): WorkerInit => ({ flow: def, scripts: loaded.scripts, callTimeoutMs: this.limits.callTimeoutMs, mapperStore: [...this.mapperStore], scriptStores, now: this.deps.clock.now().getTime(), ...(countSteps && { stepStats: true }) });
     const route = (reply: WorkerReply | InThreadReply): void => {
@@ -193,11 +189,8 @@ export class FlowEngine {
 
   /** thin-edge's per-flow statistics: `<service>/status/metrics/<flow file>`. */
   statsMessages(): Message[] {
-    const metrics = (name: string, payload: Record<string, unknown>): Message =>
-      message(topicFor(serviceTopicId('main', this.deps.service), { kind: 'metrics', name }, this.deps.topicRoot), JSON.stringify(payload), { qos: 1 });
-    const filter = this.deps.stepStats ?? NO_STEP_STATS;
-    // With flows.stats.on_*: also `<script>`, `<script>.onInterval`, `<script>.onStartup` (thin-edge's step dimensions).
-    return [...this.flows.entries()].flatMap(([path, f]) => [metrics(basename(path), { type: 'flow', ...f.stats }), ...f.stepStats.records(filter).map((r) => metrics(r.name, r.payload))]);
+    const { topicRoot, service, stepStats } = this.deps;
+    return flowStatsMessages({ topicRoot, service, ...(stepStats !== undefined && { steps: stepStats }) }, [...this.flows.entries()].map(([path, f]) => ({ path, ...f })));
   }
 
   async stop(): Promise<void> {

@@ -3,12 +3,15 @@ import { join } from 'node:path';
 import { filtersMatcher } from '../bus/topic-filter';
 import type { Converter, ConverterHost } from '../core/converter';
 import { ConversionError, errorMessage } from '../core/errors';
-import { type Message, message } from '../core/message';
+import { type Message, message, payloadText } from '../core/message';
 import type { BuiltinServices } from './builtins';
 import { FlowChain } from './flow-chain';
 import { loadErrorText } from './flow-reports';
 import { DEFAULT_LIMITS, type IsolationLimits } from './flow-worker-host';
-import { IsolatedFlow, outputMessage } from './isolated-flow';
+import { IsolatedFlow, failureMessage, outputMessage } from './isolated-flow';
+import { type FlowStats, type FlowStatsSettings, countsSteps, flowStatsMessages, newFlowStats } from './flow-stats';
+import { unpackMessages } from './flow-message';
+import { StepStatsTotals } from './step-stats';
 import type { Logger } from '../log/logger';
 import { PathsWatch } from '../runtime/paths-watch';
 import { type LoadedFlow, flowFiles, loadFlow, treeFingerprint } from './flow-loader';
@@ -24,6 +27,10 @@ interface InlineFlow {
   readonly accepts: (topic: string) => boolean;
   /** context.mapper changes the chain has not seen yet (it holds its own copy). */
   pending: [string, string | null][];
+  readonly stats: FlowStats;
+  readonly stepStats: StepStatsTotals;
+  /** Only with flows.stats.on_*: then the flow's time per input is measured too (two clock reads a message otherwise spared). */
+  readonly timed: boolean;
 }
 
 /** A flow with script steps: run isolated in its worker, its outputs later (Converter.takeLater). */
@@ -33,7 +40,12 @@ interface WorkerFlow {
   readonly flow: LoadedFlow;
   readonly runner: IsolatedFlow;
   readonly accepts: (topic: string) => boolean;
+  readonly stats: FlowStats;
+  readonly stepStats: StepStatsTotals;
 }
+
+/** How often onInterval is considered at most (each step runs at its own `interval`), as the local mapper. */
+const TICK_MS = 250;
 
 type ConvertingFlow = InlineFlow | WorkerFlow;
 
@@ -43,6 +55,8 @@ type ConvertingFlow = InlineFlow | WorkerFlow;
  * runtime); flows with script steps run isolated in a worker each, as in the local mapper, and their
  * outputs (a failing step reported as the local mapper does) come through `takeLater`. A reload can
  * change the input topics (`filtersChanged`) and reports a file that no longer loads on te/errors.
+ * The steps' onInterval and the flows' statistics are due by the runtime's flush timer (`nextFlushAt`);
+ * at a stop (`flush` draining) every onInterval runs once more, releasing what the steps hold.
  */
 export class FlowsConverter implements Converter {
   private flows: ConvertingFlow[];
@@ -58,12 +72,19 @@ export class FlowsConverter implements Converter {
   private readonly reported = new Map<string, string>();
   /** The files that did not load at construction, reported once the runtime lends a host. */
   private readonly unloaded: [string, unknown][] = [];
+  /** When onInterval and the statistics are next due: 0 before the first flush (which sets them from its `now`). */
+  private nextTickAt = 0;
+  private nextStatsAt = 0;
+  /** nextFlushAt's answer, kept: the runtime asks after every input. */
+  private due: Date | undefined = new Date(0);
 
   constructor(
     private readonly flowsDir: string,
     private readonly errorsTopic: string,
     private readonly services: BuiltinServices = {},
     private readonly limits: IsolationLimits = DEFAULT_LIMITS,
+    /** flows.stats.*: without it no statistics are published. */
+    private readonly stats?: FlowStatsSettings,
   ) {
     // A file that does not load does not stop the mapper (its other flows run): it is reported at start.
     this.flows = flowFiles(flowsDir).flatMap((path) => {
@@ -141,6 +162,8 @@ export class FlowsConverter implements Converter {
   private replace(flows: ConvertingFlow[]): void {
     this.flows = flows;
     this.routes = new Map();
+    this.due = this.nextDue();
+    this.host?.flushDueChanged?.();
     const filters = filtersOf(flows);
     if (filters.length === this.currentFilters.length && filters.every((f, i) => f === this.currentFilters[i])) return;
     this.currentFilters = filters;
@@ -159,6 +182,10 @@ export class FlowsConverter implements Converter {
     const flow = loadFlow(this.flowsDir, path, {}, this.errorsTopic);
     if (previous !== undefined && previous.flow.digest === flow.digest) return previous;
     const accepts = filtersMatcher(mqttFilters(flow.definition));
+    // A changed flow goes on counting where its previous version stopped, as in the local mapper.
+    const stats = previous?.stats ?? newFlowStats();
+    const stepStats = previous?.stepStats ?? new StepStatsTotals();
+    const countSteps = this.stats !== undefined && countsSteps(this.stats.steps);
     let made: ConvertingFlow;
     if (flow.definition.steps.some((s) => s.kind === 'script')) {
       const runner = new IsolatedFlow(flow, {
@@ -167,11 +194,15 @@ export class FlowsConverter implements Converter {
         mapperStore: () => this.contextEntries(),
         onMapperChanges: (changes) => this.shareMapperChanges(made, changes),
         log: (level, text) => this.host?.log(level, text),
+        stats,
+        stepStats,
+        countSteps,
       });
-      made = { kind: 'worker', path, flow, runner, accepts };
+      made = { kind: 'worker', path, flow, runner, accepts, stats, stepStats };
     } else {
-      const chain = new FlowChain({ flow: flow.definition, scripts: {}, callTimeoutMs: this.limits.callTimeoutMs, mapperStore: this.contextEntries(), scriptStores: {}, now: Date.now() }, this.services);
-      made = { kind: 'inline', path, flow, chain, accepts, pending: [] };
+      const init = { flow: flow.definition, scripts: {}, callTimeoutMs: this.limits.callTimeoutMs, mapperStore: this.contextEntries(), scriptStores: {}, now: Date.now(), ...(countSteps && { stepStats: true }) };
+      const chain = new FlowChain(init, this.services);
+      made = { kind: 'inline', path, flow, chain, accepts, pending: [], stats, stepStats, timed: countSteps };
     }
     this.incoming.push(made);
     return made;
@@ -226,18 +257,94 @@ export class FlowsConverter implements Converter {
       }
       const updates = f.pending;
       f.pending = [];
-      const reply = f.chain.run([{ topic: msg.topic, payload: msg.payload, time: now.getTime() }], updates);
+      const stats = f.stats;
+      stats.input++;
+      const reply = !f.timed ? f.chain.run([{ topic: msg.topic, payload: msg.payload, time: now.getTime() }], updates) : this.timedRun(f, msg, now, updates);
       if (reply.mapperChanges.length > 0) this.shareMapperChanges(f, reply.mapperChanges);
       const failure = reply.failures[0];
-      if (failure !== undefined) throw new ConversionError(failure.error);
+      if (failure !== undefined) {
+        stats.error++;
+        throw new ConversionError(failure.error);
+      }
+      stats.output += reply.outputs.length;
       for (const o of reply.outputs) out.push(outputMessage(f.flow.definition, o));
     }
     // Only once the inline flows took it: an input they refuse goes to no flow.
     if (isolated !== undefined) {
       const fm = { topic: msg.topic, payload: msg.payload, time: now.getTime() };
-      for (const f of isolated) this.later.push(f.runner.submit(fm));
+      for (const f of isolated) {
+        f.stats.input++;
+        this.later.push(f.runner.submit(fm));
+      }
     }
     return out;
+  }
+
+  /** The chain's run timed: cpu-min/cpu-max of the flow, and its steps' records. */
+  private timedRun(f: InlineFlow, msg: Message, now: Date, updates: [string, string | null][]): ReturnType<FlowChain['run']> {
+    const started = performance.now();
+    const reply = f.chain.run([{ topic: msg.topic, payload: msg.payload, time: now.getTime() }], updates);
+    timed(f.stats, performance.now() - started);
+    f.stepStats.add(reply.stepStats);
+    return reply;
+  }
+
+  /**
+   * The steps' onInterval when due (every one when `drain`: the mapper stops, what they hold goes out) and
+   * the statistics when due. The outputs of inline flows are returned; those of flows with script steps
+   * come through `takeLater`, which the runtime calls after each flush.
+   */
+  flush(now: Date, drain: boolean): Message[] {
+    const at = now.getTime();
+    const out: Message[] = [];
+    if (drain || at >= this.nextTickAt) {
+      this.nextTickAt = at + this.tickMs();
+      for (const f of this.flows) {
+        if (f.kind === 'worker') {
+          if (f.runner.hasInterval) this.later.push(f.runner.tick(at, drain));
+        } else if (f.chain.hasInterval) out.push(...this.tickInline(f, at, drain));
+      }
+    }
+    if (this.stats !== undefined && !drain && at >= this.nextStatsAt) {
+      if (this.nextStatsAt !== 0) out.push(...flowStatsMessages(this.stats, this.flows));
+      this.nextStatsAt = at + this.stats.intervalMs;
+    }
+    this.due = this.nextDue();
+    return out;
+  }
+
+  nextFlushAt(): Date | undefined {
+    return this.due;
+  }
+
+  private tickInline(f: InlineFlow, at: number, final: boolean): Message[] {
+    const updates = f.pending;
+    f.pending = [];
+    const reply = f.chain.tick(0, at, final, updates);
+    f.stepStats.add(reply.stepStats);
+    if (reply.mapperChanges.length > 0) this.shareMapperChanges(f, reply.mapperChanges);
+    const def = f.flow.definition;
+    const outputs = unpackMessages(reply.outputs);
+    f.stats.output += outputs.length;
+    f.stats.error += reply.failures.length;
+    for (const line of reply.logs) this.host?.log('info', `flow ${def.name}: ${line}`);
+    const reports = reply.failures.map((failure) => failureMessage(def, failure, this.errorsTopic));
+    for (const r of reports) this.host?.log('warn', payloadText(r));
+    return [...outputs.map((o) => outputMessage(def, o)), ...reports];
+  }
+
+  /** The smallest step interval of the flows with onInterval, at most TICK_MS; undefined when none has one. */
+  private tickMs(): number {
+    let ms = TICK_MS;
+    for (const f of this.flows) if (hasInterval(f)) for (const s of f.flow.definition.steps) ms = Math.min(ms, Math.max(1, s.intervalMs));
+    return ms;
+  }
+
+  private nextDue(): Date | undefined {
+    const ticks = this.flows.some(hasInterval);
+    const at = Math.min(ticks ? this.nextTickAt : Infinity, this.stats !== undefined ? this.nextStatsAt : Infinity);
+    if (at === Infinity) return undefined;
+    return this.due?.getTime() === at ? this.due : new Date(at);
   }
 
   takeLater(): Promise<Message[]> | undefined {
@@ -246,6 +353,17 @@ export class FlowsConverter implements Converter {
     this.later = [];
     return later.length === 1 ? (later[0] as Promise<Message[]>) : Promise.all(later).then((parts) => parts.flat());
   }
+}
+
+function hasInterval(f: ConvertingFlow): boolean {
+  return f.kind === 'worker' ? f.runner.hasInterval : f.chain.hasInterval;
+}
+
+/** The flow's fastest and slowest input, in nanoseconds (thin-edge's cpu-min/cpu-max). */
+function timed(stats: FlowStats, ms: number): void {
+  const ns = ms * 1e6;
+  if (stats.minNs === undefined || ns < stats.minNs) stats.minNs = ns;
+  if (stats.maxNs === undefined || ns > stats.maxNs) stats.maxNs = ns;
 }
 
 function share(f: ConvertingFlow, changes: readonly [string, string | null][]): void {

@@ -1,7 +1,9 @@
 import { ConverterStopped } from '../core/converter';
-import { type Message, message } from '../core/message';
+import { type Message, message, payloadText } from '../core/message';
 import { stepFailureText } from './flow-reports';
-import type { FlowMessage } from './flow-message';
+import type { FlowMessage, StepFailure } from './flow-message';
+import type { FlowStats } from './flow-stats';
+import type { StepStatsTotals } from './step-stats';
 import { unpackMessages } from './flow-message';
 import { type IsolationLimits, FlowWorker } from './flow-worker-host';
 import type { LoadedFlow } from './flow-loader';
@@ -14,6 +16,12 @@ export function outputMessage(def: FlowDefinition, out: FlowMessage): Message {
   return message(output.kind === 'mqtt' && output.topic !== undefined ? output.topic : out.topic, out.payload, { qos: 1 });
 }
 
+/** A step's failure as a built-in mapper reports it: on the flow's `errors.mqtt.topic`, else on the mapper's errors topic. */
+export function failureMessage(def: FlowDefinition, failure: StepFailure, errorsTopic: string): Message {
+  const topic = def.errors.kind === 'mqtt' && def.errors.topic !== undefined ? def.errors.topic : errorsTopic;
+  return message(topic, stepFailureText(def, failure), { qos: 1 });
+}
+
 export interface IsolatedFlowDeps {
   readonly limits: IsolationLimits;
   /** Where a step's failure is reported when the flow names no `errors.mqtt.topic`. */
@@ -23,6 +31,11 @@ export interface IsolatedFlowDeps {
   /** What the flow's steps changed in context.mapper, for the other flows. */
   readonly onMapperChanges: (changes: [string, string | null][]) => void;
   readonly log: (level: 'info' | 'warn', text: string) => void;
+  /** Where the flow's outputs and errors are counted (flows.stats), kept by the mapper across reloads. */
+  readonly stats: FlowStats;
+  readonly stepStats: StepStatsTotals;
+  /** flows.stats.on_*: the worker times its step calls. */
+  readonly countSteps: boolean;
 }
 
 /**
@@ -56,7 +69,7 @@ export class IsolatedFlow {
       () => {},
     );
     this.worker = new FlowWorker(
-      () => ({ flow: def, scripts: loaded.scripts, callTimeoutMs: deps.limits.callTimeoutMs, mapperStore: deps.mapperStore(), scriptStores: this.scriptStores, now: Date.now() }),
+      () => ({ flow: def, scripts: loaded.scripts, callTimeoutMs: deps.limits.callTimeoutMs, mapperStore: deps.mapperStore(), scriptStores: this.scriptStores, now: Date.now(), ...(deps.countSteps && { stepStats: true }) }),
       deps.limits,
       (reason) => deps.log('warn', `flow ${def.name}: worker restarted: ${reason}`),
       (reply) => this.route(reply),
@@ -79,7 +92,11 @@ export class IsolatedFlow {
   }
 
   submit(msg: FlowMessage): Promise<Message[]> {
-    const done = this.isReady ? this.worker.messages([msg]) : this.ready.then(() => this.worker.messages([msg]));
+    return this.takeAfter(this.isReady ? this.worker.messages([msg]) : this.ready.then(() => this.worker.messages([msg])));
+  }
+
+  /** What was routed once `done` is, taken after the takes before it (the runtime publishes in that order). */
+  private takeAfter(done: Promise<unknown>): Promise<Message[]> {
     const take = Promise.all([this.lastTake, done]).then(
       () => this.take(),
       (err: unknown) => {
@@ -88,6 +105,19 @@ export class IsolatedFlow {
     );
     this.lastTake = take.catch(() => {});
     return take;
+  }
+
+  /** Whether a step has onInterval (known once started). */
+  get hasInterval(): boolean {
+    return this.worker.hasInterval;
+  }
+
+  /**
+   * onInterval of the steps that are due (of all when `final`: the mapper stops), after what was submitted
+   * before; resolves with what the steps released, the outputs of inputs before it being theirs.
+   */
+  tick(now: number, final: boolean): Promise<Message[]> {
+    return this.takeAfter(this.worker.tick(now, final));
   }
 
   shareMapperChanges(changes: readonly [string, string | null][]): void {
@@ -122,12 +152,15 @@ export class IsolatedFlow {
     const def = this.loaded.definition;
     for (const line of reply.logs) this.deps.log('info', `flow ${def.name}: ${line}`);
     if (reply.mapperChanges.length > 0) this.deps.onMapperChanges(reply.mapperChanges);
-    for (const out of unpackMessages(reply.outputs)) this.routed.push(outputMessage(def, out));
-    const errorsTopic = def.errors.kind === 'mqtt' && def.errors.topic !== undefined ? def.errors.topic : this.deps.errorsTopic;
+    this.deps.stepStats.add(reply.stepStats);
+    const outputs = unpackMessages(reply.outputs);
+    this.deps.stats.output += outputs.length;
+    this.deps.stats.error += reply.failures.length;
+    for (const out of outputs) this.routed.push(outputMessage(def, out));
     for (const failure of reply.failures) {
-      const text = stepFailureText(def, failure);
-      this.deps.log('warn', text);
-      this.routed.push(message(errorsTopic, text, { qos: 1 }));
+      const report = failureMessage(def, failure, this.deps.errorsTopic);
+      this.deps.log('warn', payloadText(report));
+      this.routed.push(report);
     }
   }
 }

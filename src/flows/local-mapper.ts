@@ -6,6 +6,7 @@ import { type PreparedBridge, withBuiltInBridge } from '../bridge/build';
 import { bridgeTopics } from '../bridge/status';
 import { prepareUserMapperBridge } from '../bridge/user-bridge';
 import { durationMs } from '../config/value-types';
+import { flowStatsSettings } from './flow-stats';
 import type { TedgeConfig } from '../config/tedge-config';
 import { serviceTopicId } from '../core/topics';
 import type { Logger } from '../log/logger';
@@ -56,7 +57,7 @@ export function buildFlowEngine(config: TedgeConfig, logger: Logger, mapper: str
     logger,
     clock: systemClock,
     publish,
-    stepStats: { onMessage: config.boolean('flows.stats.on_message'), onInterval: config.boolean('flows.stats.on_interval'), onStartup: config.boolean('flows.stats.on_startup') },
+    stepStats: flowStatsSettings(config, `tedge-mapper-${mapper}`).steps,
   });
 }
 

@@ -74,6 +74,8 @@ export class MapperRuntime implements Service {
     await bus.subscribe([...this.subscribed], 1);
     await health.start();
     for (const m of converter.startupMessages?.(this.deps.clock.now()) ?? []) void this.publish(m);
+    // What is due before any input (a flow's onInterval, statistics).
+    this.armFlush();
   }
 
   /**
@@ -108,6 +110,7 @@ export class MapperRuntime implements Service {
         this.resubscribing = this.resubscribing.then(() => this.resubscribe());
       },
       log: (level, text) => logger[level](text),
+      flushDueChanged: () => this.armFlush(),
     };
   }
 
@@ -220,8 +223,19 @@ export class MapperRuntime implements Service {
       return;
     }
     // Their inputs were acknowledged when held; a stop still waits for them to reach the broker.
-    for (const out of outputs) this.track(this.publish(out).then(() => {}));
+    for (const out of this.eachWithinCloudLimit(outputs)) this.track(this.publish(out).then(() => {}));
+    // What the flush set going elsewhere (onInterval of a flow's script steps, in its worker): a stop waits for it too.
+    const later = this.deps.converter.takeLater?.();
+    if (later !== undefined) this.track(later.then((more) => this.publishHeld(more), (err: unknown) => this.flushFailed(err)));
     this.armFlush();
+  }
+
+  private async publishHeld(outputs: Message[]): Promise<void> {
+    await Promise.all(this.eachWithinCloudLimit(outputs).map((out) => this.publish(out)));
+  }
+
+  private flushFailed(err: unknown): void {
+    if (!(err instanceof ConverterStopped)) this.deps.logger.error({ err }, 'unexpected failure while flushing held messages');
   }
 
   /** Throws for an output the cloud would refuse (every message kind: alarms, twin, registrations, events). */

@@ -41,7 +41,7 @@ export interface C8yConverterOptions extends RegistrationOptions, Omit<Operation
 }
 
 /** What the converter needs of its telemetry flows (a FlowsConverter): the runtime's hooks are passed on to it. */
-export interface TelemetryFlows extends Pick<Converter, 'filters' | 'convert' | 'takeLater' | 'start' | 'stop'> {
+export interface TelemetryFlows extends Pick<Converter, 'filters' | 'convert' | 'takeLater' | 'start' | 'stop' | 'flush' | 'nextFlushAt'> {
   setContext(key: string, json: string | null): void;
   /** Whether a flow takes this topic (a flow of a topic outside te/). */
   accepts(topic: string): boolean;
@@ -121,13 +121,17 @@ export class C8yConverter implements Converter {
     return [...this.availability.startup(now), ...this.operations.startupMessages()];
   }
 
-  /** Heartbeats of available devices, when due (the runtime's flush timer). */
+  /** Heartbeats of available devices and the telemetry flows' onInterval and statistics, when due (the runtime's flush timer). */
   flush(now: Date, drain: boolean): Message[] {
-    return this.availability.heartbeats(now, drain);
+    const heartbeats = this.availability.heartbeats(now, drain);
+    const flows = this.opts.telemetryFlows?.flush?.(now, drain);
+    return flows === undefined || flows.length === 0 ? heartbeats : [...heartbeats, ...flows];
   }
 
   nextFlushAt(): Date | undefined {
-    return this.availability.nextDue();
+    const own = this.availability.nextDue();
+    const flows = this.opts.telemetryFlows?.nextFlushAt?.();
+    return own === undefined || (flows !== undefined && flows < own) ? flows : own;
   }
 
   /** Hook for the HTTP side (src/mapper/c8y/http): an upload it served → 506 with the binary URL (or 505), then the clear. */

@@ -8,6 +8,7 @@ import { type Message, formatLine, message, payloadText } from '../../../src/cor
 import type { Converter } from '../../../src/core/converter';
 import { c8yFlowTomls } from '../../../src/flows/c8y-flows';
 import { FlowsConverter } from '../../../src/flows/flows-converter';
+import type { FlowStatsSettings } from '../../../src/flows/flow-stats';
 import { C8yConverter } from '../../../src/mapper/c8y/converter';
 import { silentLogger } from '../../../src/log/logger';
 import { MapperRuntime } from '../../../src/mapper/runtime';
@@ -36,12 +37,12 @@ afterEach(async () => {
  * A built-in mapper's runtime over the flows of `files` (its converter their FlowsConverter, or what `wrap`
  * makes of it), on an in-memory broker; `events` keeps publishes and acks in order.
  */
-async function mapper(files: Record<string, string>, wrap: (flows: FlowsConverter) => Converter = (flows) => flows) {
+async function mapper(files: Record<string, string>, wrap: (flows: FlowsConverter) => Converter = (flows) => flows, opts: { stats?: FlowStatsSettings; start?: Date } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'mapper-script-flows-'));
   dirs.push(dir);
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
   const broker = new MemoryBroker();
-  const time = new ManualTime(new Date('2026-01-02T03:04:05Z'));
+  const time = new ManualTime(opts.start ?? new Date('2026-01-02T03:04:05Z'));
   const bus = broker.connect();
   const events: string[] = [];
   const publish = bus.publish.bind(bus);
@@ -51,7 +52,7 @@ async function mapper(files: Record<string, string>, wrap: (flows: FlowsConverte
   };
   bus.acked.push = (...acked: Message[]) => events.push(...acked.map((m) => `ack ${formatLine(m)}`));
   const health = new HealthReporter(bus, time, { root: 'te', service: 'device/main/service/tedge-mapper-az', device: 'device/main//', timestampFormat: 'unix' }, 7);
-  const converter = new FlowsConverter(dir, 'te/errors', {}, { callTimeoutMs: 200, heapMb: 16, stackMb: 1 });
+  const converter = new FlowsConverter(dir, 'te/errors', {}, { callTimeoutMs: 200, heapMb: 16, stackMb: 1 }, opts.stats);
   const runtime = new MapperRuntime({ name: 'tedge-mapper-az', bus, clock: time, timers: time, converter: wrap(converter), health, logger: silentLogger(), topicRoot: 'te' });
   await runtime.start();
   runtimes.push(runtime);
@@ -65,7 +66,7 @@ async function mapper(files: Record<string, string>, wrap: (flows: FlowsConverte
       await new Promise((r) => setTimeout(r, 5));
     }
   };
-  return { dir, converter, runtime, events, lines, send, until, acked: () => events.filter((e) => e.startsWith('ack ')).length };
+  return { dir, time, converter, runtime, events, lines, send, until, acked: () => events.filter((e) => e.startsWith('ack ')).length };
 }
 
 describe("a built-in mapper's flows with script steps (run in their worker, under MapperRuntime)", () => {
@@ -193,5 +194,67 @@ describe("a built-in mapper's flows with script steps (run in their worker, unde
     const acked = m.events.filter((e) => e.startsWith('ack [in/a] ')).map((e) => e.slice('ack [in/a] '.length));
     assert.ok(acked.length < 20, `${acked.length} acknowledged`);
     for (const i of acked) assert.ok(m.events.indexOf(`pub [out/a] ${i}`) >= 0 && m.events.indexOf(`pub [out/a] ${i}`) < m.events.indexOf(`ack [in/a] ${i}`), `input ${i} acknowledged after its output`);
+  });
+});
+
+// Holds what it is given and releases it on interval (at a stop too): the inputs are acknowledged when held.
+const HOLD = `export function onMessage(m, context) {
+  context.script.set('held', [...(context.script.get('held') ?? []), new TextDecoder().decode(m.payload)]);
+  return [];
+}
+export function onInterval(time, context) {
+  const held = context.script.get('held') ?? [];
+  context.script.set('held', []);
+  return held.length === 0 ? [] : [{ topic: 'out/held', payload: held.join(',') }];
+}`;
+const HOLD_FLOW = 'input.mqtt.topics = ["in/h"]\nsteps = [{ script = "hold.js", interval = "2s" }]\n';
+// A flow's chain counts its intervals from the real clock when made: the manual one starts a little later.
+const NOW = (): Date => new Date(Date.now() + 300);
+
+describe("a built-in mapper's flows: onInterval and statistics (the runtime's flush timer)", () => {
+  it("calls a script step's onInterval at its interval and a builtin's at the default 1 s, and releases what they hold at a stop", async () => {
+    const grouping = 'input.mqtt.topics = ["in/g"]\nsteps = [{ builtin = "group-measurements", config = { time_window = "100ms" } }]\noutput.mqtt.topic = "out/g"\n';
+    const m = await mapper({ 'h.toml': HOLD_FLOW, 'hold.js': HOLD, 'g.toml': grouping }, undefined, { start: NOW() });
+    await m.send('in/h', 'a');
+    await m.send('in/h', 'b');
+    await m.send('in/g', '{"t":1}');
+    await m.send('in/g', '{"u":2}');
+    await m.until('the inputs acknowledged (held)', () => m.acked() === 4);
+    m.time.advance(1500);
+    await m.until('group-measurements released on its 1 s interval', () => m.lines('out/g').length === 1);
+    assert.deepEqual(Object.keys(JSON.parse(m.lines('out/g')[0] as string) as object).sort(), ['t', 'time', 'u']);
+    assert.deepEqual(m.lines('out/held'), [], 'hold.js: its interval is 2 s');
+    m.time.advance(1500);
+    await m.until("hold.js's onInterval on its 2 s interval", () => m.lines('out/held').length === 1);
+    assert.deepEqual(m.lines('out/held'), ['a,b']);
+    await m.send('in/h', 'c');
+    await m.until('c held', () => m.acked() === 5);
+    await m.runtime.stop();
+    assert.deepEqual(m.lines('out/held'), ['a,b', 'c'], 'released by the final onInterval, published before the stop returned');
+  });
+
+  it('reports a failing onInterval on te/errors and publishes the flows\' statistics every flows.stats.interval, with the step records asked for', async () => {
+    const failing = 'export function onMessage(m) { return m; }\nexport function onInterval() { throw new Error("tick failed"); }';
+    const stats: FlowStatsSettings = { topicRoot: 'te', service: 'tedge-mapper-az', intervalMs: 5000, steps: { onMessage: true, onInterval: false, onStartup: false } };
+    const m = await mapper({ 'a.toml': SCRIPT_FLOW, 'twice.js': TWICE, 'b.toml': INLINE_FLOW, 'f.toml': 'input.mqtt.topics = ["in/f"]\nsteps = [{ script = "f.js" }]\n', 'f.js': failing }, undefined, { stats, start: NOW() });
+    for (const p of ['x', 'throw', 'y']) await m.send('in/a', p);
+    await m.send('in/b', 'z');
+    await m.until('inputs acknowledged', () => m.acked() === 4);
+    m.time.advance(1500);
+    await m.until('the failing onInterval reported', () => m.lines('te/errors').some((e) => e.includes('tick failed')));
+    const metrics = 'te/device/main/service/tedge-mapper-az/status/metrics/';
+    assert.deepEqual(m.lines(`${metrics}a.toml`), [], 'not before flows.stats.interval');
+    m.time.advance(3500);
+    await m.until('statistics published', () => m.lines(`${metrics}b.toml`).length === 1);
+    const record = (name: string): Record<string, unknown> => JSON.parse(m.lines(`${metrics}${name}`)[0] as string) as Record<string, unknown>;
+    assert.deepEqual(record('a.toml'), { type: 'flow', input: 3, output: 4, error: 1 });
+    const inline = record('b.toml');
+    assert.deepEqual({ ...inline, 'cpu-min': undefined, 'cpu-max': undefined }, { type: 'flow', input: 1, output: 1, error: 0, 'cpu-min': undefined, 'cpu-max': undefined });
+    assert.match(String(inline['cpu-min']), /^\d+(\.\d+)?(ns|µs|ms|s)$/);
+    assert.ok(m.lines(`${metrics}f.toml`).length === 1 && (record('f.toml')['error'] as number) >= 1, m.lines(`${metrics}f.toml`).join());
+    const step = record('twice.js');
+    assert.deepEqual([step['type'], step['input'], step['output'], step['error']], ['onMessage', 3, 4, 1]);
+    assert.equal(record('set-topic')['input'], 1, 'the inline flow\'s builtin step');
+    assert.deepEqual(m.lines(`${metrics}f.js.onInterval`), [], 'flows.stats.on_interval is off');
   });
 });
