@@ -21,6 +21,21 @@ const SEQ_JS = `export function onMessage(m, context) {
   return { topic: 'ignored', payload: JSON.stringify({ seq, n }) };
 }`;
 
+// A step of no input emitting on its interval, and one that holds its inputs until its (hourly) onInterval.
+const TICK_FLOW = 'input.mqtt.topics = ["tick/in"]\nsteps = [{ script = "tick.js", interval = "300ms" }]\noutput.mqtt.topic = "az/tick"\n';
+const TICK_JS = 'export function onMessage(m) { return []; }\nexport function onInterval(time) { return { topic: "x", payload: "tick" }; }';
+const HOLD_FLOW = 'input.mqtt.topics = ["hold/in"]\nsteps = [{ script = "hold.js", interval = "1h" }]\noutput.mqtt.topic = "az/held"\n';
+const HOLD_JS = `export function onMessage(m, context) {
+  context.script.set('held', [...(context.script.get('held') ?? []), new TextDecoder().decode(m.payload)]);
+  return [];
+}
+export function onInterval(time, context) {
+  const held = context.script.get('held') ?? [];
+  context.script.set('held', []);
+  return held.length === 0 ? [] : { topic: 'x', payload: held.join(',') };
+}`;
+const METRICS = 'te/device/main/service/tedge-mapper-az/status/metrics/';
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 describe('tedge-mapper az with a JavaScript step in its flows', { timeout: 120_000 }, () => {
@@ -44,8 +59,9 @@ describe('tedge-mapper az with a JavaScript step in its flows', { timeout: 120_0
     mkdirSync(flows, { recursive: true });
     writeFileSync(join(flows, 'seq.toml'), SEQ_FLOW);
     writeFileSync(join(flows, 'seq.js'), SEQ_JS);
-    env = { TEDGE_CONFIG_DIR: configDir, TEDGE_MQTT_CLIENT_PORT: String(broker.port), TEDGE_DATA_PATH: join(configDir, 'data') };
-    probe = await BusProbe.connect(broker.port, ['az/#', 'te/errors', HEALTH]);
+    for (const [name, text] of Object.entries({ 'tick.toml': TICK_FLOW, 'tick.js': TICK_JS, 'hold.toml': HOLD_FLOW, 'hold.js': HOLD_JS })) writeFileSync(join(flows, name), text);
+    env = { TEDGE_CONFIG_DIR: configDir, TEDGE_MQTT_CLIENT_PORT: String(broker.port), TEDGE_DATA_PATH: join(configDir, 'data'), TEDGE_FLOWS_STATS_INTERVAL: '1s' };
+    probe = await BusProbe.connect(broker.port, ['az/#', 'te/errors', HEALTH, `${METRICS}+`]);
     await startMapper();
   });
 
@@ -61,6 +77,23 @@ describe('tedge-mapper az with a JavaScript step in its flows', { timeout: 120_0
     assert.match(await probe.waitForText('te/errors'), /^Flow 'seq', step 'seq\.js', on a message of topic 'sensors\/a': .*JSON/);
     await probe.publish('sensors/a', '{"seq":-1}', { qos: 1 });
     assert.equal(await probe.waitForText(OUT, (t) => t.includes('"seq":-1')), '{"seq":-1,"n":2}');
+  });
+
+  it("calls a step's onInterval, publishes the flows' statistics every flows.stats.interval, and a SIGTERM releases what a step holds", async () => {
+    await probe.waitFor(() => probe.texts('az/tick').length >= 3, `three ticks on az/tick:\n${mapper.output}`);
+    await probe.publish('hold/in', 'a', { qos: 1 });
+    await probe.publish('hold/in', 'b', { qos: 1 });
+    const held = (): Record<string, unknown> | undefined => probe.texts(`${METRICS}hold.toml`).map((t) => JSON.parse(t) as Record<string, unknown>).find((r) => r['input'] === 2);
+    await probe.waitFor(() => held() !== undefined, `the statistics of hold.toml count both inputs:\n${mapper.output}`);
+    assert.deepEqual(held(), { type: 'flow', input: 2, output: 0, error: 0 });
+    const seq = JSON.parse(probe.texts(`${METRICS}seq.toml`).at(-1) as string) as Record<string, unknown>;
+    assert.equal(seq['type'], 'flow');
+    assert.ok((seq['input'] as number) >= 2 && (seq['error'] as number) >= 1, JSON.stringify(seq));
+    assert.deepEqual(probe.texts('az/held'), []);
+    assert.equal(await mapper.stop('SIGTERM'), 0, mapper.output);
+    await probe.waitFor(() => probe.texts('az/held').length > 0, `released by the final onInterval:\n${mapper.output}`, 3000);
+    assert.deepEqual(probe.texts('az/held'), ['a,b']);
+    await startMapper();
   });
 
   for (const [signal, from] of [['SIGTERM', 0], ['SIGKILL', 1000]] as const) {
