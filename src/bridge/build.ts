@@ -13,6 +13,7 @@ import { Lifecycle } from '../runtime/lifecycle';
 import type { Service } from '../runtime/service';
 import { systemClock, systemTimers } from '../runtime/system-clock';
 import { BridgeService } from './bridge-service';
+import { cloudRuleFiles } from './cloud-rule-files';
 import { DeadLetterFile } from './dead-letter';
 import { type FsyncPolicy, Outbox } from './outbox/outbox';
 import { type BridgeRule, type CloudProfile, cloudProfile } from './rules';
@@ -56,11 +57,13 @@ export function cloudPayloadLimit(config: TedgeConfig, cloud: Cloud): CloudPaylo
 
 /**
  * The rules, session and user name of `cloud`'s built-in bridge, from the config's view of one connection
- * (a profile's view gives the profile's prefix): what the running bridge uses and `tedge bridge inspect|test` shows.
+ * (a profile's view gives the profile's prefix), then what `mappers/<cloud>[.<profile>]/bridge/*.toml` adds:
+ * what the running bridge uses and `tedge bridge inspect|test` shows.
  */
 export function builtInCloudProfile(config: TedgeConfig, cloud: Cloud): CloudProfile {
   const keys = KEYS[cloud];
-  return cloudProfile(cloud, { prefix: config.string(keys.prefix), deviceId: config.deviceId(), azHost: hostPort(config.string(keys.mqtt)).host });
+  const builtIn = cloudProfile(cloud, { prefix: config.string(keys.prefix), deviceId: config.deviceId(), azHost: hostPort(config.string(keys.mqtt)).host });
+  return { ...builtIn, rules: [...builtIn.rules, ...cloudRuleFiles(config, cloud, builtIn.rules).added] };
 }
 
 /** The built-in bridge checked and its outbox open, but no MQTT session yet. */

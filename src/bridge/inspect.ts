@@ -7,6 +7,7 @@ import { builtInScope } from '../flows/mapper-inventory';
 import { isUserMapperName } from '../flows/local-mapper';
 import { resolveMapperConfig } from '../flows/user-mapper-config';
 import { type Cloud, builtInCloudProfile } from './build';
+import { cloudRuleFiles } from './cloud-rule-files';
 import type { BridgeRule } from './rules';
 import { loadBridgeRuleFiles, readBridgeMapperToml, userMapperRuleLookup } from './user-bridge';
 
@@ -66,9 +67,14 @@ function builtInRules(config: TedgeConfig, cloud: Cloud, profile: string | undef
   const prefixKey = profile === undefined ? `${cloud}.bridge.topic_prefix` : `${cloud}.profiles.${profile}.bridge.topic_prefix`;
   const lines = [`Bridge configuration for ${CLOUD_NAMES[cloud].header}`];
   if (profile !== undefined) lines.push(`Profile: ${profile}`);
-  // Our built-in clouds' rules are code, not files under mappers/<cloud>/bridge/: say what they depend on.
-  lines.push(`Reading from: built-in rules (${prefixKey} = ${view.string(`${cloud}.bridge.topic_prefix`)})`, '');
-  return { lines, rules: builtInCloudProfile(view, cloud).rules };
+  // Our built-in clouds' rules are code: say what they depend on, then the rule files that add to them.
+  lines.push(`Reading from: built-in rules (${prefixKey} = ${view.string(`${cloud}.bridge.topic_prefix`)})`);
+  const rules = builtInCloudProfile(view, cloud).rules;
+  const { dir, files } = cloudRuleFiles(view, cloud, rules);
+  if (files.length > 0) lines.push(`Reading from: ${dir}`);
+  for (const f of files) if (f.disabled) lines.push(`Skipping: ${basename(f.path)} (disabled)`);
+  lines.push('');
+  return { lines, rules };
 }
 
 /** The rules of a user-defined mapper's `bridge/*.toml`, expanded as its running bridge expands them. */

@@ -1,6 +1,5 @@
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { CONFIG_KEYS, isConfigKey } from '../config/keys';
 import { parseToml } from '../config/toml';
 import type { TedgeConfig } from '../config/tedge-config';
 import { durationMs } from '../config/value-types';
@@ -9,9 +8,13 @@ import type { Clock, Timers } from '../core/clock';
 import { TedgeError, errorMessage } from '../core/errors';
 import type { Logger } from '../log/logger';
 import { type PreparedBridge, prepareBridge } from './build';
-import { type TemplateLookup, bridgeRuleFileEnabled, parseBridgeRuleFile } from './rule-files';
+import type { TemplateLookup } from './rule-files';
+import { loadBridgeRuleFiles } from './rule-dir';
 import type { BridgeRule } from './rules';
 import { readCaCertificates, readTlsFiles } from './tls-files';
+import { configTemplateValue } from './cloud-rule-files';
+
+export { type BridgeRuleFile, loadBridgeRuleFiles } from './rule-dir';
 
 /** MQTT's own limit on a packet: a user mapper's cloud has no known smaller one unless mapper.toml says so. */
 const MQTT_MAX_PACKET = 268435455;
@@ -33,26 +36,6 @@ function readCredentials(path: string): { username: string; password: string } {
   const c = table(doc['credentials']);
   if (typeof c['username'] !== 'string' || typeof c['password'] !== 'string') throw new TedgeError('CONFIG_FILE', `${path}: [credentials] needs username and password`);
   return { username: c['username'], password: c['password'] };
-}
-
-/** One `bridge/*.toml`: its rules; disabled (no rules) when its file-level `if` is false. */
-export interface BridgeRuleFile {
-  readonly path: string;
-  readonly disabled: boolean;
-  readonly rules: readonly BridgeRule[];
-}
-
-/** Every `bridge/*.toml`, in file name order. */
-export function loadBridgeRuleFiles(bridgeDir: string, lookup: TemplateLookup): BridgeRuleFile[] {
-  const files = readdirSync(bridgeDir)
-    .filter((f) => f.endsWith('.toml'))
-    .sort();
-  return files.map((f) => {
-    const path = join(bridgeDir, f);
-    const doc = parseToml(readFileSync(path, 'utf8'), path);
-    const rules = parseBridgeRuleFile(doc, path, lookup);
-    return { path, disabled: !bridgeRuleFileEnabled(doc, path, lookup), rules };
-  });
 }
 
 /** The rules of every `bridge/*.toml`, in file name order. */
@@ -85,7 +68,7 @@ export function userMapperRuleLookup(config: TedgeConfig, toml: MapperToml, effe
       if (Array.isArray(v)) return v.every((x): x is string => typeof x === 'string') ? v : undefined;
       return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? v : undefined;
     }
-    if (ns === 'tedge') return !isConfigKey(key) ? undefined : CONFIG_KEYS[key].type === 'string-list' ? config.list(key) : config.text(key);
+    if (ns === 'tedge') return configTemplateValue(config, key);
     if (ns === 'connection' && key === 'auth_method') return effective.auth.value;
     return undefined;
   };
