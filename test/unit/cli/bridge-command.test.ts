@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { assertOneErrorLine, runTedgeIn } from '../../helpers/cli-run';
+import { REPO_ROOT } from '../../helpers/paths';
 
 /**
  * A device connected to c8y (default and profile `prod`) and aws with the built-in bridge, az not connected,
@@ -26,6 +27,9 @@ function device(): string {
       '[c8y.profiles.prod]',
       'url = "prod.c8y.example"',
       'bridge.topic_prefix = "c8y-prod"',
+      '[c8y.profiles.bad]',
+      'url = "bad.c8y.example"',
+      'bridge.topic_prefix = "c8y-bad"',
       '[aws]',
       'url = "x.iot.eu-west-1.amazonaws.example"',
       '[az]',
@@ -33,8 +37,14 @@ function device(): string {
       '',
     ].join('\n'),
   );
-  for (const conf of ['c8y-bridge.conf', 'c8y@prod-bridge.conf', 'aws-bridge.conf']) write(`mosquitto-conf/${conf}`, '# This file is left empty as the built-in bridge is enabled\n');
+  for (const conf of ['c8y-bridge.conf', 'c8y@prod-bridge.conf', 'c8y@bad-bridge.conf', 'aws-bridge.conf']) write(`mosquitto-conf/${conf}`, '# This file is left empty as the built-in bridge is enabled\n');
 
+  // Profile prod has thin-edge 2.x's own mqtt-core.toml (verbatim), a user's extra topic and a disabled file.
+  write('mappers/c8y.prod/bridge/mqtt-core.toml', readFileSync(join(REPO_ROOT, 'test', 'fixtures', 'thin-edge-bridge', 'c8y', 'mqtt-core.toml'), 'utf8'));
+  write('mappers/c8y.prod/bridge/extra.toml', 'local_prefix = "${mapper.bridge.topic_prefix}/"\n[[rule]]\ntopic = "custom/#"\ndirection = "outbound"\n');
+  write('mappers/c8y.prod/bridge/off.toml', '[[rule]]\ntopic = "off/#"\ndirection = "outbound"\n');
+  write('mappers/c8y.prod/bridge/off.toml.disabled', '');
+  write('mappers/c8y.bad/bridge/bad.toml', '[[rule]\ntopic = "x"\n');
   write('mappers/tb/mapper.toml', 'url = "mqtt.tb.example:1883"\ncredentials_path = "creds.toml"\n[device]\nid = "tb-device"\n[bridge]\ntopic_prefix = "tb"\nitems = ["telemetry", "attributes"]\n');
   write('mappers/tb/creds.toml', '[credentials]\nusername = "u"\npassword = "p"\n');
   write(
@@ -156,8 +166,12 @@ describe('tedge bridge inspect | test', () => {
     // Only what the bridge forwards: exact measurement topics, not their sub-topics.
     { args: ['c8y', 'c8y/measurement/measurements/create/x'], code: 2, out: /No matching bridge rule found/ },
     // A profile: its own prefix, named by --profile or as c8y.<profile>, or by TEDGE_CLOUD_PROFILE.
-    { args: ['c8y', 'c8y-prod/s/us', '--profile', 'prod'], code: 0, out: /^Bridge configuration for Cumulocity\nProfile: prod\nReading from: built-in rules \(c8y.profiles.prod.bridge.topic_prefix = c8y-prod\)\n\n\[local\] c8y-prod\/s\/us  ->  \[remote\] s\/us \(outbound\)\n  matched by rule: c8y-prod\/s\/us\/# -> s\/us\/#\n$/ },
+    { args: ['c8y', 'c8y-prod/s/us', '--profile', 'prod'], code: 0, out: /^Bridge configuration for Cumulocity\nProfile: prod\nReading from: built-in rules \(c8y.profiles.prod.bridge.topic_prefix = c8y-prod\)\nReading from: .*mappers\/c8y.prod\/bridge\nSkipping: off.toml \(disabled\)\n\n\[local\] c8y-prod\/s\/us  ->  \[remote\] s\/us \(outbound\)\n  matched by rule: c8y-prod\/s\/us\/# -> s\/us\/#\n$/ },
     { args: ['c8y.prod', 's/ds'], code: 0, out: /\[remote\] s\/ds  ->  \[local\] c8y-prod\/s\/ds \(inbound\)\n$/ },
+    // The profile's rule files: a user's extra topic, thin-edge's wider create rule, a disabled file's rule not there.
+    { args: ['c8y.prod', 'c8y-prod/custom/a'], code: 0, out: /\[local\] c8y-prod\/custom\/a  ->  \[remote\] custom\/a \(outbound\)\n  matched by rule: c8y-prod\/custom\/# -> custom\/#\n$/ },
+    { args: ['c8y.prod', 'c8y-prod/measurement/measurements/create/x'], code: 0, out: /matched by rule: c8y-prod\/measurement\/measurements\/create\/# -> measurement\/measurements\/create\/#\n$/ },
+    { args: ['c8y.prod', 'off/x'], code: 2, out: /No matching bridge rule found/ },
     { args: ['c8y', 'c8y/s/us'], env: { TEDGE_CLOUD_PROFILE: 'prod' }, code: 2, out: /Profile: prod\n[^]*No matching bridge rule found for "c8y\/s\/us"/ },
     // AWS: the shadow both ways, the device id in the remote topic.
     { args: ['aws', 'aws/shadow/update'], code: 0, out: /\[local\] aws\/shadow\/update  ->  \[remote\] \$aws\/things\/dev-1\/shadow\/update \(bidirectional\)\n/ },
@@ -193,6 +207,7 @@ describe('tedge bridge inspect | test', () => {
     { args: ['inspect', 'nope'], code: 1, error: /^error: Custom mapper 'nope' not found at .*mappers\/nope$/ },
     { args: ['test', 'nope', 'a/b'], code: 1, error: /Custom mapper 'nope' not found/ },
     { args: ['inspect', 'broken'], code: 1, error: /mappers\/broken\/bridge\/rules\.toml: rule\[0\]\.topic: \$\{mapper\.bridge\.nope\} is not set$/ },
+    { args: ['inspect', 'c8y.bad'], code: 1, error: /mappers\/c8y\.bad\/bridge\/bad\.toml \(line 1, column \d+\)/ },
     { args: ['inspect', '../etc'], code: 2, error: /not a cloud or mapper name: '\.\.\/etc'/ },
     { args: ['inspect', 'c8y', '--profile', 'a b'], code: 2, error: /invalid profile name 'a b'/ },
     { args: ['inspect', 'c8y.prod', '--profile', 'other'], code: 2, error: /'c8y\.prod' names profile 'prod', but --profile says 'other'/ },
