@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { BridgeDevice } from '../../helpers/bridge-device';
+import { BRIDGE_HEALTH, BridgeDevice } from '../../helpers/bridge-device';
+import { runCli } from '../../helpers/daemon';
 import { REPO_ROOT } from '../../helpers/paths';
 
 describe("tedge-mapper c8y's built-in bridge with rule files in mappers/c8y/bridge/, against the cloud simulator", { timeout: 60_000 }, () => {
@@ -40,5 +42,23 @@ describe("tedge-mapper c8y's built-in bridge with rule files in mappers/c8y/brid
     // In order on one session: a duplicate of the measurement would have arrived before this one.
     await device.sim.waitFor((r) => r.some((m) => m.topic === 'custom/out/after'), 'the message after');
     assert.deepEqual(device.sim.messages('measurement/measurements/create').filter((p) => p.includes('"marker":"once"')), ['{"marker":"once"}']);
+  });
+
+  it('a rule file that does not parse stops the mapper at start with one line naming it, before any connection', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tedge-bridge-bad-rules-'));
+    try {
+      mkdirSync(join(dir, 'mappers', 'c8y', 'bridge'), { recursive: true });
+      writeFileSync(join(dir, 'mappers', 'c8y', 'bridge', 'bad.toml'), '[[rule]\ntopic = "x"\n');
+      const ups = device.probe.texts(BRIDGE_HEALTH).length;
+      const run = await runCli('tedge-mapper', ['c8y'], { ...device.env, TEDGE_CONFIG_DIR: dir, TEDGE_DATA_PATH: join(dir, 'data'), TEDGE_DEVICE_ID: 'bad-rules' });
+      assert.equal(run.code, 1, run.stderr);
+      // stderr also carries the log; the error is its one `error:` line.
+      const errors = run.stderr.split('\n').filter((l) => l.startsWith('error:'));
+      assert.equal(errors.length, 1, run.stderr);
+      assert.match(errors[0] ?? '', /^error: invalid TOML in .*mappers\/c8y\/bridge\/bad\.toml \(line 1, column \d+\)/);
+      assert.equal(device.probe.texts(BRIDGE_HEALTH).length, ups, 'no bridge health from the refused mapper');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
