@@ -23,8 +23,8 @@ import type { Step, StepOutcome } from './step';
 
 /** What a builtin does with one message: its outputs (none drops it). Throws to report the message. */
 type Transform = ((msg: FlowMessage) => FlowMessage[]) & {
-  /** Builtins that hold messages (group-measurements, cache-early-messages) release them on interval. */
-  onInterval?: (now: number) => FlowMessage[];
+  /** Builtins that hold messages (group-measurements, cache-early-messages) release them on interval; all that can go when `final`. */
+  onInterval?: (now: number, final: boolean) => FlowMessage[];
 };
 
 /** What the mapper process lends its builtins: the c8y mapper's native-capable measurement converter. */
@@ -335,9 +335,9 @@ export class BuiltinStep implements Step {
     return { outputs: [], failures: [] };
   }
 
-  onInterval(now: number): StepOutcome {
+  onInterval(now: number, final = false): StepOutcome {
     try {
-      return { outputs: this.transform.onInterval?.(now) ?? [], failures: [] };
+      return { outputs: this.transform.onInterval?.(now, final) ?? [], failures: [] };
     } catch (err) {
       return { outputs: [], failures: [{ step: this.label, topic: 'onInterval', error: errorMessage(err) }] };
     }

@@ -99,7 +99,7 @@ export class FlowChain {
     this.steps.forEach((step, i) => {
       if (!step.hasInterval || (!final && now - (this.lastInterval[i] ?? 0) < step.intervalMs)) return;
       this.lastInterval[i] = now;
-      const o = this.call(step, 'onInterval', 1, () => step.onInterval(now));
+      const o = this.call(step, 'onInterval', 1, () => step.onInterval(now, final));
       failures.push(...o.failures);
       outputs.push(...this.runFrom(i + 1, o.outputs, failures));
     });

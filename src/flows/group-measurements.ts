@@ -34,10 +34,11 @@ function close(topic: string, batch: Batch): FlowMessage {
 /**
  * thin-edge's builtin `group-measurements`: measurements of one topic whose event times fall within
  * `time_window` of the batch's first are merged into one JSON object; a batch closes when a later
- * measurement falls outside its window or conflicts with it, or on interval once the window has passed.
+ * measurement falls outside its window or conflicts with it, or on interval once the window has passed,
+ * or on the final interval whatever its age (the flow ends: a held batch would be lost).
  * What is not a JSON object passes unchanged.
  */
-export function groupMeasurements(windowMs: number): ((msg: FlowMessage) => FlowMessage[]) & { onInterval: (now: number) => FlowMessage[] } {
+export function groupMeasurements(windowMs: number): ((msg: FlowMessage) => FlowMessage[]) & { onInterval: (now: number, final?: boolean) => FlowMessage[] } {
   const batches = new Map<string, Batch>();
   const transform = (msg: FlowMessage): FlowMessage[] => {
     let json: ReturnType<typeof parseJson>;
@@ -57,10 +58,10 @@ export function groupMeasurements(windowMs: number): ((msg: FlowMessage) => Flow
     batches.set(msg.topic, { opened: msg.time, from: at, payload: { ...values } });
     return current === undefined ? [] : [close(msg.topic, current)];
   };
-  transform.onInterval = (now: number): FlowMessage[] => {
+  transform.onInterval = (now: number, final = false): FlowMessage[] => {
     const out: FlowMessage[] = [];
     for (const [topic, batch] of batches) {
-      if (batch.opened + windowMs < now) {
+      if (final || batch.opened + windowMs < now) {
         batches.delete(topic);
         out.push(close(topic, batch));
       }

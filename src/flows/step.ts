@@ -17,7 +17,8 @@ export interface Step {
   readonly hasInterval: boolean;
   onStartup(now: number): StepOutcome;
   onMessages(batch: readonly FlowMessage[]): StepOutcome;
-  onInterval(now: number): StepOutcome;
+  /** `final`: the flow ends (a stop, or a reload replacing it): a builtin releases everything it holds. */
+  onInterval(now: number, final?: boolean): StepOutcome;
 }
 
 export const NOTHING: StepOutcome = Object.freeze({ outputs: [], failures: [] }) as StepOutcome;

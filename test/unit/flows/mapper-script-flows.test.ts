@@ -233,6 +233,19 @@ describe("a built-in mapper's flows: onInterval and statistics (the runtime's fl
     assert.deepEqual(m.lines('out/held'), ['a,b', 'c'], 'released by the final onInterval, published before the stop returned');
   });
 
+  it('publishes a group-measurements batch younger than its window at a stop (its inputs were acknowledged)', async () => {
+    const grouping = 'input.mqtt.topics = ["in/g"]\nsteps = [{ builtin = "group-measurements", config = { time_window = "1h" } }]\noutput.mqtt.topic = "out/g"\n';
+    const m = await mapper({ 'g.toml': grouping }, undefined, { start: NOW() });
+    await m.send('in/g', '{"t":1}');
+    await m.send('in/g', '{"u":2}');
+    await m.until('the inputs acknowledged (held)', () => m.acked() === 2);
+    m.time.advance(1500);
+    await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(m.lines('out/g'), [], 'held: younger than its window');
+    await m.runtime.stop();
+    assert.deepEqual(m.lines('out/g').map((l) => Object.keys(JSON.parse(l) as object).sort()), [['t', 'time', 'u']], 'released by the final onInterval');
+  });
+
   it('reports a failing onInterval on te/errors and publishes the flows\' statistics every flows.stats.interval, with the step records asked for', async () => {
     const failing = 'export function onMessage(m) { return m; }\nexport function onInterval() { throw new Error("tick failed"); }';
     const stats: FlowStatsSettings = { topicRoot: 'te', service: 'tedge-mapper-az', intervalMs: 5000, steps: { onMessage: true, onInterval: false, onStartup: false } };
