@@ -45,13 +45,41 @@ export function toLocal(rules: readonly BridgeRule[], remoteTopic: string): Mapp
   return mappedBy(bridgingRule(rules, remoteTopic, 'inbound'));
 }
 
-/** What the bridge subscribes to on one side, with the highest QoS any rule asks for each filter. */
+/** True when every topic `narrow` matches, `wide` matches too (`a/#` covers `a`, `a/+/c` and `a/#`; `+`/`#` first never cover `$…`). */
+export function filterCovers(wide: string, narrow: string): boolean {
+  const w = wide.split('/');
+  const n = narrow.split('/');
+  const dollar = n[0]?.startsWith('$') === true;
+  for (let i = 0; ; i++) {
+    const wl = w[i];
+    if (wl === undefined) return i === n.length;
+    if (wl === '#') return !(i === 0 && dollar);
+    const nl = n[i];
+    if (nl === undefined || nl === '#') return false;
+    if (wl === '+') {
+      if (i === 0 && dollar) return false;
+    } else if (wl !== nl) return false;
+  }
+}
+
+/**
+ * What the bridge subscribes to on one side, with the highest QoS any rule asks for each filter. A filter
+ * another one covers is left out (its QoS goes to the wider one): a broker may deliver a message once per
+ * matching subscription, and the bridge would forward each copy. The first matching rule still maps the topic.
+ */
 export function subscriptions(rules: readonly BridgeRule[], side: 'local' | 'remote'): Map<string, QoS> {
-  const out = new Map<string, QoS>();
+  const all = new Map<string, QoS>();
   for (const r of rules) {
     if (!sends(r, side === 'local' ? 'outbound' : 'inbound')) continue;
     const filter = (side === 'local' ? r.localPrefix : r.remotePrefix) + r.topic;
-    out.set(filter, Math.max(out.get(filter) ?? 0, r.qos) as QoS);
+    all.set(filter, Math.max(all.get(filter) ?? 0, r.qos) as QoS);
+  }
+  const filters = [...all.keys()];
+  const out = new Map<string, QoS>();
+  for (const [filter, qos] of all) if (!filters.some((f) => f !== filter && filterCovers(f, filter))) out.set(filter, qos);
+  for (const [filter, qos] of all) {
+    if (out.has(filter)) continue;
+    for (const [kept, keptQos] of out) if (filterCovers(kept, filter)) out.set(kept, Math.max(keptQos, qos) as QoS);
   }
   return out;
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { awsRules, azRules, c8yRules } from '../../../src/bridge/rules';
-import { TopicMapper, subscriptions, toLocal, toRemote } from '../../../src/bridge/topic-map';
+import { type BridgeRule, awsRules, azRules, c8yRules } from '../../../src/bridge/rules';
+import { TopicMapper, filterCovers, subscriptions, toLocal, toRemote } from '../../../src/bridge/topic-map';
 
 /** [local topic, remote topic or undefined (not bridged), QoS] */
 type Row = readonly [string, string | undefined, (0 | 1)?];
@@ -129,6 +129,38 @@ describe('subscriptions', () => {
     assert.equal(subscriptions(AWS, 'local').get('aws/shadow/#'), 1);
     assert.equal(subscriptions(AWS, 'remote').get('$aws/things/dev-1/shadow/#'), 1);
     assert.equal(toRemote(AWS, 'aws/shadow/update')?.bidirectional, true);
+  });
+});
+
+describe('filterCovers: a filter whose every topic another filter matches', () => {
+  const cases: Array<[wide: string, narrow: string, covers: boolean]> = [
+    ['c8y/m/create/#', 'c8y/m/create', true],
+    ['c8y/m/create/#', 'c8y/m/create/x/+', true],
+    ['c8y/m/create', 'c8y/m/create/#', false],
+    ['s/dc/#', 's/dc/tpl', true],
+    ['s/dc/+', 's/dc/tpl', true],
+    ['s/dc/+', 's/dc/#', false],
+    ['s/dc/tpl', 's/dc/+', false],
+    ['a/+/c', 'a/b/c', true],
+    ['a/+/c', 'a/b/d', false],
+    ['a/b', 'a/b/c', false],
+    ['#', 'x', true],
+    ['#', '$aws/things/d/shadow/#', false],
+    ['+/things/#', '$aws/things/d', false],
+    ['$aws/things/#', '$aws/things/d/shadow/#', true],
+    ['x', 'x', true],
+  ];
+  for (const [wide, narrow, covers] of cases) it(`${wide} ${covers ? 'covers' : 'does not cover'} ${narrow}`, () => assert.equal(filterCovers(wide, narrow), covers));
+});
+
+describe('subscriptions leave out a filter a wider one covers (a broker may deliver once per matching subscription)', () => {
+  const r = (topic: string, direction: 'outbound' | 'inbound', qos: 0 | 1): BridgeRule => ({ topic, direction, qos, localPrefix: 'c8y/', remotePrefix: '' });
+  it('the wider filter alone, at the highest QoS of those it covers; the first matching rule still maps', () => {
+    const rules = [r('m/create', 'outbound', 1), r('s/dc/#', 'inbound', 0), r('m/create/#', 'outbound', 0), r('s/dc/tpl', 'inbound', 1), r('other', 'outbound', 0)];
+    assert.deepEqual([...subscriptions(rules, 'local')].sort(), [['c8y/m/create/#', 1], ['c8y/other', 0]]);
+    assert.deepEqual([...subscriptions(rules, 'remote')], [['s/dc/#', 1]]);
+    assert.equal(toRemote(rules, 'c8y/m/create')?.qos, 1);
+    assert.equal(toLocal(rules, 's/dc/tpl')?.qos, 0);
   });
 });
 
