@@ -153,10 +153,30 @@ export class FlowsConverter implements Converter {
       }
     }
     this.incoming = [];
+    // A replaced or removed inline flow releases what its steps hold (no input would be left to blame), in
+    // the same turn as the swap: no input reaches the old chain after its final onInterval.
+    const now = Date.now();
+    for (const f of previous.values()) if (f.kind === 'inline' && !next.includes(f) && f.chain.hasInterval) for (const m of this.tickInline(f, now, true)) this.host?.publish(m);
     this.replace(next);
     // A replaced worker finishes what it was given before it ends: those inputs wait for their outputs.
-    await Promise.all([...previous.values()].map((f) => (f.kind === 'worker' && !next.includes(f) ? f.runner.retire() : undefined)));
+    await Promise.all([...previous.values()].map((f) => (f.kind === 'worker' && !next.includes(f) ? this.retire(f, next) : undefined)));
     return errors;
+  }
+
+  /** A worker flow gone from `next` releases what its steps hold first, unless its new version's start did (before taking its context.script). */
+  private async retire(f: WorkerFlow, next: readonly ConvertingFlow[]): Promise<void> {
+    if (!next.some((n) => n.path === f.path && n.kind === 'worker')) await this.releaseHeld(f);
+    await f.runner.retire();
+  }
+
+  /** The final onInterval of a worker flow leaving, its outputs published (their inputs were acknowledged when held). */
+  private async releaseHeld(f: WorkerFlow): Promise<void> {
+    if (this.host === undefined || !f.runner.hasInterval) return;
+    try {
+      for (const m of await f.runner.tick(Date.now(), true)) this.host.publish(m);
+    } catch (err) {
+      this.host.log('error', `flow ${f.flow.definition.name}: final onInterval failed: ${errorMessage(err)}`);
+    }
   }
 
   private replace(flows: ConvertingFlow[]): void {
@@ -210,6 +230,8 @@ export class FlowsConverter implements Converter {
 
   /** Starts the worker of a new or changed flow, with the context.script of the version it replaces. */
   private async startWorker(f: WorkerFlow, replaced: ConvertingFlow | undefined): Promise<void> {
+    // What the old version holds goes out before its context.script is handed over (else held twice).
+    if (replaced?.kind === 'worker') await this.releaseHeld(replaced);
     const stores = replaced?.kind === 'worker' ? await replaced.runner.takeScriptStores() : {};
     for (const m of await f.runner.start(stores)) this.host?.publish(m);
   }

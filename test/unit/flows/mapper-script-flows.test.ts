@@ -246,6 +246,21 @@ describe("a built-in mapper's flows: onInterval and statistics (the runtime's fl
     assert.deepEqual(m.lines('out/g').map((l) => Object.keys(JSON.parse(l) as object).sort()), [['t', 'time', 'u']], 'released by the final onInterval');
   });
 
+  it('a reload replacing a flow publishes what its old version held: a builtin-only flow\'s young batch, a script step\'s held inputs once', async () => {
+    const grouping = (window: string): string => `input.mqtt.topics = ["in/g"]\nsteps = [{ builtin = "group-measurements", config = { time_window = "${window}" } }]\noutput.mqtt.topic = "out/g"\n`;
+    const m = await mapper({ 'g.toml': grouping('1h'), 'h.toml': HOLD_FLOW, 'hold.js': HOLD }, undefined, { start: NOW() });
+    await m.send('in/g', '{"t":1}');
+    await m.send('in/h', 'a');
+    await m.until('the inputs acknowledged (held)', () => m.acked() === 2);
+    writeFileSync(join(m.dir, 'g.toml'), grouping('2h'));
+    writeFileSync(join(m.dir, 'h.toml'), HOLD_FLOW.replace('2s', '3s'));
+    assert.deepEqual(await m.converter.reload(), []);
+    assert.deepEqual(m.lines('out/g').map((l) => Object.keys(JSON.parse(l) as object).sort()), [['t', 'time']], 'the old chain\'s batch');
+    await m.until('the old script\'s held input', () => m.lines('out/held').length === 1);
+    await m.runtime.stop();
+    assert.deepEqual(m.lines('out/held'), ['a'], 'released once: the new version got an emptied context.script');
+  });
+
   it('reports a failing onInterval on te/errors and publishes the flows\' statistics every flows.stats.interval, with the step records asked for', async () => {
     const failing = 'export function onMessage(m) { return m; }\nexport function onInterval() { throw new Error("tick failed"); }';
     const stats: FlowStatsSettings = { topicRoot: 'te', service: 'tedge-mapper-az', intervalMs: 5000, steps: { onMessage: true, onInterval: false, onStartup: false } };
