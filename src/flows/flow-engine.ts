@@ -78,6 +78,7 @@ export class FlowEngine {
       if (!paths.includes(path)) {
         this.flows.delete(path);
         this.reported.delete(path);
+        await this.releaseHeld(running);
         await running.worker.stop();
         this.deps.logger.info({ flow: running.loaded.definition.name }, 'flow removed');
       }
@@ -119,7 +120,14 @@ export class FlowEngine {
     await this.startFlow(path, { definition, scripts, digest: '' }, undefined);
   }
 
+  /** A flow leaving (removed, or replaced by a reload): its final onInterval, what its steps hold routed out. */
+  private async releaseHeld(f: RunningFlow): Promise<void> {
+    if (f.worker.hasInterval) await f.worker.tick(this.deps.clock.now().getTime(), true);
+  }
+
   private async startFlow(path: string, loaded: LoadedFlow, previous: RunningFlow | undefined): Promise<void> {
+    // Before context.script is handed over: what the old version releases is not held by the new one too.
+    if (previous) await this.releaseHeld(previous);
     const scriptStores = previous ? ((await previous.worker.scriptStores()).scriptStores ?? {}) : {};
     const stats: FlowStats = previous?.stats ?? newFlowStats();
     const stepStats = previous?.stepStats ?? new StepStatsTotals();

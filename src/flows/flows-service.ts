@@ -28,6 +28,8 @@ export class FlowsService implements Service {
       readonly statsIntervalMs: number;
       /** How often onInterval is considered; each step runs at its own `interval`. */
       readonly tickMs?: number;
+      /** How long a stop waits for the final onInterval (1 s unless told). */
+      readonly finalIntervalMs?: number;
       /** The service's health checks (`cmd/health/check`), answered before the flows see anything. */
       readonly health?: { readonly filters: readonly string[]; handle(topic: string): boolean };
     },
@@ -58,7 +60,24 @@ export class FlowsService implements Service {
     for (const t of this.timers) clearInterval(t);
     this.inputs.stop();
     await this.reloading;
+    await this.releaseHeld();
     await this.deps.engine.stop();
+  }
+
+  /**
+   * The final onInterval of every step (as thin-edge's `--final-on-interval`): what they hold is published
+   * before the bus closes. Bounded, so that a flow that does not answer cannot hold the stop up.
+   */
+  private async releaseHeld(): Promise<void> {
+    const ms = this.deps.finalIntervalMs ?? 1000;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), ms)));
+    const final = this.deps.engine.tick(true).then(
+      () => 'done' as const,
+      (err: unknown) => this.deps.logger.error({ err }, 'final onInterval failed'),
+    );
+    if ((await Promise.race([final, late])) === 'late') this.deps.logger.warn(`final onInterval not done within ${ms} ms: what the flows still hold is lost`);
+    clearTimeout(timer);
   }
 
   /** Serialised: a second change while one reload runs waits for it. */
