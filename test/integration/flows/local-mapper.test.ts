@@ -82,4 +82,15 @@ describe('tedge-mapper local on a real mosquitto', () => {
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /^\[te\/device\/main\/\/\/m\/cellar\] \{"temperature":5,"v":"2","time":"[^"]+"\}\n$/);
   });
+
+  it('at SIGTERM, a group-measurements batch younger than its window is published before the mapper goes', async () => {
+    writeFileSync(join(flows, 'group.toml'), 'input.mqtt.topics = ["grouped/in"]\nsteps = [{ builtin = "group-measurements", config = { time_window = "1h" } }]\noutput.mqtt.topic = "te/device/main///m/grouped"\n');
+    await mapper.waitForOutput(/flow loaded flow=group/, 10_000);
+    await new Promise((r) => setTimeout(r, 200)); // subscribed right after the flow is loaded
+    await probe.publish('grouped/in', '{"a":1}');
+    await probe.publish('grouped/in', '{"b":2}');
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(await mapper.stop(), 0);
+    assert.match(await probe.waitForText('te/device/main///m/grouped'), /^\{"a":1,"b":2,"time":[\d.]+\}$/);
+  });
 });
