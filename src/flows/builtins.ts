@@ -25,6 +25,8 @@ import type { Step, StepOutcome } from './step';
 type Transform = ((msg: FlowMessage) => FlowMessage[]) & {
   /** Builtins that hold messages (group-measurements, cache-early-messages) release them on interval; all that can go when `final`. */
   onInterval?: (now: number, final: boolean) => FlowMessage[];
+  /** After the final onInterval: what it could not release and is lost with the flow, to report (cache-early-messages). */
+  lostAtEnd?: () => string | undefined;
 };
 
 /** What the mapper process lends its builtins: the c8y mapper's native-capable measurement converter. */
@@ -293,6 +295,13 @@ const BUILTINS: Record<string, (setup: BuiltinSetup) => Transform> = {
       return out;
     };
     transform.onInterval = () => released();
+    // At a stop (or a reload replacing the flow) the entities still unknown cannot be mapped (no cloud id):
+    // their messages are dropped, and said so, rather than published under a guessed identity.
+    transform.lostAtEnd = () => {
+      if (early.size === 0) return undefined;
+      const entities = [...held];
+      return `${early.size} message(s) of entities never registered are dropped as the flow ends: ${entities.slice(0, 5).join(', ')}${entities.length > 5 ? `, and ${entities.length - 5} more` : ''}`;
+    };
     return transform;
   },
   'group-measurements': ({ config }) => {
@@ -337,7 +346,9 @@ export class BuiltinStep implements Step {
 
   onInterval(now: number, final = false): StepOutcome {
     try {
-      return { outputs: this.transform.onInterval?.(now, final) ?? [], failures: [] };
+      const outputs = this.transform.onInterval?.(now, final) ?? [];
+      const lost = final ? this.transform.lostAtEnd?.() : undefined;
+      return { outputs, failures: lost === undefined ? [] : [{ step: this.label, topic: 'onInterval', error: lost }] };
     } catch (err) {
       return { outputs: [], failures: [{ step: this.label, topic: 'onInterval', error: errorMessage(err) }] };
     }

@@ -69,6 +69,20 @@ describe('builtin steps', () => {
     assert.deepEqual(step.onInterval(T).outputs, []);
     mapper.set('device/c1//', '{"@id":"c1"}');
     assert.deepEqual(step.onInterval(T).outputs.map((m) => `[${m.topic}] ${dec.decode(m.payload)}`), ['[te/device/c1///m/env] {"t":1}']);
+    // The final onInterval (a stop): the registered are released, the others reported as dropped.
+    step.onMessages([msg('te/device/c2///m/env', '{"t":3}'), msg('te/device/c3///m/env', '{"t":4}')]);
+    mapper.set('device/c3//', '{"@id":"c3"}');
+    const final = step.onInterval(T, true);
+    assert.deepEqual(final.outputs.map((m) => m.topic), ['te/device/c3///m/env']);
+    assert.deepEqual(final.failures, [{ step: 'cache-early-messages', topic: 'onInterval', error: '1 message(s) of entities never registered are dropped as the flow ends: device/c2//' }]);
+  });
+
+  it('group-measurements: the final onInterval closes every batch, however young', () => {
+    const step = new BuiltinStep('group-measurements', { time_window: '1h' }, 1000, { mapper: new KvStore(), flow: new KvStore(), script: new KvStore() });
+    step.onMessages([{ topic: 'm', payload: enc.encode('{"a":1}'), time: T }, { topic: 'n', payload: enc.encode('{"b":2}'), time: T }]);
+    assert.deepEqual(step.onInterval(T + 1000).outputs, []);
+    assert.deepEqual(step.onInterval(T + 1000, true).outputs.map((m) => `[${m.topic}] ${dec.decode(m.payload)}`), [`[m] {"a":1,"time":${T / 1000}}`, `[n] {"b":2,"time":${T / 1000}}`]);
+    assert.deepEqual(step.onInterval(T + 2000, true).outputs, [], 'released once');
   });
 
   it('into-c8y-health-status: a registered service → 102 on its parent topic; others dropped', () => {
