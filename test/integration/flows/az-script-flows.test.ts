@@ -34,6 +34,8 @@ export function onInterval(time, context) {
   context.script.set('held', []);
   return held.length === 0 ? [] : { topic: 'x', payload: held.join(',') };
 }`;
+// A builtin-only flow holding a batch younger than its window: released at a stop too.
+const GROUP_FLOW = 'input.mqtt.topics = ["group/in"]\nsteps = [{ builtin = "group-measurements", config = { time_window = "1h" } }]\noutput.mqtt.topic = "az/grouped"\n';
 const METRICS = 'te/device/main/service/tedge-mapper-az/status/metrics/';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -59,7 +61,7 @@ describe('tedge-mapper az with a JavaScript step in its flows', { timeout: 120_0
     mkdirSync(flows, { recursive: true });
     writeFileSync(join(flows, 'seq.toml'), SEQ_FLOW);
     writeFileSync(join(flows, 'seq.js'), SEQ_JS);
-    for (const [name, text] of Object.entries({ 'tick.toml': TICK_FLOW, 'tick.js': TICK_JS, 'hold.toml': HOLD_FLOW, 'hold.js': HOLD_JS })) writeFileSync(join(flows, name), text);
+    for (const [name, text] of Object.entries({ 'tick.toml': TICK_FLOW, 'tick.js': TICK_JS, 'hold.toml': HOLD_FLOW, 'hold.js': HOLD_JS, 'group.toml': GROUP_FLOW })) writeFileSync(join(flows, name), text);
     env = { TEDGE_CONFIG_DIR: configDir, TEDGE_MQTT_CLIENT_PORT: String(broker.port), TEDGE_DATA_PATH: join(configDir, 'data'), TEDGE_FLOWS_STATS_INTERVAL: '1s' };
     probe = await BusProbe.connect(broker.port, ['az/#', 'te/errors', HEALTH, `${METRICS}+`]);
     await startMapper();
@@ -83,6 +85,8 @@ describe('tedge-mapper az with a JavaScript step in its flows', { timeout: 120_0
     await probe.waitFor(() => probe.texts('az/tick').length >= 3, `three ticks on az/tick:\n${mapper.output}`);
     await probe.publish('hold/in', 'a', { qos: 1 });
     await probe.publish('hold/in', 'b', { qos: 1 });
+    await probe.publish('group/in', '{"x":1}', { qos: 1 });
+    await probe.publish('group/in', '{"y":2}', { qos: 1 });
     const held = (): Record<string, unknown> | undefined => probe.texts(`${METRICS}hold.toml`).map((t) => JSON.parse(t) as Record<string, unknown>).find((r) => r['input'] === 2);
     await probe.waitFor(() => held() !== undefined, `the statistics of hold.toml count both inputs:\n${mapper.output}`);
     assert.deepEqual(held(), { type: 'flow', input: 2, output: 0, error: 0 });
@@ -90,9 +94,11 @@ describe('tedge-mapper az with a JavaScript step in its flows', { timeout: 120_0
     assert.equal(seq['type'], 'flow');
     assert.ok((seq['input'] as number) >= 2 && (seq['error'] as number) >= 1, JSON.stringify(seq));
     assert.deepEqual(probe.texts('az/held'), []);
+    assert.deepEqual(probe.texts('az/grouped'), []);
     assert.equal(await mapper.stop('SIGTERM'), 0, mapper.output);
     await probe.waitFor(() => probe.texts('az/held').length > 0, `released by the final onInterval:\n${mapper.output}`, 3000);
     assert.deepEqual(probe.texts('az/held'), ['a,b']);
+    assert.deepEqual(probe.texts('az/grouped').map((t) => Object.keys(JSON.parse(t) as object).sort()), [['time', 'x', 'y']], 'the young batch of group-measurements');
     await startMapper();
   });
 
