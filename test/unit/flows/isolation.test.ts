@@ -8,7 +8,7 @@ export function onMessage(message, context) {
   const what = new TextDecoder().decode(message.payload);
   if (what === 'loop') while (true) {}
   if (what === 'async-loop') return Promise.resolve().then(() => { while (true) {} });
-  if (what === 'bomb') { const keep = []; while (true) keep.push(new Array(100000).fill(what)); }
+  if (what === 'bomb') { const keep = []; while (true) keep.push(new Array(1000000).fill(what)); }
   if (what === 'require') return { topic: 'out', payload: String(require('fs').readFileSync('/etc/passwd')) };
   if (what === 'exit') { process.exit(3); }
   if (what === 'escape') { const p = this === undefined ? globalThis.constructor.constructor('return process')() : null; return { topic: 'out', payload: String(p && p.pid) }; }
