@@ -50,3 +50,19 @@ export function runPluginCommand<Cli>(argv: readonly string[], io: PluginIo, plu
     return err instanceof PluginFailure ? err.exitCode : EXIT_FAILURE;
   }
 }
+
+/**
+ * Runs a plugin's `main` as this process: its result is the exit status; an unexpected error is printed
+ * and exits 2, the protocol's "failure" (anything else could read as usage (1) or retry (3)).
+ */
+export function runPluginProcess(main: (argv: string[], env: NodeJS.ProcessEnv) => Promise<number>): void {
+  main(process.argv.slice(2), process.env).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      console.error(err);
+      process.exitCode = EXIT_FAILURE;
+    },
+  );
+}
