@@ -48,3 +48,14 @@ export class EngineUnderTest {
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
+
+/** A step that holds its inputs in context.script and releases them, joined, on `out/held` at its interval (at a stop too). */
+export const HOLDING_STEP = `export function onMessage(m, context) {
+  context.script.set('held', [...(context.script.get('held') ?? []), new TextDecoder().decode(m.payload)]);
+  return [];
+}
+export function onInterval(time, context) {
+  const held = context.script.get('held') ?? [];
+  context.script.set('held', []);
+  return held.length === 0 ? [] : [{ topic: 'out/held', payload: held.join(',') }];
+}`;

@@ -2,19 +2,9 @@ import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { MemoryBroker } from '../../../src/bus/memory-bus';
 import { FlowsService } from '../../../src/flows/flows-service';
-import { EngineUnderTest } from './engine-support';
+import { EngineUnderTest, HOLDING_STEP } from './engine-support';
 
 const GROUPING = (window: string): string => `input.mqtt.topics = ["in/g"]\nsteps = [{ builtin = "group-measurements", config = { time_window = "${window}" } }]\noutput.mqtt.topic = "out/g"\n`;
-// Holds its inputs in context.script and releases them on interval.
-const HOLD = `export function onMessage(m, context) {
-  context.script.set('held', [...(context.script.get('held') ?? []), new TextDecoder().decode(m.payload)]);
-  return [];
-}
-export function onInterval(time, context) {
-  const held = context.script.get('held') ?? [];
-  context.script.set('held', []);
-  return held.length === 0 ? [] : [{ topic: 'out/held', payload: held.join(',') }];
-}`;
 const HOLD_FLOW = (interval: string): string => `input.mqtt.topics = ["in/h"]\nsteps = [{ script = "hold.js", interval = "${interval}" }]\n`;
 
 const engines: EngineUnderTest[] = [];
@@ -32,7 +22,7 @@ async function localMapper(files: Record<string, string>, finalIntervalMs?: numb
 
 describe("the local mapper's flows at a stop and a reload (FlowsService)", () => {
   it('a stop runs the final onInterval of every step and publishes what they held (a young group-measurements batch, a script\'s inputs)', async () => {
-    const { e, service } = await localMapper({ 'g.toml': GROUPING('1h'), 'h.toml': HOLD_FLOW('1h'), 'hold.js': HOLD });
+    const { e, service } = await localMapper({ 'g.toml': GROUPING('1h'), 'h.toml': HOLD_FLOW('1h'), 'hold.js': HOLDING_STEP });
     await e.send('in/g', '{"t":1}');
     await e.send('in/g', '{"u":2}');
     await e.send('in/h', 'a');
@@ -42,7 +32,7 @@ describe("the local mapper's flows at a stop and a reload (FlowsService)", () =>
   });
 
   it('a reload replacing a flow publishes what its old version held, a script\'s once (its emptied context.script carries over)', async () => {
-    const { e, service } = await localMapper({ 'g.toml': GROUPING('1h'), 'h.toml': HOLD_FLOW('1h'), 'hold.js': HOLD });
+    const { e, service } = await localMapper({ 'g.toml': GROUPING('1h'), 'h.toml': HOLD_FLOW('1h'), 'hold.js': HOLDING_STEP });
     await e.send('in/g', '{"t":1}');
     await e.send('in/h', 'a');
     e.write({ 'g.toml': GROUPING('2h'), 'h.toml': HOLD_FLOW('2h') });

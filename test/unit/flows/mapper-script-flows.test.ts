@@ -14,6 +14,7 @@ import { silentLogger } from '../../../src/log/logger';
 import { MapperRuntime } from '../../../src/mapper/runtime';
 import { HealthReporter } from '../../../src/runtime/health';
 import { ManualTime } from '../../helpers/manual-time';
+import { HOLDING_STEP } from './engine-support';
 
 const SCRIPT_FLOW = 'input.mqtt.topics = ["in/a"]\nsteps = [{ script = "twice.js" }]\n';
 // Two outputs per input; 'throw' and 'loop' fail the step (a loop is cut by the call timeout).
@@ -197,16 +198,6 @@ describe("a built-in mapper's flows with script steps (run in their worker, unde
   });
 });
 
-// Holds what it is given and releases it on interval (at a stop too): the inputs are acknowledged when held.
-const HOLD = `export function onMessage(m, context) {
-  context.script.set('held', [...(context.script.get('held') ?? []), new TextDecoder().decode(m.payload)]);
-  return [];
-}
-export function onInterval(time, context) {
-  const held = context.script.get('held') ?? [];
-  context.script.set('held', []);
-  return held.length === 0 ? [] : [{ topic: 'out/held', payload: held.join(',') }];
-}`;
 const HOLD_FLOW = 'input.mqtt.topics = ["in/h"]\nsteps = [{ script = "hold.js", interval = "2s" }]\n';
 // A flow's chain counts its intervals from the real clock when made: the manual one starts a little later.
 const NOW = (): Date => new Date(Date.now() + 300);
@@ -214,7 +205,7 @@ const NOW = (): Date => new Date(Date.now() + 300);
 describe("a built-in mapper's flows: onInterval and statistics (the runtime's flush timer)", () => {
   it("calls a script step's onInterval at its interval and a builtin's at the default 1 s, and releases what they hold at a stop", async () => {
     const grouping = 'input.mqtt.topics = ["in/g"]\nsteps = [{ builtin = "group-measurements", config = { time_window = "100ms" } }]\noutput.mqtt.topic = "out/g"\n';
-    const m = await mapper({ 'h.toml': HOLD_FLOW, 'hold.js': HOLD, 'g.toml': grouping }, undefined, { start: NOW() });
+    const m = await mapper({ 'h.toml': HOLD_FLOW, 'hold.js': HOLDING_STEP, 'g.toml': grouping }, undefined, { start: NOW() });
     await m.send('in/h', 'a');
     await m.send('in/h', 'b');
     await m.send('in/g', '{"t":1}');
@@ -248,7 +239,7 @@ describe("a built-in mapper's flows: onInterval and statistics (the runtime's fl
 
   it('a reload replacing a flow publishes what its old version held: a builtin-only flow\'s young batch, a script step\'s held inputs once', async () => {
     const grouping = (window: string): string => `input.mqtt.topics = ["in/g"]\nsteps = [{ builtin = "group-measurements", config = { time_window = "${window}" } }]\noutput.mqtt.topic = "out/g"\n`;
-    const m = await mapper({ 'g.toml': grouping('1h'), 'h.toml': HOLD_FLOW, 'hold.js': HOLD }, undefined, { start: NOW() });
+    const m = await mapper({ 'g.toml': grouping('1h'), 'h.toml': HOLD_FLOW, 'hold.js': HOLDING_STEP }, undefined, { start: NOW() });
     await m.send('in/g', '{"t":1}');
     await m.send('in/h', 'a');
     await m.until('the inputs acknowledged (held)', () => m.acked() === 2);
